@@ -1,0 +1,15 @@
+import Dispatch
+
+/// A command waiting for its reply: what to send, until when the caller waits, and whom to resume.
+struct PendingCommand {
+    let command: RedisCommand
+    /// Monotonic deadline in nanoseconds (`DispatchTime.uptimeNanoseconds`).
+    let deadline: UInt64
+    let continuation: CheckedContinuation<RedisReply, any Error>
+}
+
+/// Monotonic time in nanoseconds.
+@inline(__always)
+func monotonicNanoseconds() -> UInt64 {
+    DispatchTime.now().uptimeNanoseconds
+}

@@ -1,0 +1,459 @@
+internal import CHiredis
+import CoreMetrics
+import Foundation
+import Logging
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One hiredis connection owned by one dedicated I/O thread.
+///
+/// Callers enqueue commands from any task; the I/O thread takes everything queued, appends it to the
+/// output buffer with the Argv API, writes it in one go and reads the replies in order (automatic
+/// pipelining). Blocking socket calls happen only on that thread, never on Swift's cooperative pool.
+///
+/// When the connection breaks, commands already written fail with an outcome-unknown error and are never
+/// resent; commands not yet written fail with ``RedisError/Code/notConnected``; new commands fail fast
+/// until the thread has reconnected (bounded exponential backoff).
+final class RedisConnection {
+    enum State: Equatable {
+        case connecting
+        case connected
+        case disconnected(reason: String)
+        case shutdown
+    }
+
+    let id: Int
+    private let configuration: RedisConfiguration
+    private let logger: Logger
+    private let metrics: RedisMetrics
+
+    /// Guards every field below it up to the I/O-thread-only section.
+    private let condition = NSCondition()
+    private var queue: [PendingCommand] = []
+    private var state: State = .connecting
+    private var ioWaiting = false
+    private var nextWaiterID: UInt64 = 0
+    private var connectWaiters: [UInt64: CheckedContinuation<Void, any Error>] = [:]
+    private var exitWaiters: [CheckedContinuation<Void, Never>] = []
+    private var exited = false
+
+    /// Lock-free hint for the pool's connection choice; `state` under the lock is authoritative.
+    let isConnected = Atomic<Bool>(false)
+
+    // I/O thread only.
+    private var context: UnsafeMutablePointer<redisContext>?
+    private var argv: UnsafeMutablePointer<UnsafePointer<CChar>?>
+    private var argvLengths: UnsafeMutablePointer<Int>
+    private var argvCapacity: Int
+
+    init(id: Int, configuration: RedisConfiguration, logger: Logger, metrics: RedisMetrics) {
+        self.id = id
+        self.configuration = configuration
+        var logger = logger
+        logger[metadataKey: "redis.connection"] = "\(id)"
+        logger[metadataKey: "redis.endpoint"] = "\(configuration.endpoint)"
+        self.logger = logger
+        self.metrics = metrics
+        self.argvCapacity = 16
+        self.argv = .allocate(capacity: 16)
+        self.argvLengths = .allocate(capacity: 16)
+    }
+
+    deinit {
+        argv.deallocate()
+        argvLengths.deallocate()
+    }
+
+    /// Starts the I/O thread; it connects at once.
+    func start() {
+        let thread = Thread { [self] in self.run() }
+        thread.name = "redis-io-\(id)"
+        thread.start()
+    }
+
+    // MARK: Caller side
+
+    /// Queues a command for the I/O thread, or fails it at once when the connection is not up.
+    func enqueue(_ command: RedisCommand, deadline: UInt64, continuation: CheckedContinuation<RedisReply, any Error>) {
+        condition.lock()
+        switch state {
+        case .connected:
+            queue.append(PendingCommand(command: command, deadline: deadline, continuation: continuation))
+            if ioWaiting { condition.signal() }
+            condition.unlock()
+        case .shutdown:
+            condition.unlock()
+            continuation.resume(throwing: RedisError(.clientShutdown, "the Redis client was shut down"))
+        case .connecting:
+            condition.unlock()
+            continuation.resume(throwing: RedisError(.notConnected, "not connected to \(configuration.endpoint) yet (connecting)"))
+        case .disconnected(let reason):
+            condition.unlock()
+            continuation.resume(throwing: RedisError(.notConnected, "not connected to \(configuration.endpoint): \(reason)"))
+        }
+    }
+
+    /// Returns when the connection is up; throws if the client shuts down or the task is cancelled.
+    func waitUntilConnected() async throws {
+        let waiterID: UInt64 = condition.withLock {
+            nextWaiterID += 1
+            return nextWaiterID
+        }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                condition.lock()
+                switch state {
+                case .connected:
+                    condition.unlock()
+                    continuation.resume()
+                case .shutdown:
+                    condition.unlock()
+                    continuation.resume(throwing: RedisError(.clientShutdown, "the Redis client was shut down"))
+                default:
+                    if Task.isCancelled {
+                        condition.unlock()
+                        continuation.resume(throwing: CancellationError())
+                    } else {
+                        connectWaiters[waiterID] = continuation
+                        condition.unlock()
+                    }
+                }
+            }
+        } onCancel: {
+            let waiter = condition.withLock { connectWaiters.removeValue(forKey: waiterID) }
+            waiter?.resume(throwing: CancellationError())
+        }
+    }
+
+    /// Stops the I/O thread: queued commands fail, the socket is closed. Returns when the thread has exited.
+    func shutdown() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            condition.lock()
+            if exited {
+                condition.unlock()
+                continuation.resume()
+                return
+            }
+            exitWaiters.append(continuation)
+            state = .shutdown
+            isConnected.store(false, ordering: .relaxed)
+            condition.broadcast()
+            condition.unlock()
+        }
+    }
+
+    // MARK: I/O thread
+
+    private func run() {
+        var delay = configuration.initialReconnectDelay
+        var batch: [PendingCommand] = []
+        batch.reserveCapacity(256)
+        var everConnected = false
+        while true {
+            if context == nil {
+                if isShutdown() { break }
+                do {
+                    context = try connect()
+                    delay = configuration.initialReconnectDelay
+                    if everConnected { metrics.reconnects.increment() }
+                    everConnected = true
+                    logger.debug("redis connection up")
+                    markConnected()
+                } catch {
+                    logger.debug("redis connect failed", metadata: ["redis.error": "\(error.message)"])
+                    metrics.connectFailures.increment()
+                    markDisconnected(reason: error.message)
+                    if !sleep(for: delay) { break }
+                    delay = min(delay * 2, configuration.maximumReconnectDelay)
+                    continue
+                }
+            }
+
+            condition.lock()
+            while queue.isEmpty && state != .shutdown {
+                ioWaiting = true
+                condition.wait()
+                ioWaiting = false
+            }
+            if state == .shutdown {
+                condition.unlock()
+                break
+            }
+            swap(&batch, &queue)
+            condition.unlock()
+
+            if let failure = process(&batch) {
+                metrics.connectionLosses.increment()
+                logger.warning("redis connection lost", metadata: ["redis.error": "\(failure)"])
+                redisFree(context)
+                context = nil
+                markDisconnected(reason: failure)
+            }
+            batch.removeAll(keepingCapacity: true)
+        }
+        finish()
+    }
+
+    /// Writes a batch and reads its replies. Returns a failure text when the connection must be dropped.
+    private func process(_ batch: inout [PendingCommand]) -> String? {
+        guard let context else { return "no connection" }
+        let now = monotonicNanoseconds()
+        var live = 0
+        for index in batch.indices {
+            let pending = batch[index]
+            if pending.deadline <= now {
+                // Never written: the command certainly did not run.
+                metrics.timeouts.increment()
+                pending.continuation.resume(
+                    throwing: RedisError(.timeout, "timed out before the command was sent", outcomeUnknown: false)
+                )
+                continue
+            }
+            if append(pending.command, to: context) != REDIS_OK {
+                pending.continuation.resume(throwing: RedisError(.protocolError, "hiredis could not buffer the command"))
+                continue
+            }
+            batch[live] = pending
+            live += 1
+        }
+        batch.removeSubrange(live...)
+        if batch.isEmpty { return nil }
+
+        var done: Int32 = 0
+        repeat {
+            if redisBufferWrite(context, &done) != REDIS_OK {
+                let failure = contextError(context)
+                failAll(batch[...], failure: failure)
+                return failure.message
+            }
+        } while done == 0
+
+        let oldest = batch[0].deadline
+        let remaining = oldest > monotonicNanoseconds() ? oldest - monotonicNanoseconds() : 1_000_000
+        redisSetTimeout(context, chiredis_timeval_ms(max(1, Int64(remaining / 1_000_000) + 1)))
+
+        for index in batch.indices {
+            var raw: UnsafeMutableRawPointer? = nil
+            if redisGetReply(context, &raw) != REDIS_OK || raw == nil {
+                let failure = contextError(context)
+                failAll(batch[index...], failure: failure)
+                return failure.message
+            }
+            let replyPointer = raw!.assumingMemoryBound(to: redisReply.self)
+            let reply = RedisReply(copying: replyPointer)
+            freeReplyObject(raw)
+            batch[index].continuation.resume(returning: reply)
+        }
+        return nil
+    }
+
+    private func failAll(_ pending: ArraySlice<PendingCommand>, failure: RedisError) {
+        for item in pending { item.continuation.resume(throwing: failure) }
+        if failure.code == .timeout { metrics.timeouts.increment(by: pending.count) }
+    }
+
+    /// The context's error as an outcome-unknown ``RedisError`` (the command was written).
+    private func contextError(_ context: UnsafeMutablePointer<redisContext>) -> RedisError {
+        let savedErrno = errno
+        let text = String(cString: chiredis_context_errstr(context))
+        let code = chiredis_context_err(context)
+        if code == REDIS_ERR_IO && (savedErrno == EAGAIN || savedErrno == EWOULDBLOCK) {
+            return RedisError(.timeout, "no reply within the command timeout (\(configuration.commandTimeout))", outcomeUnknown: true)
+        }
+        if code == REDIS_ERR_PROTOCOL {
+            return RedisError(.protocolError, "protocol error: \(text)", outcomeUnknown: true)
+        }
+        return RedisError(.connectionLost, "connection lost: \(text.isEmpty ? "unknown error" : text)", outcomeUnknown: true)
+    }
+
+    private func append(_ command: RedisCommand, to context: UnsafeMutablePointer<redisContext>) -> Int32 {
+        let count = command.lengths.count
+        if count > argvCapacity {
+            argv.deallocate()
+            argvLengths.deallocate()
+            argvCapacity = max(count, argvCapacity * 2)
+            argv = .allocate(capacity: argvCapacity)
+            argvLengths = .allocate(capacity: argvCapacity)
+        }
+        return command.storage.withUnsafeBufferPointer { buffer -> Int32 in
+            withUnsafePointer(to: 0 as UInt8) { empty -> Int32 in
+                let base = UnsafeRawPointer(buffer.baseAddress ?? empty).assumingMemoryBound(to: CChar.self)
+                var offset = 0
+                for index in 0..<count {
+                    let length = command.lengths[index]
+                    argv[index] = base + offset
+                    argvLengths[index] = length
+                    offset += length
+                }
+                return redisAppendCommandArgv(context, Int32(count), argv, argvLengths)
+            }
+        }
+    }
+
+    /// Opens a socket and runs AUTH and SELECT.
+    private func connect() throws(RedisError) -> UnsafeMutablePointer<redisContext> {
+        let timeout = chiredis_timeval_ms(configuration.connectTimeout.wholeMilliseconds)
+        let maybeContext: UnsafeMutablePointer<redisContext>?
+        switch configuration.endpoint {
+        case .tcp(let host, let port):
+            maybeContext = redisConnectWithTimeout(host, Int32(port), timeout)
+        case .unix(let path):
+            maybeContext = redisConnectUnixWithTimeout(path, timeout)
+        }
+        guard let context = maybeContext else {
+            throw RedisError(.connectionFailed, "could not allocate a hiredis context")
+        }
+        if chiredis_context_err(context) != 0 {
+            let text = String(cString: chiredis_context_errstr(context))
+            redisFree(context)
+            throw RedisError(.connectionFailed, "cannot connect to \(configuration.endpoint): \(text)")
+        }
+        // The handshake uses the connect timeout; commands get theirs per batch.
+        redisSetTimeout(context, timeout)
+        if configuration.endpoint.isTCP { redisEnableKeepAlive(context) }
+        do {
+            if let password = configuration.password {
+                var auth = RedisCommand("AUTH")
+                if let username = configuration.username { auth.append(username) }
+                auth.append(password)
+                try handshake(auth, on: context, what: "AUTH")
+            }
+            if configuration.database != 0 {
+                try handshake(RedisCommand("SELECT", configuration.database), on: context, what: "SELECT \(configuration.database)")
+            }
+        } catch {
+            redisFree(context)
+            throw error
+        }
+        return context
+    }
+
+    private func handshake(_ command: RedisCommand, on context: UnsafeMutablePointer<redisContext>, what: String) throws(RedisError) {
+        guard append(command, to: context) == REDIS_OK else {
+            throw RedisError(.connectionFailed, "could not buffer \(what)")
+        }
+        var raw: UnsafeMutableRawPointer? = nil
+        guard redisGetReply(context, &raw) == REDIS_OK, let raw else {
+            throw RedisError(.connectionFailed, "\(what) failed: \(String(cString: chiredis_context_errstr(context)))")
+        }
+        let reply = RedisReply(copying: raw.assumingMemoryBound(to: redisReply.self))
+        freeReplyObject(raw)
+        if case .error(let message) = reply {
+            throw RedisError(.authenticationFailed, "\(what) refused: \(message)")
+        }
+    }
+
+    // MARK: State changes
+
+    private func isShutdown() -> Bool {
+        condition.withLock { state == .shutdown }
+    }
+
+    private func markConnected() {
+        condition.lock()
+        guard state != .shutdown else {
+            condition.unlock()
+            return
+        }
+        state = .connected
+        isConnected.store(true, ordering: .relaxed)
+        let waiters = connectWaiters
+        connectWaiters.removeAll()
+        condition.unlock()
+        for waiter in waiters.values { waiter.resume() }
+    }
+
+    private func markDisconnected(reason: String) {
+        condition.lock()
+        if state != .shutdown { state = .disconnected(reason: reason) }
+        isConnected.store(false, ordering: .relaxed)
+        let unsent = queue
+        queue.removeAll()
+        condition.unlock()
+        for pending in unsent {
+            pending.continuation.resume(
+                throwing: RedisError(.notConnected, "connection lost before the command was sent: \(reason)")
+            )
+        }
+    }
+
+    /// Waits out a reconnect delay; returns false when the client shut down meanwhile.
+    private func sleep(for delay: Duration) -> Bool {
+        let until = Date(timeIntervalSinceNow: Double(delay.wholeMilliseconds) / 1000)
+        condition.lock()
+        defer { condition.unlock() }
+        while state != .shutdown {
+            if !condition.wait(until: until) { break }
+        }
+        return state != .shutdown
+    }
+
+    private func finish() {
+        if let context {
+            redisFree(context)
+            self.context = nil
+        }
+        condition.lock()
+        state = .shutdown
+        isConnected.store(false, ordering: .relaxed)
+        exited = true
+        let unsent = queue
+        queue.removeAll()
+        let waiters = connectWaiters
+        connectWaiters.removeAll()
+        let exits = exitWaiters
+        exitWaiters.removeAll()
+        condition.unlock()
+        let error = RedisError(.clientShutdown, "the Redis client was shut down")
+        for pending in unsent { pending.continuation.resume(throwing: error) }
+        for waiter in waiters.values { waiter.resume(throwing: error) }
+        for exit in exits { exit.resume() }
+        logger.debug("redis connection closed")
+    }
+}
+
+// The mutable state is guarded by `condition`, except `context` and the argv scratch buffers, which only
+// the connection's own I/O thread touches after `start()`.
+extension RedisConnection: @unchecked Sendable {}
+
+extension RedisConfiguration.Endpoint {
+    var isTCP: Bool {
+        if case .tcp = self { return true }
+        return false
+    }
+}
+
+extension RedisReply {
+    /// Deep-copies a hiredis reply; the caller frees the C object.
+    init(copying reply: UnsafeMutablePointer<redisReply>) {
+        let r = reply.pointee
+        switch r.type {
+        case REDIS_REPLY_STRING:
+            self = .bulk(r.len == 0 ? [] : Array(UnsafeRawBufferPointer(start: r.str, count: r.len)))
+        case REDIS_REPLY_STATUS:
+            self = .string(String(decoding: UnsafeRawBufferPointer(start: r.str, count: r.len), as: UTF8.self))
+        case REDIS_REPLY_ERROR:
+            self = .error(String(decoding: UnsafeRawBufferPointer(start: r.str, count: r.len), as: UTF8.self))
+        case REDIS_REPLY_INTEGER:
+            self = .integer(Int(r.integer))
+        case REDIS_REPLY_ARRAY:
+            var elements: [RedisReply] = []
+            elements.reserveCapacity(r.elements)
+            for index in 0..<r.elements {
+                if let element = r.element[index] {
+                    elements.append(RedisReply(copying: element))
+                } else {
+                    elements.append(.null)
+                }
+            }
+            self = .array(elements)
+        default:
+            self = .null
+        }
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+
+/// Where and how to connect, parsed from a URL, plus pool size and timeouts.
+public struct RedisConfiguration: Sendable, Hashable {
+    /// The server's address.
+    public enum Endpoint: Sendable, Hashable, CustomStringConvertible {
+        /// A TCP host and port.
+        case tcp(host: String, port: Int)
+        /// A Unix domain socket path.
+        case unix(path: String)
+
+        public var description: String {
+            switch self {
+            case .tcp(let host, let port): return "\(host):\(port)"
+            case .unix(let path): return "unix://\(path)"
+            }
+        }
+    }
+
+    /// The server's address.
+    public var endpoint: Endpoint
+    /// The ACL user name for AUTH (Redis 6+), if any.
+    public var username: String?
+    /// The password for AUTH, if any.
+    public var password: String?
+    /// The database number sent with SELECT on connect (0 sends nothing).
+    public var database: Int
+    /// How many connections the client keeps; commands are spread over them round-robin.
+    public var poolSize: Int
+    /// How long one connection attempt may take.
+    public var connectTimeout: Duration
+    /// How long a caller waits for a reply at most.
+    public var commandTimeout: Duration
+    /// The first delay before reconnecting after a failure; it doubles up to ``maximumReconnectDelay``.
+    public var initialReconnectDelay: Duration
+    /// The longest delay between reconnect attempts.
+    public var maximumReconnectDelay: Duration
+
+    /// Creates a configuration for an endpoint.
+    public init(
+        endpoint: Endpoint,
+        username: String? = nil,
+        password: String? = nil,
+        database: Int = 0,
+        poolSize: Int = 4,
+        connectTimeout: Duration = .seconds(2),
+        commandTimeout: Duration = .seconds(2),
+        initialReconnectDelay: Duration = .milliseconds(20),
+        maximumReconnectDelay: Duration = .milliseconds(500)
+    ) {
+        self.endpoint = endpoint
+        self.username = username
+        self.password = password
+        self.database = database
+        self.poolSize = max(1, poolSize)
+        self.connectTimeout = connectTimeout
+        self.commandTimeout = commandTimeout
+        self.initialReconnectDelay = initialReconnectDelay
+        self.maximumReconnectDelay = maximumReconnectDelay
+    }
+
+    /// Parses `redis://[user:password@]host[:port][/db]` or `unix:///path/to/socket[?db=N]`.
+    ///
+    /// Percent-encoded user names and passwords are decoded. `rediss://` is refused with
+    /// ``RedisError/Code/unsupportedScheme``: the system hiredis (0.14) has no TLS support.
+    /// - Throws: ``RedisError`` with code ``RedisError/Code/invalidURL`` or ``RedisError/Code/unsupportedScheme``.
+    public init(url: String) throws(RedisError) {
+        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased() else {
+            throw RedisError(.invalidURL, "not a URL: expected redis://[user:password@]host:port[/db] or unix:///path")
+        }
+        var database = 0
+        switch scheme {
+        case "redis":
+            guard let host = components.host, !host.isEmpty else {
+                throw RedisError(.invalidURL, "redis URL has no host")
+            }
+            let port = components.port ?? 6379
+            guard (1...65535).contains(port) else { throw RedisError(.invalidURL, "port \(port) is out of range") }
+            let path = components.path.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+            if !path.isEmpty {
+                guard let db = Int(path), db >= 0 else {
+                    throw RedisError(.invalidURL, "database '\(path)' in the URL path is not a non-negative integer")
+                }
+                database = db
+            }
+            let bareHost = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+            self.init(endpoint: .tcp(host: bareHost, port: port))
+        case "unix":
+            let path = components.path
+            guard !path.isEmpty else { throw RedisError(.invalidURL, "unix URL has no socket path") }
+            if let db = components.queryItems?.first(where: { $0.name == "db" })?.value {
+                guard let value = Int(db), value >= 0 else {
+                    throw RedisError(.invalidURL, "db '\(db)' is not a non-negative integer")
+                }
+                database = value
+            }
+            self.init(endpoint: .unix(path: path))
+        case "rediss":
+            throw RedisError(
+                .unsupportedScheme,
+                "rediss:// (TLS) is not supported: the system hiredis 0.14 has no TLS; use a TLS tunnel (stunnel, spiped) and redis://"
+            )
+        default:
+            throw RedisError(.unsupportedScheme, "unsupported scheme '\(scheme)': use redis:// or unix://")
+        }
+        self.database = database
+        let user = components.percentEncodedUser.flatMap { $0.removingPercentEncoding }
+        let password = components.percentEncodedPassword.flatMap { $0.removingPercentEncoding }
+        if let password, !password.isEmpty {
+            self.password = password
+            self.username = (user?.isEmpty ?? true) ? nil : user
+        } else if let user, !user.isEmpty {
+            // redis://:password@host is common; redis://password@host (no colon) is read as a password too.
+            self.password = user
+        }
+    }
+}
+
+extension Duration {
+    /// The duration in whole milliseconds (rounded up, at least 1 for any positive duration).
+    var wholeMilliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        let millis = seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        let remainder = attoseconds % 1_000_000_000_000_000
+        return remainder > 0 ? millis + 1 : millis
+    }
+
+    /// The duration in nanoseconds, saturating.
+    var nanoseconds: UInt64 {
+        let (seconds, attoseconds) = components
+        guard seconds >= 0 else { return 0 }
+        let (product, overflow) = UInt64(seconds).multipliedReportingOverflow(by: 1_000_000_000)
+        if overflow { return .max }
+        return product &+ UInt64(attoseconds / 1_000_000_000)
+    }
+}

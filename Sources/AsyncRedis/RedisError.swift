@@ -1,0 +1,61 @@
+/// An error from the Redis client.
+///
+/// The ``code`` tells what happened; ``isOutcomeUnknown`` tells whether the command may have run on the
+/// server. A command whose outcome is unknown is never retried by the client: the caller decides.
+public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// What kind of failure this is.
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        enum Base: String, Sendable {
+            case invalidURL, unsupportedScheme, connectionFailed, notConnected, timeout, connectionLost
+            case serverError, protocolError, unexpectedReply, clientShutdown, authenticationFailed
+        }
+        let base: Base
+        /// The URL could not be parsed.
+        public static let invalidURL = Code(base: .invalidURL)
+        /// The URL's scheme is not supported (for example `rediss://`: hiredis 0.14 has no TLS).
+        public static let unsupportedScheme = Code(base: .unsupportedScheme)
+        /// Connecting (TCP or Unix socket) failed.
+        public static let connectionFailed = Code(base: .connectionFailed)
+        /// AUTH or SELECT was refused on connect.
+        public static let authenticationFailed = Code(base: .authenticationFailed)
+        /// No connection was up: the command was not sent (safe to retry).
+        public static let notConnected = Code(base: .notConnected)
+        /// The command timed out. If it had been written, its outcome is unknown.
+        public static let timeout = Code(base: .timeout)
+        /// The connection failed after the command was written: its outcome is unknown.
+        public static let connectionLost = Code(base: .connectionLost)
+        /// The server answered with an error reply.
+        public static let serverError = Code(base: .serverError)
+        /// The server's bytes could not be parsed.
+        public static let protocolError = Code(base: .protocolError)
+        /// A reply had a type the caller did not expect.
+        public static let unexpectedReply = Code(base: .unexpectedReply)
+        /// The client was shut down.
+        public static let clientShutdown = Code(base: .clientShutdown)
+        public var description: String { base.rawValue }
+    }
+
+    /// What kind of failure this is.
+    public var code: Code
+    /// A human-readable explanation (for server errors, the server's message).
+    public var message: String
+    /// True when the command was (or may have been) written and no reply arrived: it may have run.
+    public var isOutcomeUnknown: Bool
+
+    /// Creates an error.
+    public init(_ code: Code, _ message: String, outcomeUnknown: Bool = false) {
+        self.code = code
+        self.message = message
+        self.isOutcomeUnknown = outcomeUnknown
+    }
+
+    /// The first word of a server error (`NOSCRIPT`, `WRONGTYPE`, `ERR`, ...), if this is one.
+    public var serverErrorPrefix: Substring? {
+        guard code == .serverError else { return nil }
+        return message.split(separator: " ", maxSplits: 1).first
+    }
+
+    public var description: String {
+        "RedisError(\(code)\(isOutcomeUnknown ? ", outcome unknown" : "")): \(message)"
+    }
+}

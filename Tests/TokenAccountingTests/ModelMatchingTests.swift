@@ -1,0 +1,99 @@
+import Testing
+import TokenAccounting
+
+@Suite struct ModelMatchingTests {
+    let catalog = PriceCatalog.bundledDefault()
+
+    private func expectMatch(
+        _ model: String, _ name: String, _ how: PriceMatch.Kind, provider: Provider? = nil,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
+        let match = catalog.match(model: model, provider: provider)
+        #expect(match?.matchedName == name, "\(model)", sourceLocation: sourceLocation)
+        #expect(match?.how == how, "\(model)", sourceLocation: sourceLocation)
+    }
+
+    @Test func exactNamesMatchCaseInsensitively() {
+        expectMatch("gpt-4o", "gpt-4o", .exact)
+        expectMatch("GPT-4o", "gpt-4o", .exact)
+        expectMatch("  claude-sonnet-4-5 ", "claude-sonnet-4-5", .exact)
+        expectMatch("gpt-4o-2024-05-13", "gpt-4o-2024-05-13", .exact)
+        #expect(catalog.match(model: "gpt-4o-2024-05-13")?.price.input == 5_000_000_000)
+    }
+
+    @Test func aliasesMatch() {
+        expectMatch("gpt-4o-2024-08-06", "gpt-4o", .alias)
+        expectMatch("gpt-4o-mini-2024-07-18", "gpt-4o-mini", .alias)
+        expectMatch("claude-sonnet-4-5-20250929", "claude-sonnet-4-5", .alias)
+        expectMatch("claude-3-7-sonnet-latest", "claude-3-7-sonnet", .alias)
+        expectMatch("us.anthropic.claude-3-5-haiku-20241022-v1:0", "claude-3-5-haiku", .alias)
+        expectMatch("gemini-2.0-flash-001", "gemini-2.0-flash", .alias)
+    }
+
+    @Test func providerPrefixesAndDateSuffixesAreNormalized() {
+        expectMatch("openai/gpt-4o", "gpt-4o", .normalized)
+        expectMatch("anthropic/claude-sonnet-4-5-20250929", "claude-sonnet-4-5", .normalized)
+        expectMatch("gpt-4o-mini-2025-01-31", "gpt-4o-mini", .normalized)
+        expectMatch("claude-opus-4-1-latest", "claude-opus-4-1", .normalized)
+        expectMatch("claude-haiku-4-5-20991231", "claude-haiku-4-5", .normalized)
+        expectMatch("models/gemini-2.5-flash", "gemini-2.5-flash", .normalized)
+        expectMatch("gemini/gemini-2.5-pro", "gemini-2.5-pro", .normalized)
+        expectMatch("vertex_ai/claude-sonnet-4-5@20250929", "claude-sonnet-4-5", .normalized)
+        expectMatch("azure/gpt-4.1-mini", "gpt-4.1-mini", .normalized)
+        expectMatch("openrouter/anthropic/claude-opus-4-5", "claude-opus-4-5", .normalized)
+    }
+
+    @Test func bedrockIdsAreNormalized() {
+        expectMatch("bedrock/us.anthropic.claude-3-5-haiku-20241022-v1:0", "claude-3-5-haiku", .normalized)
+        expectMatch("global.anthropic.claude-sonnet-4-5-20250929-v1:0", "claude-sonnet-4-5", .normalized)
+        expectMatch("eu.anthropic.claude-3-7-sonnet-20250219-v1:0", "claude-3-7-sonnet", .normalized)
+        expectMatch("apac.anthropic.claude-sonnet-4-20250514-v1:0", "claude-sonnet-4", .normalized)
+        expectMatch("anthropic.claude-opus-4-1-20250805-v1:0", "claude-opus-4-1", .normalized)
+        expectMatch(
+            "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-haiku-4-5-20251001-v1:0",
+            "claude-haiku-4-5", .normalized
+        )
+    }
+
+    @Test func longestKnownPrefixAtADashBoundary() {
+        expectMatch("gpt-4o-mini-foo", "gpt-4o-mini", .prefix)
+        expectMatch("gpt-4o-audio-preview", "gpt-4o", .prefix)
+        expectMatch("gemini-2.5-flash-preview-09-2025", "gemini-2.5-flash", .prefix)
+        expectMatch("gemini-2.5-flash-lite-preview-06-17", "gemini-2.5-flash-lite", .prefix)
+        expectMatch("gpt-5.1-codex-max", "gpt-5.1", .prefix)
+        expectMatch("o3-mini-high", "o3-mini", .prefix)
+        // Listed variants win over their prefix.
+        expectMatch("gpt-5.4-mini", "gpt-5.4-mini", .exact)
+        expectMatch("claude-opus-4-6", "claude-opus-4-6", .exact)
+        expectMatch("o3-pro-2025-06-10", "o3-pro", .normalized)
+    }
+
+    @Test(arguments: ["llama-3-70b", "gpt", "gpt-4", "gpt-4o2", "o3x", "", "   ", "-gpt-4o", "claude-3-5-sonnet-20241022", "gemini-1.5-pro", "mistral-large-latest"])
+    func unknownModelsDoNotMatch(model: String) {
+        #expect(catalog.match(model: model) == nil)
+        #expect(catalog.cost(model: model, provider: nil, usage: TokenUsage(inputTokens: 10)).priced == false)
+    }
+
+    @Test func datesAreStrippedConservatively() {
+        // Not a plausible date: left alone, so only the prefix step can match.
+        expectMatch("gpt-4o-2024-13-45", "gpt-4o", .prefix)
+        expectMatch("gpt-4o-12345678", "gpt-4o", .prefix)
+    }
+
+    @Test func providerBreaksTiesBetweenEquallyGoodEntries() throws {
+        let catalog = try PriceCatalog(entries: [
+            .init(name: "claude-3-5-haiku", provider: .anthropic, price: ModelPrice(input: 1, output: 1)),
+            .init(name: "bedrock/us.anthropic.claude-3-5-haiku-20241022-v1:0", provider: .awsBedrock, price: ModelPrice(input: 2, output: 2)),
+            .init(name: "vertex_ai/claude-3-5-haiku@20241022", provider: Provider(rawValue: "vertex_ai-anthropic_models"), price: ModelPrice(input: 3, output: 3)),
+        ])
+        let id = "us.anthropic.claude-3-5-haiku-20241022-v1:0"
+        #expect(catalog.match(model: id, provider: .awsBedrock)?.price.input == 2)
+        #expect(catalog.match(model: id, provider: nil)?.price.input == 1)
+        #expect(catalog.match(model: id, provider: .openai)?.price.input == 1)
+        #expect(catalog.match(model: "claude-3-5-haiku@20241022", provider: Provider(rawValue: "vertex_ai-anthropic_models"))?.price.input == 3)
+        #expect(catalog.match(model: "claude-3-5-haiku-foo", provider: .awsBedrock)?.how == .prefix)
+        #expect(catalog.match(model: "claude-3-5-haiku-foo", provider: .awsBedrock)?.price.input == 2)
+        // Exact names win regardless of the provider.
+        #expect(catalog.match(model: "claude-3-5-haiku", provider: .awsBedrock)?.price.input == 1)
+    }
+}
