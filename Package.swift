@@ -18,6 +18,8 @@ let package = Package(
         .library(name: "AsyncRedis", targets: ["AsyncRedis"]),
         .library(name: "TokenAccounting", targets: ["TokenAccounting"]),
         .library(name: "TokenQuota", targets: ["TokenQuota"]),
+        .library(name: "QuotaHTTP", targets: ["QuotaHTTP"]),
+        .executable(name: "quotad", targets: ["quotad"]),
         .executable(name: "quota-bench", targets: ["quota-bench"]),
     ],
     dependencies: [
@@ -26,6 +28,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // MARK: C shim
@@ -68,20 +73,45 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: HTTP API
+        .target(
+            name: "QuotaHTTP",
+            dependencies: [
+                "TokenQuota",
+                "EmbeddedRedis",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Executables
+        .executableTarget(
+            name: "quotad",
+            dependencies: [
+                "QuotaHTTP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "quota-bench",
             dependencies: [
                 "AsyncRedis",
-                "RedisTestSupport",
+                "EmbeddedRedis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
         ),
 
-        // MARK: Test support: a private redis-server per test (also used by the benchmarks)
+        // MARK: A private redis-server child process (embedded mode, tests, benchmarks)
         .target(
-            name: "RedisTestSupport",
+            name: "EmbeddedRedis",
             dependencies: [],
             swiftSettings: swiftSettings
         ),
@@ -89,7 +119,7 @@ let package = Package(
         // MARK: Tests (mirror the layers)
         .testTarget(
             name: "AsyncRedisTests",
-            dependencies: ["AsyncRedis", "RedisTestSupport"],
+            dependencies: ["AsyncRedis", "EmbeddedRedis"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -99,7 +129,15 @@ let package = Package(
         ),
         .testTarget(
             name: "TokenQuotaTests",
-            dependencies: ["TokenQuota", "AsyncRedis", "RedisTestSupport"],
+            dependencies: ["TokenQuota", "AsyncRedis", "EmbeddedRedis"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "QuotaHTTPTests",
+            dependencies: [
+                "QuotaHTTP", "EmbeddedRedis",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

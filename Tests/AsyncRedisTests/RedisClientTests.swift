@@ -1,7 +1,7 @@
 import AsyncRedis
 import Foundation
 import Logging
-import RedisTestSupport
+import EmbeddedRedis
 import Testing
 
 @Suite struct RedisClientTests {

@@ -1,6 +1,6 @@
 import AsyncRedis
 import Logging
-import RedisTestSupport
+import EmbeddedRedis
 
 /// A client for a test server, with short timeouts so failures are quick.
 func makeClient(

@@ -6,10 +6,11 @@ import Glibc
 import Darwin
 #endif
 
-/// A private `redis-server` on a free loopback port with its own temporary directory.
+/// A private `redis-server` child process bound to loopback.
 ///
-/// Used by the integration tests and the benchmarks. It never touches a Redis it did not start.
-/// `stop()` (or ``withRedisServer(_:_:)``) ends the process and removes the directory.
+/// quotad's embedded mode runs one with a persistent data directory; the integration tests and the
+/// benchmarks run one on a free port with a temporary directory. It never touches a Redis it did not
+/// start. `stop()` ends the process; ``withRedisServer(_:_:)`` also removes a temporary directory.
 public final class RedisServer: @unchecked Sendable {
     /// The TCP port the server listens on (127.0.0.1).
     public let port: Int
@@ -25,10 +26,14 @@ public final class RedisServer: @unchecked Sendable {
 
     /// Starts a server and returns once it accepts connections.
     ///
-    /// - Parameter extraArguments: further options, e.g. `["--requirepass", "secret"]`.
-    public init(extraArguments: [String] = []) throws {
-        self.port = try RedisServer.freePort()
-        self.directory = FileManager.default.temporaryDirectory.appendingPathComponent("quotad-redis-\(UUID().uuidString)")
+    /// - Parameters:
+    ///   - port: the loopback port; a free one when nil.
+    ///   - directory: the working directory (AOF/RDB files); a new temporary one when nil.
+    ///   - extraArguments: further options, e.g. `["--requirepass", "secret"]`; they override the defaults
+    ///     (no persistence), e.g. `["--appendonly", "yes", "--appendfsync", "everysec"]`.
+    public init(port: Int? = nil, directory: URL? = nil, extraArguments: [String] = []) throws {
+        self.port = try port ?? RedisServer.freePort()
+        self.directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("quotad-redis-\(UUID().uuidString)")
         self.extraArguments = extraArguments
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try launch()

@@ -1,0 +1,39 @@
+public import Foundation
+public import TokenAccounting
+
+/// Stores usage and enforces quotas. ``RedisQuotaRepository`` is the implementation; the protocol lets the
+/// HTTP layer and the callback handlers be tested against it.
+public protocol QuotaRepository: Sendable {
+    /// Records an event exactly once (by tenant, user and event id); a duplicate changes nothing.
+    /// If `event.reservationID` is set, the reservation is settled (removed) in the same atomic step.
+    func record(_ event: UsageEvent, options: RecordOptions) async throws(QuotaError) -> RecordResult
+
+    /// Holds quota for a call about to start, or says which limit would be exceeded.
+    func reserve(_ request: ReservationRequest, now: Date) async throws(QuotaError) -> ReserveOutcome
+
+    /// Drops a reservation. Returns false if it did not exist (already committed, released or expired).
+    func release(tenant: String, user: String, reservationID: String) async throws(QuotaError) -> Bool
+
+    /// Looks up an active reservation's owner (for commit/release by id without a user). Nil when unknown.
+    func reservationOwner(tenant: String, reservationID: String) async throws(QuotaError) -> String?
+
+    /// A user's usage in the current cycle (`cycleID == nil`) or in the cycle with that id.
+    func usage(tenant: String, user: String, cycleID: String?, now: Date) async throws(QuotaError) -> UserUsage
+
+    /// The user's own quota if set, else the tenant default, else unlimited calendar months in UTC.
+    /// `isUserSpecific` tells which.
+    func quota(tenant: String, user: String) async throws(QuotaError) -> (config: QuotaConfig, isUserSpecific: Bool)
+
+    /// Sets (or, with nil, removes) a user's own quota. Changing the cycle anchor mid-cycle keeps the
+    /// running cycle's start and ends it at the new anchor's first boundary.
+    func setQuota(tenant: String, user: String, _ config: QuotaConfig?, now: Date) async throws(QuotaError)
+
+    /// The tenant's default quota (used for users without their own).
+    func defaultQuota(tenant: String) async throws(QuotaError) -> QuotaConfig
+
+    /// Sets the tenant's default quota.
+    func setDefaultQuota(tenant: String, _ config: QuotaConfig, now: Date) async throws(QuotaError)
+
+    /// Every user with usage in the cycle (`nil` = the tenant default schedule's current cycle).
+    func report(tenant: String, cycleID: String?, now: Date) async throws(QuotaError) -> TenantReport
+}

@@ -1,0 +1,28 @@
+/// Tunables of ``RedisQuotaRepository``.
+public struct RepositorySettings: Sendable, Hashable {
+    /// How many past cycles of totals are kept: cycle keys expire this many cycle lengths after the cycle ends.
+    public var historyCycles: Int
+    /// How long an event id is remembered for deduplication, in seconds.
+    public var dedupeTTLSeconds: Int
+    /// Capped per-user audit stream length (XADD MAXLEN ~); 0 disables the stream.
+    public var eventStreamLength: Int
+    /// Longest reservation TTL accepted, in seconds.
+    public var maximumReservationTTLSeconds: Int
+    /// How long the user's quota configuration is cached in-process, in milliseconds (0: always read).
+    public var quotaCacheMilliseconds: Int
+
+    /// Creates settings: 12 cycles of history, 7 days of dedupe, no audit stream, 1 h max reservations, 1 s cache.
+    public init(
+        historyCycles: Int = 12,
+        dedupeTTLSeconds: Int = 7 * 24 * 3600,
+        eventStreamLength: Int = 0,
+        maximumReservationTTLSeconds: Int = 3600,
+        quotaCacheMilliseconds: Int = 1000
+    ) {
+        self.historyCycles = historyCycles
+        self.dedupeTTLSeconds = dedupeTTLSeconds
+        self.eventStreamLength = eventStreamLength
+        self.maximumReservationTTLSeconds = maximumReservationTTLSeconds
+        self.quotaCacheMilliseconds = quotaCacheMilliseconds
+    }
+}
