@@ -35,7 +35,7 @@ public final class RedisServer: @unchecked Sendable {
         self.port = try port ?? RedisServer.freePort()
         self.directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("quotad-redis-\(UUID().uuidString)")
         self.extraArguments = extraArguments
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
         try launch()
     }
 

@@ -1,0 +1,146 @@
+import AsyncRedis
+import Foundation
+import Testing
+import TokenAccounting
+import TokenQuota
+
+@Suite struct RecordTests {
+    @Test func recordsTotalsAndPerModelBreakdownAndIgnoresDuplicates() async throws {
+        try await withRepository { repository, client in
+            let usage = TokenUsage(inputTokens: 100, cachedInputTokens: 40, cacheWriteTokens: 10, cacheWrite1hTokens: 4, outputTokens: 50, reasoningTokens: 20)
+            let event = UsageEvent(tenant: "acme", user: "u1", eventID: "e1", provider: .openai, model: "gpt-4o", usage: usage, costNanoUSD: 1234, priced: true)
+            let first = try await repository.record(event, options: RecordOptions())
+            #expect(first.recorded)
+            #expect(first.totals.usage == usage)
+            #expect(first.totals.requests == 1)
+            #expect(first.totals.costNanoUSD == 1234)
+
+            let again = try await repository.record(event, options: RecordOptions())
+            #expect(!again.recorded)
+            #expect(again.totals == first.totals)
+            #expect(again.firstCostNanoUSD == 1234)
+
+            var other = event
+            other.eventID = "e2"
+            other.model = "claude-sonnet-4-5"
+            other.priced = false
+            other.costNanoUSD = 0
+            other.source = .estimated
+            _ = try await repository.record(other, options: RecordOptions())
+            var failed = event
+            failed.eventID = "e3"
+            failed.isError = true
+            failed.usage = .zero
+            failed.costNanoUSD = 0
+            _ = try await repository.record(failed, options: RecordOptions())
+
+            let read = try await repository.usage(tenant: "acme", user: "u1", cycleID: nil, now: Date())
+            #expect(read.totals.usage == usage + usage)
+            #expect(read.totals.requests == 2)
+            #expect(read.totals.errors == 1)
+            #expect(read.totals.unpricedRequests == 1)
+            #expect(read.totals.estimatedRequests == 1)
+            #expect(read.models["gpt-4o"]?.requests == 1)
+            #expect(read.models["gpt-4o"]?.errors == 1)
+            #expect(read.models["gpt-4o"]?.costNanoUSD == 1234)
+            #expect(read.models["claude-sonnet-4-5"]?.usage == usage)
+            #expect(read.models["claude-sonnet-4-5"]?.unpricedRequests == 1)
+            #expect(read.cycle.id == CyclePolicy.calendarMonthUTC.cycle(containing: Date()).id)
+
+            // The cycle key expires (history is bounded) and the audit stream holds the three events.
+            let ttl = try await client.send("TTL", "q:{acme/u1}:c:\(read.cycle.id)").int ?? -1
+            #expect(ttl > 0)
+            #expect(try await client.send("XLEN", "q:{acme/u1}:log").int == 3)
+
+            // The tenant report lists the user.
+            let report = try await repository.report(tenant: "acme", cycleID: nil, now: Date())
+            #expect(report.users.map(\.user) == ["u1"])
+            #expect(report.totals == read.totals)
+        }
+    }
+
+    @Test func tokenStatisticsOffCountsOnlyRequests() async throws {
+        try await withRepository { repository, _ in
+            let event = UsageEvent(tenant: "acme", user: "u2", eventID: "x", model: "gpt-4o", usage: TokenUsage(inputTokens: 10, outputTokens: 5), costNanoUSD: 99, priced: true)
+            let result = try await repository.record(event, options: RecordOptions(tokenStatistics: false))
+            #expect(result.totals.requests == 1)
+            #expect(result.totals.usage == .zero)
+            #expect(result.totals.costNanoUSD == 0)
+        }
+    }
+
+    @Test func invalidInputIsATypedErrorAndChangesNothing() async throws {
+        try await withRepository { repository, client in
+            let bad = [
+                UsageEvent(tenant: "acme", user: "u{x}", eventID: "e", model: "m", usage: .zero),
+                UsageEvent(tenant: "acme", user: "u", eventID: "", model: "m", usage: .zero),
+                UsageEvent(tenant: "acme", user: "u", eventID: "e", model: "a|b", usage: .zero),
+                UsageEvent(tenant: "acme", user: "u", eventID: "e", model: "m", usage: TokenUsage(inputTokens: -1)),
+                UsageEvent(tenant: "acme", user: "u", eventID: "e", model: "m", usage: TokenUsage(outputTokens: 1, reasoningTokens: 2)),
+            ]
+            for event in bad {
+                await #expect { try await repository.record(event, options: RecordOptions()) } throws: {
+                    ($0 as? QuotaError)?.code == .invalidArgument
+                }
+            }
+            let keys = try await client.send("DBSIZE").int
+            #expect(keys == 0)
+        }
+    }
+
+    /// 20,000 events, 30% of them submitted again (concurrently with everything else): the stored totals
+    /// equal the sum of the distinct events exactly.
+    @Test func randomizedDuplicatesAreCountedExactlyOnce() async throws {
+        try await withRepository(poolSize: 4) { repository, _ in
+            var random = SplitMix64(seed: 20_000)
+            let users = (0..<20).map { "user-\($0)" }
+            let models = ["gpt-4o", "claude-sonnet-4-5", "gemini-2.5-pro"]
+            var events: [UsageEvent] = []
+            for index in 0..<20_000 {
+                let input = Int.random(in: 1...5000, using: &random)
+                let cached = Int.random(in: 0...input, using: &random)
+                let output = Int.random(in: 0...2000, using: &random)
+                events.append(UsageEvent(
+                    tenant: "acme", user: users[Int.random(in: 0..<users.count, using: &random)], eventID: "evt-\(index)",
+                    model: models[Int.random(in: 0..<models.count, using: &random)],
+                    usage: TokenUsage(inputTokens: input, cachedInputTokens: cached, outputTokens: output, reasoningTokens: output / 3),
+                    costNanoUSD: Int.random(in: 0...50_000_000, using: &random), priced: true
+                ))
+            }
+            var submissions = events
+            for event in events where Double.random(in: 0..<1, using: &random) < 0.3 { submissions.append(event) }
+            submissions.shuffle(using: &random)
+
+            let recordedFlags = try await withThrowingTaskGroup(of: Bool.self) { group in
+                var flags: [Bool] = []
+                var next = 0
+                // Bounded concurrency: 256 submissions in flight at once.
+                while next < submissions.count || !group.isEmpty {
+                    while next < submissions.count && next < flags.count + 256 {
+                        let event = submissions[next]
+                        group.addTask { try await repository.record(event, options: RecordOptions()).recorded }
+                        next += 1
+                    }
+                    if let flag = try await group.next() { flags.append(flag) }
+                }
+                return flags
+            }
+            #expect(recordedFlags.filter { $0 }.count == events.count)
+
+            var expected: [String: UsageTotals] = [:]
+            for event in events {
+                expected[event.user, default: UsageTotals()] = expected[event.user, default: UsageTotals()]
+                    + UsageTotals(usage: event.usage, requests: 1, costNanoUSD: event.costNanoUSD)
+            }
+            var doubleCounted = 0
+            for user in users {
+                let stored = try await repository.usage(tenant: "acme", user: user, cycleID: nil, now: Date()).totals
+                let want = expected[user] ?? UsageTotals()
+                #expect(stored == want, "user \(user)")
+                doubleCounted += stored.requests - want.requests
+            }
+            #expect(doubleCounted == 0)
+            print("figure: randomized record test: \(events.count) distinct events, \(submissions.count - events.count) duplicates submitted, double-counted = \(doubleCounted)")
+        }
+    }
+}
