@@ -86,7 +86,7 @@ public final class RedisClient: Sendable {
         metrics.commands.increment()
         let reply: RedisReply
         do {
-            reply = try await withCheckedThrowingContinuation { continuation in
+            reply = try await withUnsafeThrowingContinuation { continuation in
                 connection.enqueue(command, deadline: deadline, continuation: continuation)
             }
         } catch let error as RedisError {

@@ -15,7 +15,7 @@ public struct RedisCommand: Sendable, Hashable {
     /// Creates a command from its name and an array of arguments.
     public init(_ name: String, _ arguments: [any RedisArgument]) {
         storage = []
-        storage.reserveCapacity(64)
+        storage.reserveCapacity(128)
         lengths = []
         lengths.reserveCapacity(arguments.count + 1)
         append(name)

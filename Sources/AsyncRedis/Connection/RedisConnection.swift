@@ -13,8 +13,10 @@ import Darwin
 /// One hiredis connection owned by one dedicated I/O thread.
 ///
 /// Callers enqueue commands from any task; the I/O thread takes everything queued, appends it to the
-/// output buffer with the Argv API, writes it in one go and reads the replies in order (automatic
-/// pipelining). Blocking socket calls happen only on that thread, never on Swift's cooperative pool.
+/// output buffer with the Argv API and writes it in one go, then waits in `poll` for replies *or* newly
+/// queued commands (a wake-up pipe), so new commands are written while earlier replies are still on
+/// their way (continuous automatic pipelining). Replies are matched to callers in order. Blocking socket
+/// calls happen only on that thread, never on Swift's cooperative pool.
 ///
 /// When the connection breaks, commands already written fail with an outcome-unknown error and are never
 /// resent; commands not yet written fail with ``RedisError/Code/notConnected``; new commands fail fast
@@ -37,6 +39,8 @@ final class RedisConnection {
     private var queue: [PendingCommand] = []
     private var state: State = .connecting
     private var ioWaiting = false
+    /// The I/O thread is (about to be) in `poll`: enqueuers wake it through the pipe.
+    private var ioPolling = false
     private var nextWaiterID: UInt64 = 0
     private var connectWaiters: [UInt64: CheckedContinuation<Void, any Error>] = [:]
     private var exitWaiters: [CheckedContinuation<Void, Never>] = []
@@ -50,6 +54,12 @@ final class RedisConnection {
     private var argv: UnsafeMutablePointer<UnsafePointer<CChar>?>
     private var argvLengths: UnsafeMutablePointer<Int>
     private var argvCapacity: Int
+    /// Written, not yet answered, oldest first (from `inflightHead`).
+    private var inflight: [PendingCommand] = []
+    private var inflightHead = 0
+    /// A non-blocking pipe that wakes the I/O thread from `poll` when commands are queued.
+    private let wakeRead: Int32
+    private let wakeWrite: Int32
 
     init(id: Int, configuration: RedisConfiguration, logger: Logger, metrics: RedisMetrics) {
         self.id = id
@@ -62,11 +72,22 @@ final class RedisConnection {
         self.argvCapacity = 16
         self.argv = .allocate(capacity: 16)
         self.argvLengths = .allocate(capacity: 16)
+        var fds: [Int32] = [-1, -1]
+        if pipe(&fds) == 0 {
+            for fd in fds {
+                _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+                _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            }
+        }
+        self.wakeRead = fds[0]
+        self.wakeWrite = fds[1]
     }
 
     deinit {
         argv.deallocate()
         argvLengths.deallocate()
+        if wakeRead >= 0 { close(wakeRead) }
+        if wakeWrite >= 0 { close(wakeWrite) }
     }
 
     /// Starts the I/O thread; it connects at once.
@@ -79,12 +100,18 @@ final class RedisConnection {
     // MARK: Caller side
 
     /// Queues a command for the I/O thread, or fails it at once when the connection is not up.
-    func enqueue(_ command: RedisCommand, deadline: UInt64, continuation: CheckedContinuation<RedisReply, any Error>) {
+    func enqueue(_ command: RedisCommand, deadline: UInt64, continuation: UnsafeContinuation<RedisReply, any Error>) {
         condition.lock()
         switch state {
         case .connected:
             queue.append(PendingCommand(command: command, deadline: deadline, continuation: continuation))
-            if ioWaiting { condition.signal() }
+            if ioWaiting {
+                condition.signal()
+            } else if ioPolling {
+                ioPolling = false
+                var byte: UInt8 = 1
+                _ = write(wakeWrite, &byte, 1)
+            }
             condition.unlock()
         case .shutdown:
             condition.unlock()
@@ -143,6 +170,8 @@ final class RedisConnection {
             state = .shutdown
             isConnected.store(false, ordering: .relaxed)
             condition.broadcast()
+            var byte: UInt8 = 1
+            _ = Glibc.write(wakeWrite, &byte, 1)
             condition.unlock()
         }
     }
@@ -175,7 +204,7 @@ final class RedisConnection {
             }
 
             condition.lock()
-            while queue.isEmpty && state != .shutdown {
+            while queue.isEmpty && inflightCount == 0 && state != .shutdown {
                 ioWaiting = true
                 condition.wait()
                 ioWaiting = false
@@ -185,76 +214,114 @@ final class RedisConnection {
                 break
             }
             swap(&batch, &queue)
+            ioPolling = true
             condition.unlock()
 
-            if let failure = process(&batch) {
+            var failure = writeBatch(&batch)
+            if failure == nil && inflightCount > 0 { failure = awaitReplies() }
+            batch.removeAll(keepingCapacity: true)
+            if let failure {
                 metrics.connectionLosses.increment()
-                logger.warning("redis connection lost", metadata: ["redis.error": "\(failure)"])
+                logger.warning("redis connection lost", metadata: ["redis.error": "\(failure.message)"])
+                failAll(failure)
                 redisFree(context)
                 context = nil
-                markDisconnected(reason: failure)
+                markDisconnected(reason: failure.message)
             }
-            batch.removeAll(keepingCapacity: true)
         }
+        failAll(RedisError(.clientShutdown, "the Redis client was shut down while the command was in flight", outcomeUnknown: true))
         finish()
     }
 
-    /// Writes a batch and reads its replies. Returns a failure text when the connection must be dropped.
-    private func process(_ batch: inout [PendingCommand]) -> String? {
-        guard let context else { return "no connection" }
+    private var inflightCount: Int { inflight.count - inflightHead }
+
+    /// Appends a batch to the output buffer and writes everything out. Returns a failure when the
+    /// connection must be dropped (every in-flight command then fails as outcome unknown).
+    private func writeBatch(_ batch: inout [PendingCommand]) -> RedisError? {
+        guard let context else { return RedisError(.connectionLost, "no connection", outcomeUnknown: true) }
+        if batch.isEmpty { return nil }
         let now = monotonicNanoseconds()
-        var live = 0
-        for index in batch.indices {
-            let pending = batch[index]
+        for pending in batch {
             if pending.deadline <= now {
                 // Never written: the command certainly did not run.
                 metrics.timeouts.increment()
-                pending.continuation.resume(
-                    throwing: RedisError(.timeout, "timed out before the command was sent", outcomeUnknown: false)
-                )
-                continue
-            }
-            if append(pending.command, to: context) != REDIS_OK {
+                pending.continuation.resume(throwing: RedisError(.timeout, "timed out before the command was sent", outcomeUnknown: false))
+            } else if append(pending.command, to: context) != REDIS_OK {
                 pending.continuation.resume(throwing: RedisError(.protocolError, "hiredis could not buffer the command"))
-                continue
+            } else {
+                inflight.append(pending)
             }
-            batch[live] = pending
-            live += 1
         }
-        batch.removeSubrange(live...)
-        if batch.isEmpty { return nil }
-
         var done: Int32 = 0
         repeat {
-            if redisBufferWrite(context, &done) != REDIS_OK {
-                let failure = contextError(context)
-                failAll(batch[...], failure: failure)
-                return failure.message
-            }
+            if redisBufferWrite(context, &done) != REDIS_OK { return contextError(context) }
         } while done == 0
+        return nil
+    }
 
-        let oldest = batch[0].deadline
-        let remaining = oldest > monotonicNanoseconds() ? oldest - monotonicNanoseconds() : 1_000_000
-        redisSetTimeout(context, chiredis_timeval_ms(max(1, Int64(remaining / 1_000_000) + 1)))
-
-        for index in batch.indices {
-            var raw: UnsafeMutableRawPointer? = nil
-            if redisGetReply(context, &raw) != REDIS_OK || raw == nil {
-                let failure = contextError(context)
-                failAll(batch[index...], failure: failure)
-                return failure.message
-            }
-            let replyPointer = raw!.assumingMemoryBound(to: redisReply.self)
-            let reply = RedisReply(copying: replyPointer)
-            freeReplyObject(raw)
-            batch[index].continuation.resume(returning: reply)
+    /// Waits (in `poll`) until replies arrive, new commands are queued, or the oldest command's deadline
+    /// passes; hands every complete reply to its caller.
+    private func awaitReplies() -> RedisError? {
+        guard let context else { return RedisError(.connectionLost, "no connection", outcomeUnknown: true) }
+        if let failure = deliverBufferedReplies(context) { return failure }
+        if inflightCount == 0 { return nil }
+        let now = monotonicNanoseconds()
+        let deadline = inflight[inflightHead].deadline
+        guard deadline > now else { return timeoutError() }
+        let timeoutMs = Int32(clamping: (deadline - now + 999_999) / 1_000_000)
+        var fds = [
+            pollfd(fd: chiredis_context_fd(context), events: Int16(POLLIN), revents: 0),
+            pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0),
+        ]
+        let ready = poll(&fds, 2, timeoutMs)
+        if ready < 0 {
+            return errno == EINTR ? nil : RedisError(.connectionLost, "poll failed: errno \(errno)", outcomeUnknown: true)
+        }
+        if ready == 0 { return monotonicNanoseconds() >= deadline ? timeoutError() : nil }
+        if fds[1].revents != 0 {
+            var sink = [UInt8](repeating: 0, count: 64)
+            while read(wakeRead, &sink, sink.count) > 0 {}
+        }
+        if fds[0].revents != 0 {
+            if redisBufferRead(context) != REDIS_OK { return contextError(context) }
+            return deliverBufferedReplies(context)
         }
         return nil
     }
 
-    private func failAll(_ pending: ArraySlice<PendingCommand>, failure: RedisError) {
+    /// Resumes callers for every complete reply already read into hiredis' buffer.
+    private func deliverBufferedReplies(_ context: UnsafeMutablePointer<redisContext>) -> RedisError? {
+        while inflightCount > 0 {
+            var raw: UnsafeMutableRawPointer? = nil
+            if redisGetReplyFromReader(context, &raw) != REDIS_OK { return contextError(context) }
+            guard let raw else { break }
+            let reply = RedisReply(copying: raw.assumingMemoryBound(to: redisReply.self))
+            freeReplyObject(raw)
+            let pending = inflight[inflightHead]
+            inflightHead += 1
+            pending.continuation.resume(returning: reply)
+        }
+        if inflightHead == inflight.count {
+            inflight.removeAll(keepingCapacity: true)
+            inflightHead = 0
+        } else if inflightHead > 1024 {
+            inflight.removeFirst(inflightHead)
+            inflightHead = 0
+        }
+        return nil
+    }
+
+    private func timeoutError() -> RedisError {
+        RedisError(.timeout, "no reply within the command timeout (\(configuration.commandTimeout))", outcomeUnknown: true)
+    }
+
+    /// Fails every in-flight command (written, so its outcome is unknown).
+    private func failAll(_ failure: RedisError) {
+        let pending = inflight[inflightHead...]
         for item in pending { item.continuation.resume(throwing: failure) }
         if failure.code == .timeout { metrics.timeouts.increment(by: pending.count) }
+        inflight.removeAll(keepingCapacity: true)
+        inflightHead = 0
     }
 
     /// The context's error as an outcome-unknown ``RedisError`` (the command was written).
@@ -330,6 +397,8 @@ final class RedisConnection {
             redisFree(context)
             throw error
         }
+        // Writes may block at most the command timeout; reads wait in poll() with per-command deadlines.
+        redisSetTimeout(context, chiredis_timeval_ms(configuration.commandTimeout.wholeMilliseconds))
         return context
     }
 
