@@ -103,6 +103,7 @@ let package = Package(
             name: "quota-bench",
             dependencies: [
                 "AsyncRedis",
+                "TokenQuota",
                 "EmbeddedRedis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

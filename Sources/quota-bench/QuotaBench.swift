@@ -10,7 +10,7 @@ struct QuotaBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quota-bench",
         abstract: "Benchmarks quotad's building blocks against a reference measured in the same run.",
-        subcommands: [RedisBench.self]
+        subcommands: [RedisBench.self, FootprintBench.self]
     )
 }
 
