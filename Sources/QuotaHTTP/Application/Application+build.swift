@@ -1,0 +1,133 @@
+import EmbeddedRedis
+public import AsyncRedis
+import Foundation
+public import Hummingbird
+public import Logging
+import ServiceLifecycle
+import TokenAccounting
+public import TokenQuota
+
+/// The application type quotad runs.
+public typealias QuotaApplication = Application<RouterResponder<QuotaRequestContext>>
+
+/// Builds quotad from its configuration: Redis (embedded `redis-server` when no URL is configured),
+/// the repository, pricing, the router, and the background services (Redis lifecycle, settings poller).
+///
+/// Services shut down in reverse order, so at SIGTERM/SIGINT the HTTP server drains in-flight requests
+/// first, then the settings poller stops, then the Redis client is shut down and the embedded server stopped.
+///
+/// - Parameters:
+///   - configuration: the resolved settings.
+///   - logger: the root logger.
+///   - makeRepository: replaces the Redis repository (tests); the default is ``RedisQuotaRepository``.
+public func buildApplication(
+    configuration: QuotadConfiguration,
+    logger: Logger = Logger(label: "quotad"),
+    makeRepository: (@Sendable (RedisClient, RepositorySettings) -> any QuotaRepository)? = nil
+) async throws -> QuotaApplication {
+    let (dependencies, embedded) = try await buildDependencies(configuration: configuration, logger: logger, makeRepository: makeRepository)
+    let services: [any Service] = [
+        RedisLifecycleService(client: dependencies.redis, embedded: embedded, logger: logger),
+        SettingsPoller(store: dependencies.settings, interval: .milliseconds(configuration.settingsPollMilliseconds), logger: logger),
+    ]
+    return Application(
+        router: buildRouter(dependencies),
+        configuration: ApplicationConfiguration(
+            address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "quotad"
+        ),
+        services: services,
+        logger: logger
+    )
+}
+
+/// Builds what the handlers need: pricing, Redis (starting the embedded server when no URL is configured),
+/// the repository, key store and settings. The caller owns the returned embedded server, if any.
+public func buildDependencies(
+    configuration: QuotadConfiguration,
+    logger: Logger = Logger(label: "quotad"),
+    makeRepository: (@Sendable (RedisClient, RepositorySettings) -> any QuotaRepository)? = nil
+) async throws -> (dependencies: QuotaAPIDependencies, embedded: EmbeddedRedis?) {
+    PrometheusExporter.bootstrap()
+
+    var catalog = PriceCatalog.bundledDefault()
+    if let file = configuration.pricingFile {
+        do {
+            catalog = catalog.merging(try PriceCatalog.load(contentsOf: file))
+        } catch {
+            throw ConfigurationError("pricing file (QUOTAD_PRICING_FILE) \(file): \(error.message)")
+        }
+    }
+
+    var embedded: EmbeddedRedis?
+    let url: String
+    if let configured = configuration.redisURL {
+        url = configured
+    } else {
+        let server = try await EmbeddedRedis.start(dataDirectory: configuration.dataDirectory, port: configuration.embeddedRedisPort)
+        logger.info("embedded redis-server started", metadata: ["redis.port": "\(server.server.port)", "redis.dir": "\(configuration.dataDirectory)"])
+        embedded = server
+        url = server.url
+    }
+    var redisConfiguration: RedisConfiguration
+    do {
+        redisConfiguration = try RedisConfiguration(url: url)
+    } catch {
+        await embedded?.stop()
+        throw ConfigurationError("redis.url (QUOTAD_REDIS_URL): \(error.message)")
+    }
+    redisConfiguration.poolSize = configuration.redisPoolSize
+    redisConfiguration.commandTimeout = .milliseconds(configuration.redisTimeoutMilliseconds)
+    redisConfiguration.connectTimeout = .milliseconds(configuration.redisConnectTimeoutMilliseconds)
+    let client = RedisClient(configuration: redisConfiguration, logger: logger)
+
+    let repositorySettings = RepositorySettings(
+        historyCycles: configuration.historyCycles, dedupeTTLSeconds: configuration.dedupeTTLSeconds,
+        eventStreamLength: configuration.eventStreamLength,
+        maximumReservationTTLSeconds: configuration.reservationMaximumTTLSeconds,
+        quotaCacheMilliseconds: configuration.quotaCacheMilliseconds
+    )
+    let repository = makeRepository?(client, repositorySettings)
+        ?? RedisQuotaRepository(client: client, settings: repositorySettings, logger: logger)
+    let settings = MetricsSettingsStore(client: client)
+    let keys = TenantKeyStore(client: client, cacheTTL: .milliseconds(configuration.keyCacheMilliseconds))
+    if configuration.adminKeys.isEmpty {
+        logger.warning("no admin keys configured (QUOTAD_ADMIN_KEYS): the admin API is unusable")
+    }
+    let dependencies = QuotaAPIDependencies(
+        repository: repository, redis: client, authenticator: Authenticator(adminKeys: configuration.adminKeys, keys: keys),
+        settings: settings, metrics: QuotaMetrics(), catalog: catalog,
+        maxBodyBytes: configuration.maxBodyBytes, maxBatchBodyBytes: configuration.maxBatchBodyBytes,
+        reservationDefaultTTLSeconds: configuration.reservationDefaultTTLSeconds,
+        reservationMaximumTTLSeconds: configuration.reservationMaximumTTLSeconds,
+        reservationsFailOpen: configuration.reservationsFailOpen,
+        readinessTimeout: .milliseconds(configuration.redisTimeoutMilliseconds)
+    )
+
+    // Best effort: start with the stored settings if Redis is already reachable.
+    _ = try? await client.waitUntilConnected(timeout: .milliseconds(min(configuration.redisConnectTimeoutMilliseconds, 2000)))
+    _ = try? await settings.refresh()
+    return (dependencies, embedded)
+}
+
+/// Builds the router: middleware (request id, metrics, error mapping) and every controller.
+///
+/// Routes: `/healthz`, `/readyz`, `/metrics`, `/openapi.yaml`, `/v1/settings/metrics`, and the tenant API
+/// under `/v1/tenants/{tenant}/…` (see ``OpenAPIDocument``).
+public func buildRouter(_ dependencies: QuotaAPIDependencies) -> Router<QuotaRequestContext> {
+    let routeTable = RouteTable()
+    let router = Router(context: QuotaRequestContext.self)
+    router.add(middleware: RequestIDMiddleware())
+    router.add(middleware: MetricsMiddleware())
+    router.add(middleware: ErrorMiddleware(routes: routeTable))
+
+    router.addRoutes(SystemController(dependencies: dependencies).endpoints)
+    router.addRoutes(SettingsController(dependencies: dependencies).endpoints, atPath: "/v1/settings")
+    router.addRoutes(KeysController(dependencies: dependencies).endpoints, atPath: "/v1/tenants")
+    router.addRoutes(UsageController(dependencies: dependencies).endpoints, atPath: "/v1/tenants")
+    router.addRoutes(ReservationsController(dependencies: dependencies).endpoints, atPath: "/v1/tenants")
+    router.addRoutes(QuotaController(dependencies: dependencies).endpoints, atPath: "/v1/tenants")
+    router.addRoutes(ReportsController(dependencies: dependencies).endpoints, atPath: "/v1/tenants")
+
+    routeTable.load(router.routes.map { RouteTable.Route(method: $0.method, path: $0.path.description) })
+    return router
+}

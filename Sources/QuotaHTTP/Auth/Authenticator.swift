@@ -1,0 +1,65 @@
+public import Hummingbird
+import Foundation
+
+/// Establishes and checks who a request acts as, from `Authorization: Bearer <key>`.
+///
+/// A missing, malformed or unknown key is `401`; a valid key acting outside its rights is `403`.
+/// Keys are hashed before any comparison or lookup, admin digests are compared in constant time, and
+/// no key or digest is ever logged.
+public struct Authenticator: Sendable {
+    let adminDigests: [[UInt8]]
+    /// The tenant key store.
+    public let keys: TenantKeyStore
+
+    /// Creates an authenticator for the configured admin keys and the tenant key store.
+    public init(adminKeys: [String], keys: TenantKeyStore) {
+        self.adminDigests = adminKeys.filter { !$0.isEmpty }.map(SecretDigest.sha256)
+        self.keys = keys
+    }
+
+    /// The principal of the request's bearer key.
+    public func principal(for request: Request) async throws(APIError) -> Principal {
+        guard let header = request.headers[.authorization] else {
+            throw APIError.unauthorized("missing API key: send Authorization: Bearer <key>")
+        }
+        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+            throw APIError.unauthorized("malformed Authorization header: expected Bearer <key>")
+        }
+        let token = parts[1].trimmingCharacters(in: .whitespaces)
+        guard (1...512).contains(token.utf8.count) else {
+            throw APIError.unauthorized("invalid API key")
+        }
+        let digest = SecretDigest.sha256(token)
+        var isAdmin = false
+        for admin in adminDigests where SecretDigest.constantTimeEquals(admin, digest) { isAdmin = true }
+        if isAdmin { return .admin }
+        guard token.hasPrefix(TenantKeyStore.keyPrefix),
+              let found = try await keys.lookup(digestHex: SecretDigest.hex(digest))
+        else {
+            throw APIError.unauthorized("invalid or revoked API key")
+        }
+        return .tenant(found.tenant, keyID: found.keyID)
+    }
+
+    /// Requires an admin key.
+    @discardableResult
+    public func requireAdmin(_ request: Request) async throws(APIError) -> Principal {
+        let principal = try await principal(for: request)
+        guard principal == .admin else { throw APIError.forbidden("this operation needs an admin key") }
+        return principal
+    }
+
+    /// Requires an admin key or a key of `tenant`.
+    @discardableResult
+    public func requireTenant(_ request: Request, tenant: String) async throws(APIError) -> Principal {
+        let principal = try await principal(for: request)
+        switch principal {
+        case .admin:
+            return principal
+        case .tenant(let own, _):
+            guard own == tenant else { throw APIError.forbidden("this key may act only on its own tenant") }
+            return principal
+        }
+    }
+}

@@ -1,0 +1,7 @@
+/// Who a request acts as, established from its bearer key.
+public enum Principal: Sendable, Hashable {
+    /// An operator holding one of the configured admin keys: may act on every tenant.
+    case admin
+    /// A tenant key: may act only on its own tenant.
+    case tenant(String, keyID: String)
+}

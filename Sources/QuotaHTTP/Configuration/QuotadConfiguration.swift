@@ -1,0 +1,53 @@
+public import Logging
+
+/// Every setting of quotad, resolved from defaults, `config/quotad.yaml` and `QUOTAD_*` environment
+/// variables (in increasing precedence). See `config/quotad.yaml` for the documented list.
+public struct QuotadConfiguration: Sendable {
+    /// `http.host` / `QUOTAD_HTTP_HOST`: the address to listen on.
+    public var httpHost = "127.0.0.1"
+    /// `http.port` / `QUOTAD_HTTP_PORT`: the TCP port (0: any free port).
+    public var httpPort = 8080
+    /// `http.max_body_bytes` / `QUOTAD_MAX_BODY_BYTES`: the largest request body (413 above).
+    public var maxBodyBytes = 1_048_576
+    /// `http.max_batch_body_bytes` / `QUOTAD_MAX_BATCH_BODY_BYTES`: the largest batch body.
+    public var maxBatchBodyBytes = 16 * 1_048_576
+    /// `redis.url` / `QUOTAD_REDIS_URL`: an external Redis; nil runs an embedded `redis-server`.
+    public var redisURL: String?
+    /// `redis.pool_size` / `QUOTAD_REDIS_POOL_SIZE`: connections to Redis.
+    public var redisPoolSize = 4
+    /// `redis.timeout_ms` / `QUOTAD_REDIS_TIMEOUT_MS`: the longest wait for a Redis reply.
+    public var redisTimeoutMilliseconds = 2000
+    /// `redis.connect_timeout_ms` / `QUOTAD_REDIS_CONNECT_TIMEOUT_MS`: the longest connection attempt.
+    public var redisConnectTimeoutMilliseconds = 2000
+    /// `redis.embedded.data_dir` / `QUOTAD_DATA_DIR`: the embedded Redis' data directory.
+    public var dataDirectory = "./data"
+    /// `redis.embedded.port` / `QUOTAD_EMBEDDED_REDIS_PORT`: the embedded Redis' loopback port (nil: free).
+    public var embeddedRedisPort: Int?
+    /// `auth.admin_keys` / `QUOTAD_ADMIN_KEYS` (comma-separated): admin API keys.
+    public var adminKeys: [String] = []
+    /// `auth.key_cache_ms` / `QUOTAD_KEY_CACHE_MS`: positive tenant-key lookup cache (0…1000 ms).
+    public var keyCacheMilliseconds = 1000
+    /// `pricing.file` / `QUOTAD_PRICING_FILE`: a price file merged over the bundled prices.
+    public var pricingFile: String?
+    /// `reservations.fail_open` / `QUOTAD_RESERVATIONS_FAIL_OPEN`: grant reservations when Redis is down.
+    public var reservationsFailOpen = false
+    /// `reservations.default_ttl_seconds` / `QUOTAD_RESERVATION_TTL_SECONDS`.
+    public var reservationDefaultTTLSeconds = 300
+    /// `reservations.max_ttl_seconds` / `QUOTAD_RESERVATION_MAX_TTL_SECONDS`.
+    public var reservationMaximumTTLSeconds = 3600
+    /// `usage.history_cycles` / `QUOTAD_HISTORY_CYCLES`: past cycles of totals kept.
+    public var historyCycles = 12
+    /// `usage.dedupe_ttl_seconds` / `QUOTAD_DEDUPE_TTL_SECONDS`: how long event ids are remembered.
+    public var dedupeTTLSeconds = 7 * 24 * 3600
+    /// `usage.event_stream_length` / `QUOTAD_EVENT_STREAM_LENGTH`: per-user audit stream length (0: off).
+    public var eventStreamLength = 0
+    /// `usage.quota_cache_ms` / `QUOTAD_QUOTA_CACHE_MS`: in-process quota configuration cache.
+    public var quotaCacheMilliseconds = 1000
+    /// `settings.poll_interval_ms` / `QUOTAD_SETTINGS_POLL_MS`: settings refresh interval (50…500 ms).
+    public var settingsPollMilliseconds = 500
+    /// `logging.level` / `QUOTAD_LOG_LEVEL`: trace, debug, info, notice, warning, error, critical.
+    public var logLevel: Logger.Level = .info
+
+    /// The defaults.
+    public init() {}
+}

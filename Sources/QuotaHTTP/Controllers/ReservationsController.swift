@@ -1,0 +1,179 @@
+import Foundation
+public import Hummingbird
+import Logging
+import TokenAccounting
+import TokenQuota
+
+/// Reservations: hold quota before a call, commit its usage afterwards, or release it.
+///
+/// When Redis cannot be reached, reservations fail closed (503) unless `reservations.fail_open` is set:
+/// then each refusal is logged (warning), counted (`quotad_reservation_fail_open_total`) and answered
+/// `201` with `"fail_open":true` and a synthetic id (prefix `fo-`); committing such an id records the usage
+/// without settling anything (the body must name the user), releasing it is a no-op.
+public struct ReservationsController: Sendable {
+    let dependencies: QuotaAPIDependencies
+
+    /// The prefix of synthetic fail-open reservation ids.
+    public static let failOpenPrefix = "fo-"
+
+    /// Creates the controller.
+    public init(dependencies: QuotaAPIDependencies) { self.dependencies = dependencies }
+
+    /// `POST /{tenant}/reservations`, `POST /{tenant}/reservations/{id}/commit`,
+    /// `DELETE /{tenant}/reservations/{id}` (mounted at `/v1/tenants`).
+    public var endpoints: RouteCollection<QuotaRequestContext> {
+        let routes = RouteCollection(context: QuotaRequestContext.self)
+        routes.post("{tenant}/reservations", use: reserve)
+        routes.post("{tenant}/reservations/{id}/commit", use: commit)
+        routes.delete("{tenant}/reservations/{id}", use: release)
+        return routes
+    }
+
+    @Sendable func reserve(_ request: Request, context: QuotaRequestContext) async throws -> Response {
+        let tenant = try await dependencies.authorizedTenant(request, context)
+        let body = try await RequestBodyReader.decode(ReservationBody.self, from: request, limit: dependencies.maxBodyBytes)
+        do {
+            try Identifier.validateName(body.user, field: "user")
+            try Identifier.validateModel(body.model)
+            if let id = body.reservationID { try Identifier.validateEventID(id, field: "reservation_id") }
+        } catch {
+            throw APIError(error)
+        }
+        if let id = body.reservationID, id.hasPrefix(Self.failOpenPrefix) {
+            throw APIError.badRequest("reservation ids starting with '\(Self.failOpenPrefix)' are reserved")
+        }
+        var provider: Provider?
+        if let name = body.provider {
+            let candidate = Provider(rawValue: name)
+            guard Provider.known.contains(candidate) else { throw APIError.badRequest("unknown provider '\(name.prefix(40))'") }
+            provider = candidate
+        }
+        let maxTokens = TokenUsage.maximumCount
+        let input: Int
+        switch (body.inputTokens, body.messages) {
+        case (.some, .some):
+            throw APIError.badRequest("give either 'input_tokens' or 'messages', not both")
+        case (.some(let count), nil):
+            guard (0...maxTokens).contains(count) else { throw APIError.badRequest("input_tokens must be 0…\(maxTokens)") }
+            input = count
+        case (nil, .some(let messages)):
+            guard messages.count <= 10_000 else { throw APIError.badRequest("at most 10000 messages") }
+            let match = dependencies.catalog.match(model: body.model, provider: provider)
+            input = dependencies.estimator.estimateInputTokens(
+                messages: messages, provider: provider ?? match?.provider ?? .openaiCompatible
+            )
+        case (nil, nil):
+            input = 0
+        }
+        let output = body.maxOutputTokens ?? 0
+        guard (0...maxTokens).contains(output) else { throw APIError.badRequest("max_output_tokens must be 0…\(maxTokens)") }
+        guard input + output > 0 else {
+            throw APIError.badRequest("nothing to reserve: give input_tokens or messages, and/or max_output_tokens")
+        }
+        let ttl = body.ttlSeconds ?? dependencies.reservationDefaultTTLSeconds
+        guard (1...dependencies.reservationMaximumTTLSeconds).contains(ttl) else {
+            throw APIError.badRequest("ttl_seconds must be 1…\(dependencies.reservationMaximumTTLSeconds) (got \(ttl))")
+        }
+        let cost = dependencies.catalog.match(model: body.model, provider: provider)?
+            .price.cost(of: TokenUsage(inputTokens: input, outputTokens: output)) ?? 0
+        let now = Date()
+        let reservationRequest = ReservationRequest(
+            tenant: tenant, user: body.user, tokens: input + output, costNanoUSD: cost, ttlSeconds: ttl, reservationID: body.reservationID
+        )
+        let outcome: ReserveOutcome
+        do {
+            outcome = try await dependencies.repository.reserve(reservationRequest, now: now)
+        } catch where (error.code == .unavailable || error.code == .outcomeUnknown) && dependencies.reservationsFailOpen {
+            dependencies.metrics.failOpenReservation()
+            var generator = SystemRandomNumberGenerator()
+            let id = Self.failOpenPrefix + SecretDigest.hex((0..<12).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
+            context.logger.warning(
+                "reservation granted without Redis (fail-open)",
+                metadata: ["quota.tenant": "\(tenant)", "quota.user": "\(body.user)", "quota.reservation_id": "\(id)", "error.code": "\(error.code)"]
+            )
+            let created = ReservationCreated(
+                reservationID: id, user: body.user, model: body.model, expiresAt: now.addingTimeInterval(TimeInterval(ttl)),
+                reserved: .init(tokens: input + output, costNanoUSD: cost), failOpen: true
+            )
+            return try JSONResponse.make(status: .created, value: created)
+        } catch {
+            throw APIError(error)
+        }
+        switch outcome {
+        case .reserved(let reservation):
+            let created = ReservationCreated(
+                reservationID: reservation.id, user: body.user, model: body.model, expiresAt: reservation.expiresAt,
+                reserved: .init(tokens: reservation.tokens, costNanoUSD: reservation.costNanoUSD), failOpen: false
+            )
+            return try JSONResponse.make(status: .created, value: created)
+        case .rejected(let rejection):
+            dependencies.metrics.rejection(limit: rejection.limit.rawValue)
+            throw Self.quotaExceeded(rejection)
+        }
+    }
+
+    @Sendable func commit(_ request: Request, context: QuotaRequestContext) async throws -> Response {
+        let tenant = try await dependencies.authorizedTenant(request, context)
+        let id = try context.idParameter("id", field: "reservation_id")
+        let body = try await RequestBodyReader.decode(UsageRequest.self, from: request, limit: dependencies.maxBodyBytes)
+        if id.hasPrefix(Self.failOpenPrefix) {
+            guard body.user != nil else { throw APIError.badRequest("committing a fail-open reservation needs 'user'") }
+            let response = try await dependencies.recorder.record(body, tenant: tenant, eventID: id, logger: context.logger)
+            return try JSONResponse.make(value: response)
+        }
+        var user = body.user
+        if user == nil {
+            do {
+                user = try await dependencies.repository.reservationOwner(tenant: tenant, reservationID: id)
+            } catch {
+                throw APIError(error)
+            }
+            guard user != nil else { throw APIError.notFound("reservation \(id) does not exist or has expired; name the 'user' to record anyway") }
+        }
+        let response = try await dependencies.recorder.record(
+            body, tenant: tenant, user: user, eventID: id, reservationID: id, logger: context.logger
+        )
+        return try JSONResponse.make(value: response)
+    }
+
+    @Sendable func release(_ request: Request, context: QuotaRequestContext) async throws -> Response {
+        let tenant = try await dependencies.authorizedTenant(request, context)
+        let id = try context.idParameter("id", field: "reservation_id")
+        if id.hasPrefix(Self.failOpenPrefix) { return JSONResponse.noContent() }
+        let notFound = APIError.notFound("reservation \(id) does not exist or has expired")
+        let owner: String?
+        do {
+            owner = try await dependencies.repository.reservationOwner(tenant: tenant, reservationID: id)
+        } catch {
+            throw APIError(error)
+        }
+        guard let owner else { throw notFound }
+        let released: Bool
+        do {
+            released = try await dependencies.repository.release(tenant: tenant, user: owner, reservationID: id)
+        } catch {
+            throw APIError(error)
+        }
+        guard released else { throw notFound }
+        return JSONResponse.noContent()
+    }
+
+    /// `429 quota_exceeded` with `Retry-After` (seconds until the cycle resets) and the limit's numbers.
+    static func quotaExceeded(_ rejection: QuotaRejection) -> APIError {
+        let name = rejection.limit.rawValue
+        let unit = rejection.limit == .cost ? " nano-USD" : ""
+        let message = "\(name) limit exceeded: \(rejection.used) used + \(rejection.reserved) reserved + \(rejection.requested) requested "
+            + "> \(rejection.limitValue)\(unit) in cycle \(rejection.cycleID); resets in \(rejection.retryAfterSeconds) s"
+        var headers = HTTPFields()
+        headers[.retryAfter] = String(rejection.retryAfterSeconds)
+        let limit: JSONFragment = .object([
+            "name": .string(name), "limit": .int(rejection.limitValue), "used": .int(rejection.used),
+            "reserved": .int(rejection.reserved), "requested": .int(rejection.requested), "remaining": .int(rejection.remaining),
+            "cycle_id": .string(rejection.cycleID),
+        ])
+        return APIError(
+            .tooManyRequests, code: "quota_exceeded", message, headers: headers,
+            details: ["retry_after_seconds": .int(rejection.retryAfterSeconds)], topLevel: ["limit": limit]
+        )
+    }
+}

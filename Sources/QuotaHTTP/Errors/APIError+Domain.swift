@@ -1,0 +1,62 @@
+import HTTPTypes
+import AsyncRedis
+public import TokenAccounting
+public import TokenQuota
+
+extension APIError {
+    /// Maps a quota-domain error to its status: invalid argument 400, unparsable usage 422, not found 404,
+    /// conflict 409, unavailable 503 (`redis_unavailable`), outcome unknown 503 (`outcome_unknown`), both
+    /// with `Retry-After: 1`, internal error 500.
+    public init(_ error: QuotaError) {
+        switch error.code {
+        case .invalidArgument: self = .badRequest(error.message)
+        case .unparsableUsage: self = APIError(.unprocessableContent, code: "unparsable_usage", error.message)
+        case .notFound: self = .notFound(error.message)
+        case .conflict: self = APIError(.conflict, code: "conflict", error.message)
+        case .unavailable: self = .redisUnavailable(error.message)
+        case .outcomeUnknown: self = .outcomeUnknown(error.message)
+        default: self = .internalError("internal error: \(error.message)")
+        }
+    }
+
+    /// Maps a usage-parser error: a too-large body is 413, everything else `422 unparsable_usage`
+    /// with the parser's message (and its code as `reason`).
+    public init(_ error: UsageParseError) {
+        if error.code == .bodyTooLarge {
+            self = .payloadTooLarge(error.message)
+        } else {
+            self = APIError(
+                .unprocessableContent, code: "unparsable_usage", error.message,
+                details: ["reason": .string(error.code.rawValue)]
+            )
+        }
+    }
+
+    /// Maps a billing-cycle error (bad anchor day, time zone or cycle id) to `400 invalid_request`.
+    public init(_ error: CycleError) {
+        self = .badRequest(error.message)
+    }
+
+    /// Maps an error of quotad's own Redis calls (keys, settings): unreachable or timed out before sending
+    /// → `503 redis_unavailable`; possibly applied → `503 outcome_unknown`; busy/loading/OOM replies → 503;
+    /// anything else → `500 internal_error`.
+    init(redis error: RedisError) {
+        if error.isOutcomeUnknown {
+            self = .outcomeUnknown("Redis did not answer in time; the change may or may not have been applied")
+            return
+        }
+        switch error.code {
+        case .notConnected, .connectionFailed, .timeout, .connectionLost, .clientShutdown, .authenticationFailed:
+            self = .redisUnavailable("Redis is unavailable: \(error.code)")
+        case .serverError:
+            let transient: Set<Substring> = ["LOADING", "BUSY", "OOM", "MASTERDOWN", "READONLY", "TRYAGAIN", "CLUSTERDOWN"]
+            if let prefix = error.serverErrorPrefix, transient.contains(prefix) {
+                self = .redisUnavailable("Redis cannot serve the request right now (\(prefix))")
+            } else {
+                self = .internalError("unexpected Redis error reply")
+            }
+        default:
+            self = .internalError("unexpected Redis reply")
+        }
+    }
+}

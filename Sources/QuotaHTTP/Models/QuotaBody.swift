@@ -1,0 +1,69 @@
+import Foundation
+import TokenAccounting
+import TokenQuota
+
+/// The body of `PUT …/quota` and `PUT …/quota/default`:
+/// `{"limits":{"tokens":N|null,"cost_usd":"12.50"|null,"requests":N|null},"cycle":{"anchor_day":1,"timezone":"UTC"}}`.
+struct QuotaBody: Decodable, Sendable {
+    struct Limits: Decodable, Sendable {
+        var tokens: Int?
+        var costUSD: String?
+        var costNanoUSD: Int?
+        var requests: Int?
+        enum CodingKeys: String, CodingKey {
+            case tokens, requests
+            case costUSD = "cost_usd"
+            case costNanoUSD = "cost_nano_usd"
+        }
+    }
+    struct Cycle: Decodable, Sendable {
+        var anchorDay: Int?
+        var timezone: String?
+        enum CodingKeys: String, CodingKey {
+            case anchorDay = "anchor_day"
+            case timezone
+        }
+    }
+
+    var limits: Limits
+    var cycle: Cycle?
+
+    /// The limits, validated: non-negative counts, `cost_usd` an exact decimal (≤ 9 fractional digits).
+    func quotaLimits() throws(APIError) -> QuotaLimits {
+        if let tokens = limits.tokens, tokens < 0 { throw APIError.badRequest("limits.tokens must not be negative") }
+        if let requests = limits.requests, requests < 0 { throw APIError.badRequest("limits.requests must not be negative") }
+        var cost: Int?
+        switch (limits.costUSD, limits.costNanoUSD) {
+        case (.some, .some):
+            throw APIError.badRequest("give either limits.cost_usd or limits.cost_nano_usd, not both")
+        case (.some(let text), nil):
+            guard let nano = DecimalUSD.nanoUSD(from: text) else {
+                throw APIError.badRequest(
+                    "limits.cost_usd must be a non-negative decimal string with at most 9 fractional digits, e.g. \"12.50\" (got \"\(text.prefix(40))\")"
+                )
+            }
+            cost = nano
+        case (nil, .some(let nano)):
+            guard nano >= 0 else { throw APIError.badRequest("limits.cost_nano_usd must not be negative") }
+            cost = nano
+        case (nil, nil):
+            cost = nil
+        }
+        return QuotaLimits(tokens: limits.tokens, costNanoUSD: cost, requests: limits.requests)
+    }
+
+    /// The schedule: the given cycle policy, or `existing` when the body names no cycle.
+    func schedule(keeping existing: CycleSchedule) throws(APIError) -> CycleSchedule {
+        guard let cycle else { return existing }
+        do {
+            let policy = try CyclePolicy(
+                anchorDay: cycle.anchorDay ?? existing.policy.anchorDay,
+                timeZoneIdentifier: cycle.timezone ?? existing.policy.timeZoneIdentifier
+            )
+            if policy == existing.policy { return existing }
+            return CycleSchedule(policy: policy)
+        } catch {
+            throw APIError(error)
+        }
+    }
+}

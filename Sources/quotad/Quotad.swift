@@ -1,0 +1,12 @@
+import ArgumentParser
+
+/// `quotad`: the quota service. `quotad` alone runs `quotad serve`.
+@main
+struct Quotad: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "quotad",
+        abstract: "A Redis-backed multi-tenant LLM token quota service.",
+        subcommands: [Serve.self, UsageCommand.self],
+        defaultSubcommand: Serve.self
+    )
+}

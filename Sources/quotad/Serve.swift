@@ -1,0 +1,47 @@
+import ArgumentParser
+import Foundation
+import Logging
+import QuotaHTTP
+
+/// `quotad serve`: loads the configuration and runs the HTTP service until SIGTERM/SIGINT.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the HTTP service.",
+        discussion: """
+            Configuration: defaults, then the YAML file (--config, else QUOTAD_CONFIG, else config/quotad.yaml \
+            when present), then QUOTAD_* environment variables. Without a Redis URL, quotad runs and supervises \
+            its own redis-server (data in QUOTAD_DATA_DIR, default ./data).
+            """
+    )
+
+    @Option(name: .long, help: "The configuration file (default: $QUOTAD_CONFIG or config/quotad.yaml).")
+    var config: String?
+
+    func run() async throws {
+        let configuration: QuotadConfiguration
+        do {
+            configuration = try QuotadConfiguration.load(path: config, environment: ProcessInfo.processInfo.environment)
+        } catch {
+            FileHandle.standardError.write(Data("quotad: configuration error: \(error.message)\n".utf8))
+            throw ExitCode(78)  // EX_CONFIG
+        }
+        let level = configuration.logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        var logger = Logger(label: "quotad")
+        logger.logLevel = level
+        logger.info("starting quotad", metadata: ["config": "\(configuration.redactedSummary)"])
+        let app: QuotaApplication
+        do {
+            app = try await buildApplication(configuration: configuration, logger: logger)
+        } catch let error as ConfigurationError {
+            logger.critical("cannot start: \(error.message)")
+            throw ExitCode(78)
+        }
+        try await app.runUntilTerminated()
+        logger.info("quotad stopped")
+    }
+}
