@@ -44,11 +44,20 @@ public struct UsageParseReport: Sendable, Encodable {
         self.matched_model = cost.matchedModel
     }
 
-    /// The report as one line of JSON.
+    /// The report as one line of JSON, fields in the documented order.
     public func json() -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        func quoted(_ text: String?) -> String {
+            guard let text else { return "null" }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.withoutEscapingSlashes]
+            return (try? encoder.encode(text)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
+        }
+        let counts = "{\"input_tokens\":\(usage.input_tokens),\"cached_input_tokens\":\(usage.cached_input_tokens),"
+            + "\"cache_write_tokens\":\(usage.cache_write_tokens),\"output_tokens\":\(usage.output_tokens),"
+            + "\"reasoning_tokens\":\(usage.reasoning_tokens)}"
+        return "{\"provider\":\(quoted(provider)),\"model\":\(quoted(model)),\"usage\":\(counts),"
+            + "\"source\":\(quoted(source)),\"cost_nano_usd\":\(cost_nano_usd),\"priced\":\(priced),"
+            + "\"matched_model\":\(quoted(matched_model))}"
     }
 
     /// A parse error as the CLI prints it to stderr: `{"error":{"code":"...","message":"..."}}`.

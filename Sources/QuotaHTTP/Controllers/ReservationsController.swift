@@ -119,7 +119,7 @@ public struct ReservationsController: Sendable {
         if id.hasPrefix(Self.failOpenPrefix) {
             guard body.user != nil else { throw APIError.badRequest("committing a fail-open reservation needs 'user'") }
             let response = try await dependencies.recorder.record(body, tenant: tenant, eventID: id, logger: context.logger)
-            return try JSONResponse.make(value: response)
+            return JSONResponse.make(fragment: response.fragment)
         }
         var user = body.user
         if user == nil {
@@ -133,7 +133,7 @@ public struct ReservationsController: Sendable {
         let response = try await dependencies.recorder.record(
             body, tenant: tenant, user: user, eventID: id, reservationID: id, logger: context.logger
         )
-        return try JSONResponse.make(value: response)
+        return JSONResponse.make(fragment: response.fragment)
     }
 
     @Sendable func release(_ request: Request, context: QuotaRequestContext) async throws -> Response {

@@ -29,7 +29,7 @@ public struct UsageController: Sendable {
         let tenant = try await dependencies.authorizedTenant(request, context)
         let body = try await RequestBodyReader.decode(UsageRequest.self, from: request, limit: dependencies.maxBodyBytes)
         let response = try await dependencies.recorder.record(body, tenant: tenant, logger: context.logger)
-        return try JSONResponse.make(value: response)
+        return JSONResponse.make(fragment: response.fragment)
     }
 
     struct BatchResponse: Encodable {
@@ -61,8 +61,8 @@ public struct UsageController: Sendable {
                 results[index] = result
             }
         }
-        let ordered = results.map { $0 ?? .failure(.internalError()) }
-        return try JSONResponse.make(value: BatchResponse(results: ordered))
+        let ordered = results.map { ($0 ?? .failure(.internalError())).fragment }
+        return JSONResponse.make(fragment: .object(["results": .array(ordered)]))
     }
 
     /// Records the batch items at `indices`, at most ``batchConcurrency`` at a time.

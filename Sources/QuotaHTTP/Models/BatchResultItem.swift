@@ -20,3 +20,17 @@ enum BatchResultItem: Encodable, Sendable {
         }
     }
 }
+
+extension BatchResultItem {
+    /// The item as a ``JSONFragment``.
+    var fragment: JSONFragment {
+        switch self {
+        case .success(let response):
+            return response.fragment
+        case .failure(let error):
+            return .object(["error": .object([
+                "status": .int(Int(error.status.code)), "code": .string(error.code), "message": .string(error.message),
+            ])])
+        }
+    }
+}
