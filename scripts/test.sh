@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The test command: installs what is missing, builds, and runs every test suite.
+# The test command: installs what is missing, builds, runs the Redis fault test and every test suite.
 # Tests that need Redis start their own private redis-server on a free loopback port and stop it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 swift build --build-tests
+# kill -9 Redis under a stream of usage events; quotad must lose nothing and recover (about 10 s).
+QUOTAD_BIN="$(swift build --show-bin-path)/quotad" python3 scripts/fault_test.py
 swift test --skip-build "$@"

@@ -1,0 +1,147 @@
+#!/usr/bin/env python3
+"""Redis fault test for quotad (loopback only, bounded).
+
+Starts a private redis-server (AOF, appendfsync always) and quotad against it, streams usage events over
+HTTP, kill -9's Redis in the middle, restarts it on the same port and directory, and checks:
+  - lost = 0: every event that got a 2xx is in the totals after the restart;
+  - during the outage quotad answers 503 within its timeout (max latency reported), never hangs;
+  - recovery: the first 2xx after Redis is back arrives within 2 s, without restarting quotad;
+  - exactly once: resubmitting every event (same event ids) afterwards changes nothing beyond the
+    events that had failed, and totals equal the number of distinct events exactly.
+Prints `figure:` lines and ends with `N passed, M failed`.
+"""
+import http.client, json, os, shutil, signal, socket, subprocess, sys, tempfile, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+QUOTAD = os.environ.get("QUOTAD_BIN", os.path.join(ROOT, ".build", "debug", "quotad"))
+ADMIN = "fault-test-admin-key-0123456789"
+TIMEOUT_MS = 500
+EVENTS = int(os.environ.get("FAULT_EVENTS", "1500"))
+KILL_AT = EVENTS // 3
+
+results = []
+
+def check(name, ok, detail=""):
+    results.append(ok)
+    print(("PASS " if ok else "FAIL ") + name + (f" ({detail})" if detail else ""), flush=True)
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+def start_redis(port, directory):
+    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", directory,
+                             "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--daemonize", "no"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.time() + 10
+    for line in proc.stdout:
+        if "Ready to accept connections" in line:
+            break
+        if time.time() > deadline:
+            raise RuntimeError("redis-server did not start")
+    return proc
+
+def request(port, method, path, body=None, key=None, timeout=10):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    headers = {"Content-Type": "application/json"}
+    if key:
+        headers["Authorization"] = "Bearer " + key
+    started = time.monotonic()
+    try:
+        conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
+        response = conn.getresponse()
+        data = response.read()
+        return response.status, data, time.monotonic() - started
+    finally:
+        conn.close()
+
+def main():
+    work = tempfile.mkdtemp(prefix="quotad-fault-")
+    redis_port, http_port = free_port(), free_port()
+    redis = start_redis(redis_port, work)
+    env = dict(os.environ, QUOTAD_ADMIN_KEYS=ADMIN, QUOTAD_HTTP_PORT=str(http_port),
+               QUOTAD_REDIS_URL=f"redis://127.0.0.1:{redis_port}", QUOTAD_REDIS_TIMEOUT_MS=str(TIMEOUT_MS),
+               QUOTAD_REDIS_CONNECT_TIMEOUT_MS=str(TIMEOUT_MS), QUOTAD_LOG_LEVEL="error")
+    quotad = subprocess.Popen([QUOTAD, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 30
+        while True:
+            try:
+                if request(http_port, "GET", "/readyz", timeout=1)[0] == 200:
+                    break
+            except OSError:
+                pass
+            if time.time() > deadline:
+                raise RuntimeError("quotad did not become ready")
+            time.sleep(0.05)
+        status, data, _ = request(http_port, "POST", "/v1/tenants/acme/keys", key=ADMIN)
+        key = json.loads(data)["key"]
+
+        def event(i):
+            return {"user": "streamer", "event_id": f"evt-{i}", "model": "gpt-4o",
+                    "usage": {"input_tokens": 10 + i % 7, "output_tokens": 3}}
+
+        accepted, failed = set(), set()
+        outage_latencies, killed_at, restarted_at, first_ok_after = [], None, None, None
+        for i in range(EVENTS):
+            if i == KILL_AT:
+                redis.send_signal(signal.SIGKILL)
+                redis.wait()
+                killed_at = time.monotonic()
+            if killed_at and restarted_at is None and time.monotonic() - killed_at > 1.5:
+                redis = start_redis(redis_port, work)
+                restarted_at = time.monotonic()
+            status, _, latency = request(http_port, "POST", "/v1/tenants/acme/usage", event(i), key)
+            if 200 <= status < 300:
+                accepted.add(i)
+                if restarted_at and first_ok_after is None:
+                    first_ok_after = time.monotonic() - restarted_at
+            else:
+                failed.add(i)
+                if killed_at and restarted_at is None:
+                    outage_latencies.append((status, latency))
+        # Lost = accepted events missing from the totals (requests counter and token sum).
+        status, data, _ = request(http_port, "GET", "/v1/tenants/acme/users/streamer/usage", key=key)
+        totals = json.loads(data)["totals"]
+        expected_min = sum(10 + i % 7 for i in accepted)
+        recorded_extra = totals["requests"] - len(accepted)
+        check("quotad answered during the outage", len(outage_latencies) > 0, f"{len(outage_latencies)} requests")
+        check("every outage answer is a 503", all(s == 503 for s, _ in outage_latencies), str({s for s, _ in outage_latencies}))
+        max_latency = max((l for _, l in outage_latencies), default=0)
+        check("outage answers arrive within the Redis timeout (+0.5 s)", max_latency <= TIMEOUT_MS / 1000 + 0.5, f"max {max_latency*1000:.0f} ms")
+        check("recovered within 2 s of Redis coming back", first_ok_after is not None and first_ok_after <= 2.0,
+              f"{(first_ok_after or -1)*1000:.0f} ms")
+        lost = max(0, len(accepted) - totals["requests"]) if totals["input_tokens"] >= expected_min else len(accepted)
+        check("lost = 0 (every 2xx event is in the totals after kill -9 and restart)", totals["requests"] >= len(accepted) and totals["input_tokens"] >= expected_min,
+              f"accepted {len(accepted)}, stored {totals['requests']}")
+        # Retry every event (same ids): the totals must equal the distinct events exactly.
+        for i in range(EVENTS):
+            request(http_port, "POST", "/v1/tenants/acme/usage", event(i), key)
+        status, data, _ = request(http_port, "GET", "/v1/tenants/acme/users/streamer/usage", key=key)
+        totals = json.loads(data)["totals"]
+        double = totals["requests"] - EVENTS
+        check("after retrying every event, totals equal the distinct events exactly", totals["requests"] == EVENTS and totals["input_tokens"] == sum(10 + i % 7 for i in range(EVENTS)),
+              f"requests {totals['requests']} of {EVENTS}")
+        print(f"figure: events {EVENTS}, accepted during the run {len(accepted)}, failed {len(failed)} (during the outage or before recovery), "
+              f"recorded-but-answered-503 {max(0, recorded_extra)}, lost {lost}, double counts after retries {double}")
+        print(f"figure: outage answers {len(outage_latencies)}, max latency {max_latency*1000:.0f} ms (Redis timeout {TIMEOUT_MS} ms), "
+              f"recovery {(first_ok_after or -1)*1000:.0f} ms after restart")
+    finally:
+        quotad.send_signal(signal.SIGTERM)
+        try:
+            quotad.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            quotad.kill()
+        redis.send_signal(signal.SIGTERM)
+        try:
+            redis.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            redis.kill()
+        shutil.rmtree(work, ignore_errors=True)
+    passed = sum(results)
+    print(f"{passed} passed, {len(results) - passed} failed")
+    return 0 if passed == len(results) else 1
+
+if __name__ == "__main__":
+    sys.exit(main())
