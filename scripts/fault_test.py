@@ -127,6 +127,40 @@ def main():
               f"recorded-but-answered-503 {max(0, recorded_extra)}, lost {lost}, double counts after retries {double}")
         print(f"figure: outage answers {len(outage_latencies)}, max latency {max_latency*1000:.0f} ms (Redis timeout {TIMEOUT_MS} ms), "
               f"recovery {(first_ok_after or -1)*1000:.0f} ms after restart")
+        # SCRIPT FLUSH mid-load: quotad reloads its scripts (NOSCRIPT proves they did not run); no client sees an error.
+        base = EVENTS * 10
+        statuses = []
+        for n in range(300):
+            if n % 50 == 25:
+                subprocess.run(["redis-cli", "-p", str(redis_port), "SCRIPT", "FLUSH"], check=True, stdout=subprocess.DEVNULL)
+            statuses.append(request(http_port, "POST", "/v1/tenants/acme/usage", event(base + n), key)[0])
+        check("SCRIPT FLUSH mid-load: every request succeeds", all(s == 200 for s in statuses), str(sorted(set(statuses))))
+
+        # Redis paused past the command timeout: answers stay bounded, then everything recovers by itself.
+        subprocess.run(["redis-cli", "-p", str(redis_port), "CLIENT", "PAUSE", str(TIMEOUT_MS * 3), "ALL"], check=True, stdout=subprocess.DEVNULL)
+        paused = [request(http_port, "POST", "/v1/tenants/acme/usage", event(base + 1000 + n), key) for n in range(5)]
+        worst = max(latency for _, _, latency in paused)
+        check("paused Redis: answers bounded by the timeout", worst <= TIMEOUT_MS / 1000 + 0.5, f"max {worst*1000:.0f} ms, statuses {[s for s, _, _ in paused]}")
+        recovered = None
+        started = time.monotonic()
+        for n in range(200):
+            if request(http_port, "POST", "/v1/tenants/acme/usage", event(base + 2000 + n), key)[0] == 200:
+                recovered = time.monotonic() - started
+                break
+        check("after the pause, requests succeed again", recovered is not None, f"{(recovered or -1)*1000:.0f} ms")
+
+        # Graceful restart on the same port: the pool reconnects.
+        redis.send_signal(signal.SIGTERM)
+        redis.wait()
+        restart = time.monotonic()
+        redis = start_redis(redis_port, work)
+        back = None
+        for n in range(400):
+            if request(http_port, "POST", "/v1/tenants/acme/usage", event(base + 3000 + n), key)[0] == 200:
+                back = time.monotonic() - restart
+                break
+        check("restart on the same port: the pool reconnects within 2 s", back is not None and back <= 2.0, f"{(back or -1)*1000:.0f} ms")
+        print(f"figure: paused Redis worst latency {worst*1000:.0f} ms; graceful restart back after {(back or -1)*1000:.0f} ms")
     finally:
         quotad.send_signal(signal.SIGTERM)
         try:
