@@ -32,10 +32,6 @@ public struct UsageController: Sendable {
         return JSONResponse.make(fragment: response.fragment)
     }
 
-    struct BatchResponse: Encodable {
-        var results: [BatchResultItem]
-    }
-
     @Sendable func batch(_ request: Request, context: QuotaRequestContext) async throws -> Response {
         let tenant = try await dependencies.authorizedTenant(request, context)
         let body = try await RequestBodyReader.decode(BatchRequest.self, from: request, limit: dependencies.maxBatchBodyBytes)

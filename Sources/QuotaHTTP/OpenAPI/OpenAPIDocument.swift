@@ -443,6 +443,7 @@ components:
         error: { $ref: "#/components/schemas/ErrorDetail" }
     ItemError:
       type: object
+      required: [error]
       properties:
         error:
           type: object
@@ -505,6 +506,7 @@ components:
         requests: { type: [integer, "null"] }
     UsageResponse:
       type: object
+      required: [recorded, event_id, user]
       properties:
         recorded: { type: boolean }
         reason: { type: string, enum: [duplicate, recording_disabled] }
