@@ -3,7 +3,7 @@
 # (embedded mode and tests), redis-tools (redis-benchmark, redis-cli) and wrk (HTTP benchmark).
 # Installs only what is missing; needs root (or sudo) when something is missing.
 set -euo pipefail
-packages=(redis-server redis-tools libhiredis-dev pkg-config "$@")
+packages=(redis-server redis-tools libhiredis-dev pkg-config curl "$@")
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
