@@ -9,6 +9,8 @@ swift build --build-tests
 QUOTAD_BIN="$(swift build --show-bin-path)/quotad" python3 scripts/fault_test.py
 # 50,000 events with 25% retried (exactly once), 1,000 racing reservations over 64 connections (hard cap).
 QUOTAD_BIN="$(swift build --show-bin-path)/quotad" python3 scripts/guarantees_test.py
+# every route with missing/garbage/revoked/foreign keys (Redis unchanged), HTTP fuzz of provider bodies, no key in logs.
+QUOTAD_BIN="$(swift build --show-bin-path)/quotad" python3 scripts/security_fuzz_test.py
 # schemathesis against /openapi.yaml of a live quotad: 0 server errors, 0 schema violations.
 QUOTAD_BIN="$(swift build --show-bin-path)/quotad" scripts/schemathesis_test.sh
 swift test --skip-build "$@"
