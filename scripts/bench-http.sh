@@ -104,8 +104,15 @@ LUA
 rate() { awk '/Requests\/sec/ { print $2 }' "$1"; }
 non2xx() { awk '/Non-2xx/ { print $NF }' "$1"; }
 
+rss_mib() { awk '/VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$QUOTAD_PID/status"; }
+RSS_IDLE="$(rss_mib)"
 echo "POST /v1/tenants/t1/usage: wrk -c$CONNECTIONS -t$THREADS -d$DURATION" >&2
-wrk -c "$CONNECTIONS" -t "$THREADS" -d "$DURATION" --latency -s "$WORK/usage.lua" "$BASE" >"$WORK/usage.txt"
+wrk -c "$CONNECTIONS" -t "$THREADS" -d "$DURATION" --latency -s "$WORK/usage.lua" "$BASE" >"$WORK/usage.txt" &
+WRK_PID=$!
+# quotad's resident memory halfway through the usage load.
+sleep "$(( ${DURATION%s} / 2 ))"
+RSS_LOAD="$(rss_mib)"
+wait "$WRK_PID"
 cat "$WORK/usage.txt" >&2
 echo "GET /healthz: wrk -c$CONNECTIONS -t$THREADS -d$DURATION" >&2
 wrk -c "$CONNECTIONS" -t "$THREADS" -d "$DURATION" --latency "$BASE/healthz" >"$WORK/healthz.txt"
@@ -119,6 +126,7 @@ if [[ -n "$FAILED" ]]; then
 fi
 RECORDED="$(redis-cli -p "$REDIS_PORT" dbsize 2>/dev/null || echo '?')"
 echo "redis keys after run: $RECORDED" >&2
+echo "quotad RSS idle ${RSS_IDLE} MiB, under usage load ${RSS_LOAD} MiB"
 echo "usage   $USAGE_RATE req/s"
 echo "healthz $HEALTH_RATE req/s"
 python3 -c "import sys; print('ratio %.2f' % (float(sys.argv[1]) / float(sys.argv[2])))" "$USAGE_RATE" "$HEALTH_RATE"
