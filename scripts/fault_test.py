@@ -10,37 +10,20 @@ HTTP, kill -9's Redis in the middle, restarts it on the same port and directory,
     events that had failed, and totals equal the number of distinct events exactly.
 Prints `figure:` lines and ends with `N passed, M failed`.
 """
-import http.client, json, os, shutil, signal, socket, subprocess, sys, tempfile, time
+import http.client, json, os, shutil, signal, subprocess, sys, tempfile, time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-QUOTAD = os.environ.get("QUOTAD_BIN", os.path.join(ROOT, ".build", "debug", "quotad"))
+from harness import check, free_port, start_quotad, stop, summary
+import harness
 ADMIN = "fault-test-admin-key-0123456789"
 TIMEOUT_MS = 500
 EVENTS = int(os.environ.get("FAULT_EVENTS", "1500"))
 KILL_AT = EVENTS // 3
 
-results = []
 
-def check(name, ok, detail=""):
-    results.append(ok)
-    print(("PASS " if ok else "FAIL ") + name + (f" ({detail})" if detail else ""), flush=True)
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 def start_redis(port, directory):
-    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", directory,
-                             "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--daemonize", "no"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.time() + 10
-    for line in proc.stdout:
-        if "Ready to accept connections" in line:
-            break
-        if time.time() > deadline:
-            raise RuntimeError("redis-server did not start")
-    return proc
+    return harness.start_redis(port, directory, "--appendonly", "yes", "--appendfsync", "always")
 
 def request(port, method, path, body=None, key=None, timeout=10):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
@@ -60,21 +43,8 @@ def main():
     work = tempfile.mkdtemp(prefix="quotad-fault-")
     redis_port, http_port = free_port(), free_port()
     redis = start_redis(redis_port, work)
-    env = dict(os.environ, QUOTAD_ADMIN_KEYS=ADMIN, QUOTAD_HTTP_PORT=str(http_port),
-               QUOTAD_REDIS_URL=f"redis://127.0.0.1:{redis_port}", QUOTAD_REDIS_TIMEOUT_MS=str(TIMEOUT_MS),
-               QUOTAD_REDIS_CONNECT_TIMEOUT_MS=str(TIMEOUT_MS), QUOTAD_LOG_LEVEL="error")
-    quotad = subprocess.Popen([QUOTAD, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    quotad = start_quotad(http_port, redis_port, ADMIN, QUOTAD_REDIS_TIMEOUT_MS=TIMEOUT_MS, QUOTAD_REDIS_CONNECT_TIMEOUT_MS=TIMEOUT_MS)
     try:
-        deadline = time.time() + 30
-        while True:
-            try:
-                if request(http_port, "GET", "/readyz", timeout=1)[0] == 200:
-                    break
-            except OSError:
-                pass
-            if time.time() > deadline:
-                raise RuntimeError("quotad did not become ready")
-            time.sleep(0.05)
         status, data, _ = request(http_port, "POST", "/v1/tenants/acme/keys", key=ADMIN)
         key = json.loads(data)["key"]
 
@@ -162,20 +132,10 @@ def main():
         check("restart on the same port: the pool reconnects within 2 s", back is not None and back <= 2.0, f"{(back or -1)*1000:.0f} ms")
         print(f"figure: paused Redis worst latency {worst*1000:.0f} ms; graceful restart back after {(back or -1)*1000:.0f} ms")
     finally:
-        quotad.send_signal(signal.SIGTERM)
-        try:
-            quotad.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            quotad.kill()
-        redis.send_signal(signal.SIGTERM)
-        try:
-            redis.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            redis.kill()
+        stop(quotad)
+        stop(redis)
         shutil.rmtree(work, ignore_errors=True)
-    passed = sum(results)
-    print(f"{passed} passed, {len(results) - passed} failed")
-    return 0 if passed == len(results) else 1
+    return summary()
 
 if __name__ == "__main__":
     sys.exit(main())

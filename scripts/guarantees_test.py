@@ -10,22 +10,13 @@
    quota can be reserved again (leaked reservations = 0).
 Prints `figure:` lines and ends with `N passed, M failed`.
 """
-import http.client, json, os, queue, random, shutil, signal, socket, subprocess, sys, tempfile, threading, time
+import http.client, json, os, queue, random, shutil, sys, tempfile, threading, time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-QUOTAD = os.environ.get("QUOTAD_BIN", os.path.join(ROOT, ".build", "debug", "quotad"))
+from harness import check, free_port, start_quotad, start_redis, stop, summary
 ADMIN = "guarantees-admin-key-0123456789"
 EVENTS = int(os.environ.get("GUARANTEE_EVENTS", "50000"))
-results = []
 
-def check(name, ok, detail=""):
-    results.append(ok)
-    print(("PASS " if ok else "FAIL ") + name + (f" ({detail})" if detail else ""), flush=True)
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 class Client:
     """One keep-alive HTTP connection."""
@@ -68,26 +59,10 @@ def run_workers(count, jobs, work):
 def main():
     work_dir = tempfile.mkdtemp(prefix="quotad-guarantees-")
     redis_port, http_port = free_port(), free_port()
-    redis = subprocess.Popen(["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--dir", work_dir,
-                              "--save", "", "--appendonly", "no"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    for line in redis.stdout:
-        if "Ready to accept connections" in line:
-            break
-    env = dict(os.environ, QUOTAD_ADMIN_KEYS=ADMIN, QUOTAD_HTTP_PORT=str(http_port),
-               QUOTAD_REDIS_URL=f"redis://127.0.0.1:{redis_port}", QUOTAD_LOG_LEVEL="error")
-    quotad = subprocess.Popen([QUOTAD, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    redis = start_redis(redis_port, work_dir)
+    quotad = start_quotad(http_port, redis_port, ADMIN)
     try:
-        deadline = time.time() + 30
         admin = Client(http_port, ADMIN)
-        while True:
-            try:
-                if admin.call("GET", "/readyz")[0] == 200:
-                    break
-            except Exception:  # noqa: BLE001
-                admin.conn = None
-            if time.time() > deadline:
-                raise RuntimeError("quotad did not become ready")
-            time.sleep(0.05)
         key = json.loads(admin.call("POST", "/v1/tenants/acme/keys")[1])["key"]
         local = threading.local()
         def client():
@@ -199,17 +174,10 @@ def main():
         print(f"figure: hard cap: 1000 concurrent reservations over 64 connections, limit {limit} tokens: granted {len(granted) + len(held)}, "
               f"rejected {len(rejected)}, committed {committed}, overspend = {overspend}, leaked reservations = {leaked}")
     finally:
-        quotad.send_signal(signal.SIGTERM)
-        try:
-            quotad.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            quotad.kill()
-        redis.send_signal(signal.SIGTERM)
-        redis.wait(timeout=10)
+        stop(quotad)
+        stop(redis)
         shutil.rmtree(work_dir, ignore_errors=True)
-    passed = sum(results)
-    print(f"{passed} passed, {len(results) - passed} failed")
-    return 0 if passed == len(results) else 1
+    return summary()
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -11,23 +11,14 @@
    admin key and every tenant key used.
 Ends with `N passed, M failed`.
 """
-import hashlib, http.client, json, os, random, re, shutil, signal, socket, subprocess, sys, tempfile, time
+import hashlib, http.client, json, os, random, re, shutil, subprocess, sys, tempfile
 import yaml
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-QUOTAD = os.environ.get("QUOTAD_BIN", os.path.join(ROOT, ".build", "debug", "quotad"))
+from harness import ROOT, check, free_port, start_quotad, start_redis, stop, summary
 FIXTURES = os.path.join(ROOT, "..", "shared", "fixtures", "provider_payloads.json")
 ADMIN = "security-admin-key-" + hashlib.sha256(os.urandom(16)).hexdigest()[:20]
-results = []
 
-def check(name, ok, detail=""):
-    results.append(ok)
-    print(("PASS " if ok else "FAIL ") + name + (f" ({detail})" if detail else ""), flush=True)
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 def call(port, method, path, body=None, key=None, raw=None):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -72,24 +63,11 @@ def mutations(body, rng):
 def main():
     work = tempfile.mkdtemp(prefix="quotad-security-")
     redis_port, http_port = free_port(), free_port()
-    redis = subprocess.Popen(["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--dir", work, "--save", "", "--appendonly", "no"],
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    for line in redis.stdout:
-        if "Ready to accept connections" in line:
-            break
+    redis = start_redis(redis_port, work)
     log_path = os.path.join(work, "quotad.log")
     log = open(log_path, "wb")
-    env = dict(os.environ, QUOTAD_ADMIN_KEYS=ADMIN, QUOTAD_HTTP_PORT=str(http_port), QUOTAD_REDIS_URL=f"redis://127.0.0.1:{redis_port}",
-               QUOTAD_LOG_LEVEL="debug", QUOTAD_KEY_CACHE_MS="0")
-    quotad = subprocess.Popen([QUOTAD, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    quotad = start_quotad(http_port, redis_port, ADMIN, output=log, QUOTAD_LOG_LEVEL="debug", QUOTAD_KEY_CACHE_MS=0)
     try:
-        for _ in range(300):
-            try:
-                if call(http_port, "GET", "/readyz")[0] == 200:
-                    break
-            except OSError:
-                pass
-            time.sleep(0.1)
         key_a = json.loads(call(http_port, "POST", "/v1/tenants/acme/keys", key=ADMIN)[1])["key"]
         key_b = json.loads(call(http_port, "POST", "/v1/tenants/other/keys", key=ADMIN)[1])
         revoked = json.loads(call(http_port, "POST", "/v1/tenants/acme/keys", key=ADMIN)[1])
@@ -150,23 +128,16 @@ def main():
         check("oversized body gets 413 with a JSON error", status == 413 and is_json_error(data), str(status))
         print(f"figure: security: {tried} unauthorized tries on {tried // 4} operations, Redis unchanged; fuzz: {count} mutated bodies, statuses {statuses}")
     finally:
-        quotad.send_signal(signal.SIGTERM)
-        try:
-            quotad.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            quotad.kill()
+        stop(quotad)
         log.close()
-        redis.send_signal(signal.SIGTERM)
-        redis.wait(timeout=10)
+        stop(redis)
     # ---- 3. secrets never logged
     logged = open(log_path, "rb").read()
     leaked = [name for name, secret in [("admin key", ADMIN), ("tenant key", key_a), ("other tenant key", key_b["key"]), ("revoked key", revoked["key"])]
               if secret.encode() in logged]
     check("no key appears in the logs", not leaked and len(logged) > 0, f"{len(logged)} bytes of debug logs scanned; leaked: {leaked}")
     shutil.rmtree(work, ignore_errors=True)
-    passed = sum(results)
-    print(f"{passed} passed, {len(results) - passed} failed")
-    return 0 if passed == len(results) else 1
+    return summary()
 
 if __name__ == "__main__":
     sys.exit(main())
