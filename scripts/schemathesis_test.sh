@@ -25,6 +25,8 @@ for _ in $(seq 1 300); do
   if curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; then break; fi
   sleep 0.1
 done
+# Run from the temporary directory: schemathesis keeps a cache in its working directory.
+cd "$work"
 timeout 600 schemathesis run "http://127.0.0.1:$port/openapi.yaml" \
   -H "Authorization: Bearer $admin" \
   --max-examples "$EXAMPLES" --generation-deterministic --request-timeout 10 \
