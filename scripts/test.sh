@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
+# Python tools of the live-service tests (PyPI): schemathesis, which also brings PyYAML.
+command -v schemathesis >/dev/null 2>&1 && python3 -c "import yaml" 2>/dev/null \
+  || python3 -m pip install --quiet --disable-pip-version-check "schemathesis==4.32.5" pyyaml
 swift build --build-tests
 # kill -9 Redis under a stream of usage events; quotad must lose nothing and recover (about 10 s).
 QUOTAD_BIN="$(swift build --show-bin-path)/quotad" python3 scripts/fault_test.py
