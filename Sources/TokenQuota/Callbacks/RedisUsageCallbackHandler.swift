@@ -84,8 +84,7 @@ public struct RedisUsageCallbackHandler: LLMCallbackHandler {
 
     public func onLLMError(_ call: LLMCallFailure) async throws {
         let start = call.start
-        let reservation = "res:\(start.user):\(start.callID)"
-        _ = try await repository.release(tenant: start.tenant, user: start.user, reservationID: reservation)
+        _ = try await repository.release(tenant: start.tenant, user: start.user, reservationID: try reservationID(start))
         logger.debug("llm call failed", metadata: ["quota.call": "\(start.callID)", "llm.error": "\(call.reason)"])
         let latency = max(0, Int((call.endedAt.timeIntervalSince(start.startedAt) * 1000).rounded()))
         try await record(start: start, model: start.model, provider: start.provider, usage: call.partialUsage ?? .zero, source: .reported, isError: true, latency: latency)
@@ -96,10 +95,15 @@ public struct RedisUsageCallbackHandler: LLMCallbackHandler {
         let event = UsageEvent(
             tenant: start.tenant, user: start.user, eventID: start.callID, provider: provider, model: model,
             usage: usage, source: source, costNanoUSD: cost.nanoUSD, priced: cost.priced, isError: isError,
-            reservationID: "res:\(start.user):\(start.callID)", latencyMilliseconds: latency,
+            reservationID: try reservationID(start), latencyMilliseconds: latency,
             metadata: start.metadata, occurredAt: start.startedAt
         )
         _ = try await repository.record(event, options: RecordOptions())
+    }
+
+    /// The reservation `onLLMStart` made (or would have made) for this call.
+    private func reservationID(_ call: LLMCallStart) throws(QuotaError) -> String {
+        try ReservationID.make(user: call.user, suffix: call.callID)
     }
 
     private func estimatedInputIfKnown(_ call: LLMCallStart) -> Int? {

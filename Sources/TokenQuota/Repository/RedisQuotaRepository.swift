@@ -85,7 +85,7 @@ public final class RedisQuotaRepository: QuotaRepository {
         guard (1...settings.maximumReservationTTLSeconds).contains(request.ttlSeconds) else {
             throw QuotaError(.invalidArgument, "ttl_seconds must be between 1 and \(settings.maximumReservationTTLSeconds)")
         }
-        let id = try Self.reservationID(user: request.user, suffix: request.reservationID)
+        let id = try ReservationID.make(user: request.user, suffix: request.reservationID)
         let keys = QuotaKeys(tenant: request.tenant, user: request.user)
         let quota = try await cachedQuota(tenant: request.tenant, user: request.user)
         let cycle = quota.config.schedule.cycle(containing: now)
@@ -132,12 +132,7 @@ public final class RedisQuotaRepository: QuotaRepository {
     }
 
     public func reservationOwner(tenant: String, reservationID: String) async throws(QuotaError) -> String? {
-        // Reservation ids are `res:<user>:<suffix>`; user ids cannot contain ':'.
-        let parts = reservationID.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0] == "res" else { return nil }
-        let user = String(parts[1])
-        guard (try? Identifier.validateName(user, field: "user")) != nil else { return nil }
-        return user
+        ReservationID.owner(of: reservationID)
     }
 
     // MARK: Reads
@@ -329,16 +324,6 @@ public final class RedisQuotaRepository: QuotaRepository {
     static func cacheKey(_ tenant: String, _ user: String) -> String { tenant + "/" + user }
 
     static func milliseconds(_ date: Date) -> Int { Int((date.timeIntervalSince1970 * 1000).rounded(.down)) }
-
-    static func reservationID(user: String, suffix: String?) throws(QuotaError) -> String {
-        if let suffix {
-            try Identifier.validateEventID(suffix, field: "reservation_id")
-            return "res:\(user):\(suffix)"
-        }
-        var generator = SystemRandomNumberGenerator()
-        let random = (0..<4).map { _ in String(generator.next() as UInt32, radix: 16) }.joined()
-        return "res:\(user):\(random)"
-    }
 
     static func validate(_ limits: QuotaLimits) throws(QuotaError) {
         for (name, value) in [("tokens", limits.tokens), ("cost", limits.costNanoUSD), ("requests", limits.requests)] {
