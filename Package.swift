@@ -59,6 +59,9 @@ let package = Package(
             dependencies: [
                 .product(name: "Yams", package: "Yams"),
             ],
+            // The default price list, compiled into the binary (no resource bundle to ship beside it).
+            // config/pricing.yaml is a symbolic link to this file.
+            resources: [.embedInCode("Resources/pricing.yaml")],
             swiftSettings: swiftSettings
         ),
         // The Redis-backed repository (atomic Lua scripts) and the LLM callback handlers.
@@ -87,6 +90,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
+            // The OpenAPI document, served at GET /openapi.yaml and read by the API tests' tools.
+            resources: [.copy("OpenAPI/openapi.yaml")],
             swiftSettings: swiftSettings
         ),
 
@@ -113,7 +118,7 @@ let package = Package(
         // MARK: A private redis-server child process (embedded mode, tests, benchmarks)
         .target(
             name: "EmbeddedRedis",
-            dependencies: [],
+            dependencies: ["CHiredis"],
             swiftSettings: swiftSettings
         ),
 

@@ -23,11 +23,16 @@ public final class RedisClient: Sendable {
 
     /// Creates a client and starts connecting in the background.
     ///
+    /// The first client created in a process sets SIGPIPE to `SIG_IGN` unless the program already handles
+    /// or ignores it: hiredis writes without `MSG_NOSIGNAL`, and a write to a connection the server reset
+    /// must fail with an error, not end the process.
+    ///
     /// - Parameters:
     ///   - configuration: endpoint, credentials, pool size and timeouts.
     ///   - logger: where connection events are logged (at debug, warning on lost connections).
     ///   - metricsDimensions: extra dimensions for this client's metrics.
     public init(configuration: RedisConfiguration, logger: Logger, metricsDimensions: [(String, String)] = []) {
+        _ = BrokenPipeSignal.ignoredUnlessHandled
         self.configuration = configuration
         self.logger = logger
         let metrics = RedisMetrics(dimensions: metricsDimensions)
@@ -77,6 +82,7 @@ public final class RedisClient: Sendable {
     /// Sends one command and returns its reply.
     ///
     /// - Throws: ``RedisError``: ``RedisError/Code/serverError`` for an error reply,
+    ///   with ``RedisError/serverState`` set when the server refused it in a state such as OOM or BUSY (not run),
     ///   ``RedisError/Code/notConnected`` when no connection is up (not sent),
     ///   ``RedisError/Code/timeout`` or ``RedisError/Code/connectionLost`` (outcome unknown when written).
     public func send(_ command: RedisCommand) async throws(RedisError) -> RedisReply {
@@ -99,7 +105,7 @@ public final class RedisClient: Sendable {
         metrics.latency.recordNanoseconds(Int64(truncatingIfNeeded: monotonicNanoseconds() &- start))
         if case .error(let message) = reply {
             metrics.recordError(.serverError)
-            throw RedisError(.serverError, message)
+            throw RedisError(serverError: message)
         }
         return reply
     }

@@ -41,15 +41,39 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
     public var message: String
     /// True when the command was (or may have been) written and no reply arrived: it may have run.
     public var isOutcomeUnknown: Bool
+    /// For a ``Code/serverError``: the server state that made the server refuse the command (out of memory,
+    /// loading, read-only replica, busy script, ...), or nil for any other error.
+    ///
+    /// Such a refusal proves the command did not run (for a script: it stopped before its first write), so
+    /// it is safe to retry once the state clears. Match on this value, never on ``message``: for these errors
+    /// ``message`` is a fixed text that carries neither the server's reply nor a script's SHA.
+    public var serverState: ServerState?
 
     /// Creates an error.
     public init(_ code: Code, _ message: String, outcomeUnknown: Bool = false) {
         self.code = code
         self.message = message
         self.isOutcomeUnknown = outcomeUnknown
+        self.serverState = nil
     }
 
-    /// The first word of a server error (`NOSCRIPT`, `WRONGTYPE`, `ERR`, ...), if this is one.
+    /// Creates the ``Code/serverError`` for an error reply, recognising the server states in ``ServerState``
+    /// (also inside a script's error, in the Redis 7 and the older "ERR Error running script" shapes).
+    ///
+    /// - Parameter reply: the error reply's text, as the server sent it.
+    public init(serverError reply: String) {
+        self.code = .serverError
+        self.isOutcomeUnknown = false
+        if let state = ServerState(reply: reply) {
+            self.serverState = state
+            self.message = state.message
+        } else {
+            self.serverState = nil
+            self.message = reply
+        }
+    }
+
+    /// The first word of a server error (`NOSCRIPT`, `WRONGTYPE`, `ERR`, `OOM`, ...), if this is one.
     public var serverErrorPrefix: Substring? {
         guard code == .serverError else { return nil }
         return message.split(separator: " ", maxSplits: 1).first

@@ -7,7 +7,14 @@
 #endif
 
 #include <hiredis/hiredis.h>
+#include <errno.h>
+#include <signal.h>
 #include <sys/time.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#endif
 
 /// Builds a `struct timeval` from milliseconds (the C struct's field types differ per platform).
 static inline struct timeval chiredis_timeval_ms(long long ms) {
@@ -29,6 +36,74 @@ static inline int chiredis_context_fd(const redisContext *c) { return c->fd; }
 /// Bytes written into the output buffer that were not yet sent.
 static inline size_t chiredis_context_pending_output(const redisContext *c) {
     return c->obuf == NULL ? 0 : sdslen(c->obuf);
+}
+
+/// Sets SIGPIPE to SIG_IGN when its disposition is still the default (SIG_DFL); a handler or SIG_IGN the
+/// program installed itself is left alone. Returns 1 when it changed the disposition, 0 otherwise.
+static inline int chiredis_ignore_sigpipe_if_default(void) {
+    struct sigaction current;
+    if (sigaction(SIGPIPE, NULL, &current) != 0) return 0;
+    if ((current.sa_flags & SA_SIGINFO) || current.sa_handler != SIG_DFL) return 0;
+    struct sigaction ignore;
+    sigemptyset(&ignore.sa_mask);
+    ignore.sa_flags = 0;
+    ignore.sa_handler = SIG_IGN;
+    return sigaction(SIGPIPE, &ignore, NULL) == 0 ? 1 : 0;
+}
+
+/// Whether SIGPIPE is ignored or handled right now (not SIG_DFL, which would end the process).
+static inline int chiredis_sigpipe_is_default(void) {
+    struct sigaction current;
+    if (sigaction(SIGPIPE, NULL, &current) != 0) return 1;
+    return !(current.sa_flags & SA_SIGINFO) && current.sa_handler == SIG_DFL;
+}
+
+/// fork + exec of `path` for a child that must not outlive its parent (`posix_spawn` cannot do this).
+///
+/// In the child, between fork and exec, only async-signal-safe calls run: on Linux
+/// `prctl(PR_SET_PDEATHSIG, death_signal)` then a `getppid()` check (if the parent died in between, the
+/// child exits at once); stdout and stderr go to `output_fd`; every other descriptor above 2 is closed;
+/// signal dispositions are reset to the defaults and the signal mask emptied. Linux sends the death
+/// signal when the *thread* that called this exits, so call it from a thread that lives as long as the child.
+/// Returns the child's pid, or -errno when fork failed.
+static inline pid_t chiredis_spawn_bound_child(const char *path, char *const argv[], char *const envp[],
+                                               int output_fd, int death_signal) {
+    long max_fd = sysconf(_SC_OPEN_MAX);
+    if (max_fd < 0 || max_fd > 65536) max_fd = 65536;
+    pid_t parent = getpid();
+    sigset_t all, previous;
+    sigfillset(&all);
+    // No signal handler of the parent may run in the child before exec.
+    pthread_sigmask(SIG_SETMASK, &all, &previous);
+    pid_t pid = fork();
+    if (pid == 0) {
+        struct sigaction defaults;
+        sigemptyset(&defaults.sa_mask);
+        defaults.sa_flags = 0;
+        defaults.sa_handler = SIG_DFL;
+        for (int signo = 1; signo < NSIG; signo++) sigaction(signo, &defaults, NULL);
+#ifdef __linux__
+        if (death_signal != 0) {
+            if (prctl(PR_SET_PDEATHSIG, death_signal) != 0) _exit(126);
+            if (getppid() != parent) _exit(126);
+        }
+#endif
+        if (dup2(output_fd, 1) < 0 || dup2(output_fd, 2) < 0) _exit(126);
+#if defined(__linux__) && defined(SYS_close_range)
+        if (syscall(SYS_close_range, 3U, ~0U, 0U) != 0)
+#endif
+        {
+            for (long fd = 3; fd < max_fd; fd++) close((int)fd);
+        }
+        sigset_t empty;
+        sigemptyset(&empty);
+        sigprocmask(SIG_SETMASK, &empty, NULL);
+        execve(path, argv, envp);
+        _exit(127);
+    }
+    int saved = errno;
+    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    return pid < 0 ? -saved : pid;
 }
 
 #endif

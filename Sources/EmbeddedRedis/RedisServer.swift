@@ -8,6 +8,11 @@ import Darwin
 
 /// A private `redis-server` child process bound to loopback.
 ///
+/// The child dies with this process (Linux: it gets SIGKILL when this process ends, also on `kill -9`), so
+/// a restart finds the port and the data directory free. With AOF on, redis-server writes a command to its
+/// AOF file before it replies, so that kill loses acknowledged writes only in the rare case where a slow
+/// fsync made it postpone the write (at most 2 s, with `appendfsync everysec`).
+///
 /// quotad's embedded mode runs one with a persistent data directory; the integration tests and the
 /// benchmarks run one on a free port with a temporary directory. It never touches a Redis it did not
 /// start. `stop()` ends the process; ``withRedisServer(_:_:)`` also removes a temporary directory.
@@ -99,85 +104,64 @@ public final class RedisServer: @unchecked Sendable {
         guard let binary = RedisServer.serverBinary() else {
             throw RedisServerError("redis-server not found in PATH: install it (apt-get install -y redis-server)")
         }
+        // A listener left on the port (another program, or a server that is still exiting) would make
+        // redis-server fail; say so instead of "did not become ready". Bounded wait for a dying one.
+        if !RedisServer.waitUntilPortIsFree(port, timeout: 2) {
+            throw RedisServerError("port \(port) is in use by another process (127.0.0.1:\(port)): cannot start redis-server there")
+        }
         let arguments = [
             binary, "--port", String(port), "--bind", "127.0.0.1", "--dir", directory.path,
             "--save", "", "--appendonly", "no", "--daemonize", "no", "--protected-mode", "yes",
             "--loglevel", "notice", "--logfile", "",
         ] + extraArguments
-        let (pid, output) = try RedisServer.spawn(arguments)
-        // Wait for the server's own "Ready to accept connections" line (bounded by a deadline).
-        let ready = RedisServer.waitForReady(output, timeout: 10)
-        if !ready {
+        let timeout: TimeInterval = 10
+        switch BoundChildProcess.start(arguments, readyMarker: "Ready to accept connections", timeout: timeout) {
+        case .ready(let pid):
+            lock.withLock { self.pid = pid }
+        case .failed(let reason):
+            throw RedisServerError(reason)
+        case .notReady(let pid, let exited, let output):
             Glibc.kill(pid, SIGKILL)
             var status: Int32 = 0
-            waitpid(pid, &status, 0)
-            close(output)
-            throw RedisServerError("redis-server on port \(port) did not become ready within 10 s")
+            while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+            if output.contains("Address already in use") {
+                throw RedisServerError("port \(port) is in use by another process (127.0.0.1:\(port)): cannot start redis-server there")
+            }
+            let lastLines = output.split(separator: "\n").suffix(3).joined(separator: " | ")
+            if exited {
+                throw RedisServerError("redis-server on port \(port) exited before it was ready: \(lastLines)")
+            }
+            throw RedisServerError("redis-server on port \(port) did not become ready within \(Int(timeout)) s: \(lastLines)")
         }
-        // Keep draining its output so the server never blocks on a full pipe; ends at the server's exit.
-        Thread.detachNewThread {
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            while read(output, &buffer, buffer.count) > 0 {}
-            close(output)
-        }
-        lock.lock()
-        self.pid = pid
-        lock.unlock()
     }
 
-    /// Starts a child process with stdout and stderr on a pipe; returns its pid and the pipe's read end.
-    static func spawn(_ arguments: [String]) throws -> (pid_t, Int32) {
-        var fds: [Int32] = [0, 0]
-        guard pipe(&fds) == 0 else { throw RedisServerError("pipe() failed") }
-        _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
-        _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addclose(&actions, fds[0])
-        posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, fds[1], 2)
-        posix_spawn_file_actions_addclose(&actions, fds[1])
-        // The calling thread may block signals (Dispatch's workers do); the child must not inherit that,
-        // or SIGTERM would stay pending forever.
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var emptySet = sigset_t()
-        sigemptyset(&emptySet)
-        posix_spawnattr_setsigmask(&attributes, &emptySet)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGTERM, SIGINT, SIGPIPE, SIGHUP] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        var cArguments: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-        defer { for pointer in cArguments { free(pointer) } }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, arguments[0], &actions, &attributes, &cArguments, environ)
-        close(fds[1])
-        guard rc == 0 else {
-            close(fds[0])
-            throw RedisServerError("cannot start \(arguments[0]): error \(rc)")
-        }
-        return (pid, fds[0])
-    }
-
-    private static func waitForReady(_ fd: Int32, timeout: TimeInterval) -> Bool {
+    /// Whether nothing listens on (or holds) 127.0.0.1:`port`: a bind with SO_REUSEADDR, as redis-server
+    /// does, succeeds. Waits up to `timeout` for a holder that is going away.
+    public static func waitUntilPortIsFree(_ port: Int, timeout: TimeInterval) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
-        var seen = ""
-        while Date() < deadline {
-            var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let remaining = Int32(max(1, deadline.timeIntervalSinceNow * 1000))
-            let rc = poll(&pfd, 1, remaining)
-            if rc <= 0 { continue }
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            let n = read(fd, &buffer, buffer.count)
-            if n <= 0 { return false }
-            seen += String(decoding: buffer[0..<n], as: UTF8.self)
-            if seen.contains("Ready to accept connections") { return true }
+        for attempt in 0..<200 {
+            if canBind(port) { return true }
+            if Date() >= deadline { return false }
+            // Wait for the condition with a short, growing pause (bounded by count and time).
+            usleep(useconds_t(min(100_000, 5_000 * (attempt + 1))))
         }
-        return false
+        return canBind(port)
+    }
+
+    private static func canBind(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return true }
+        defer { close(fd) }
+        var one: Int32 = 1
+        _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        return bound == 0
     }
 
     /// Asks the kernel for a free loopback port.

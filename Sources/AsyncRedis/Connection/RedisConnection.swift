@@ -18,6 +18,10 @@ import Darwin
 /// their way (continuous automatic pipelining). Replies are matched to callers in order. Blocking socket
 /// calls happen only on that thread, never on Swift's cooperative pool.
 ///
+/// While idle the thread also polls the socket, so a connection the server closed (CLIENT KILL, the server's
+/// `timeout`, a NAT dropping it) is noticed at once: the thread reconnects immediately, and commands queued
+/// meanwhile wait for the new connection instead of being written to the dead one.
+///
 /// When the connection breaks, commands already written fail with an outcome-unknown error and are never
 /// resent; commands not yet written fail with ``RedisError/Code/notConnected``; new commands fail fast
 /// until the thread has reconnected (bounded exponential backoff).
@@ -25,6 +29,8 @@ final class RedisConnection {
     enum State: Equatable {
         case connecting
         case connected
+        /// The server closed the idle connection; a new one is being opened. Commands queue meanwhile.
+        case reconnecting
         case disconnected(reason: String)
         case shutdown
     }
@@ -38,7 +44,6 @@ final class RedisConnection {
     private let condition = NSCondition()
     private var queue: [PendingCommand] = []
     private var state: State = .connecting
-    private var ioWaiting = false
     /// The I/O thread is (about to be) in `poll`: enqueuers wake it through the pipe.
     private var ioPolling = false
     private var nextWaiterID: UInt64 = 0
@@ -103,11 +108,9 @@ final class RedisConnection {
     func enqueue(_ command: RedisCommand, deadline: UInt64, continuation: UnsafeContinuation<RedisReply, any Error>) {
         condition.lock()
         switch state {
-        case .connected:
+        case .connected, .reconnecting:
             queue.append(PendingCommand(command: command, deadline: deadline, continuation: continuation))
-            if ioWaiting {
-                condition.signal()
-            } else if ioPolling {
+            if ioPolling {
                 ioPolling = false
                 var byte: UInt8 = 1
                 _ = write(wakeWrite, &byte, 1)
@@ -204,14 +207,22 @@ final class RedisConnection {
             }
 
             condition.lock()
-            while queue.isEmpty && inflightCount == 0 && state != .shutdown {
-                ioWaiting = true
-                condition.wait()
-                ioWaiting = false
-            }
             if state == .shutdown {
                 condition.unlock()
                 break
+            }
+            if queue.isEmpty && inflightCount == 0 {
+                ioPolling = true
+                condition.unlock()
+                if let closed = watchIdle() {
+                    // Nothing was in flight: no caller sees this; queued commands wait for the new connection.
+                    metrics.connectionLosses.increment()
+                    logger.info("redis connection closed while idle; reconnecting", metadata: ["redis.error": "\(closed.message)"])
+                    redisFree(context)
+                    context = nil
+                    markReconnecting()
+                }
+                continue
             }
             swap(&batch, &queue)
             ioPolling = true
@@ -285,6 +296,32 @@ final class RedisConnection {
         if fds[0].revents != 0 {
             if redisBufferRead(context) != REDIS_OK { return contextError(context) }
             return deliverBufferedReplies(context)
+        }
+        return nil
+    }
+
+    /// Waits (in `poll`) while nothing is queued or in flight, watching the socket as well as the wake-up
+    /// pipe: returns an error when the server closed or reset the connection (or sent unsolicited data), so
+    /// the caller reconnects before anything is written to it. The socket is checked first, so a close that
+    /// arrived together with new commands is noticed before they are written.
+    private func watchIdle() -> RedisError? {
+        guard let context else { return nil }
+        var fds = [
+            pollfd(fd: chiredis_context_fd(context), events: Int16(POLLIN), revents: 0),
+            pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0),
+        ]
+        let ready = poll(&fds, 2, -1)
+        if ready < 0 {
+            return errno == EINTR ? nil : RedisError(.connectionLost, "poll failed: errno \(errno)")
+        }
+        if fds[0].revents != 0 {
+            // POLLIN with EOF, POLLHUP or POLLERR: the read reports the close or reset.
+            if redisBufferRead(context) != REDIS_OK { return contextError(context) }
+            return RedisError(.protocolError, "the server sent data while no command was waiting for a reply")
+        }
+        if fds[1].revents != 0 {
+            var sink = [UInt8](repeating: 0, count: 64)
+            while read(wakeRead, &sink, sink.count) > 0 {}
         }
         return nil
     }
@@ -437,6 +474,15 @@ final class RedisConnection {
         for waiter in waiters.values { waiter.resume() }
     }
 
+    /// The idle connection was closed by the server: commands queue until the immediate reconnect succeeds
+    /// (then they are written to the new connection) or fails (then they fail as not sent).
+    private func markReconnecting() {
+        condition.withLock {
+            if state != .shutdown { state = .reconnecting }
+            isConnected.store(false, ordering: .relaxed)
+        }
+    }
+
     private func markDisconnected(reason: String) {
         condition.lock()
         if state != .shutdown { state = .disconnected(reason: reason) }
@@ -494,35 +540,5 @@ extension RedisConfiguration.Endpoint {
     var isTCP: Bool {
         if case .tcp = self { return true }
         return false
-    }
-}
-
-extension RedisReply {
-    /// Deep-copies a hiredis reply; the caller frees the C object.
-    init(copying reply: UnsafeMutablePointer<redisReply>) {
-        let r = reply.pointee
-        switch r.type {
-        case REDIS_REPLY_STRING:
-            self = .bulk(r.len == 0 ? [] : Array(UnsafeRawBufferPointer(start: r.str, count: r.len)))
-        case REDIS_REPLY_STATUS:
-            self = .string(String(decoding: UnsafeRawBufferPointer(start: r.str, count: r.len), as: UTF8.self))
-        case REDIS_REPLY_ERROR:
-            self = .error(String(decoding: UnsafeRawBufferPointer(start: r.str, count: r.len), as: UTF8.self))
-        case REDIS_REPLY_INTEGER:
-            self = .integer(Int(r.integer))
-        case REDIS_REPLY_ARRAY:
-            var elements: [RedisReply] = []
-            elements.reserveCapacity(r.elements)
-            for index in 0..<r.elements {
-                if let element = r.element[index] {
-                    elements.append(RedisReply(copying: element))
-                } else {
-                    elements.append(.null)
-                }
-            }
-            self = .array(elements)
-        default:
-            self = .null
-        }
     }
 }

@@ -6,16 +6,22 @@ import Glibc
 
 /// quotad's own `redis-server` child (embedded mode): persistent data directory, AOF every second,
 /// no eviction, loopback only.
+///
+/// The data directory is locked (``DataDirectoryLock``) from start to ``stop()``, so a second quotad on the
+/// same directory refuses to start; the child dies with quotad, also on `kill -9`, so a restart on a pinned
+/// port finds it free.
 public final class EmbeddedRedis: Sendable {
     /// The running server.
     public let server: RedisServer
+    private let lock: DataDirectoryLock
 
     /// The `redis-server` options of embedded mode.
     public static let arguments = ["--appendonly", "yes", "--appendfsync", "everysec", "--maxmemory-policy", "noeviction", "--save", ""]
 
     /// Starts the server (blocking work runs on its own thread).
     ///
-    /// - Throws: ``ConfigurationError`` when `redis-server` is not installed, or the server's start error.
+    /// - Throws: ``ConfigurationError`` when `redis-server` is not installed, the data directory is in use by
+    ///   another quotad, its port is in use, or the server does not start.
     public static func start(dataDirectory: String, port: Int?) async throws -> EmbeddedRedis {
         guard let binary = RedisServer.serverBinary(), FileManager.default.isExecutableFile(atPath: binary) else {
             throw ConfigurationError(
@@ -28,14 +34,29 @@ public final class EmbeddedRedis: Sendable {
         } catch {
             throw ConfigurationError("cannot create the data directory \(directory.path): \(error.localizedDescription)")
         }
-        let server = try await DedicatedThread.run {
-            try RedisServer(port: port, directory: directory, extraArguments: EmbeddedRedis.arguments)
+        let lock: DataDirectoryLock
+        do {
+            lock = try DataDirectoryLock(directory: directory, displayName: dataDirectory)
+        } catch {
+            throw ConfigurationError(error.reason)
         }
-        return EmbeddedRedis(server: server)
+        do {
+            let server = try await DedicatedThread.run {
+                try RedisServer(port: port, directory: directory, extraArguments: EmbeddedRedis.arguments)
+            }
+            return EmbeddedRedis(server: server, lock: lock)
+        } catch let error as RedisServerError {
+            lock.release()
+            throw ConfigurationError("embedded redis-server (data directory \(dataDirectory)): \(error.description)")
+        } catch {
+            lock.release()
+            throw error
+        }
     }
 
-    init(server: RedisServer) {
+    init(server: RedisServer, lock: DataDirectoryLock) {
         self.server = server
+        self.lock = lock
     }
 
     /// The server's URL.
@@ -65,9 +86,10 @@ public final class EmbeddedRedis: Sendable {
         }
     }
 
-    /// Stops the server gracefully (it flushes its AOF).
+    /// Stops the server gracefully (it flushes its AOF), then releases the data directory.
     public func stop() async {
         let server = self.server
         _ = try? await DedicatedThread.run { server.stop() }
+        lock.release()
     }
 }

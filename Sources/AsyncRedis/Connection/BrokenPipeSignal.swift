@@ -1,0 +1,14 @@
+internal import CHiredis
+
+/// SIGPIPE handling for the process.
+///
+/// hiredis writes with plain `write(2)` (no `MSG_NOSIGNAL`), so a write to a socket the server has reset
+/// raises SIGPIPE, whose default action ends the process. On the first ``RedisClient`` creation the client
+/// sets SIGPIPE to `SIG_IGN` — unless the program has already installed a handler or ignores it — so such
+/// a write fails with `EPIPE` and becomes a ``RedisError`` instead.
+enum BrokenPipeSignal {
+    /// Evaluated once per process (Swift initialises a static stored property exactly once, thread-safely).
+    static let ignoredUnlessHandled: Void = {
+        _ = chiredis_ignore_sigpipe_if_default()
+    }()
+}
