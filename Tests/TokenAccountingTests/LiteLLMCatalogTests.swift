@@ -66,6 +66,9 @@ import TokenAccounting
                     #expect(actual[field] == wanted, "\(entry.name) \(field)")
                 }
             }
+            // Where LiteLLM has an audio price, the bundled list has the same one.
+            if let audio = entry.price.audioInput { #expect(match.price.audioInput == audio, "\(entry.name) audio input") }
+            if let audio = entry.price.audioOutput { #expect(match.price.audioOutput == audio, "\(entry.name) audio output") }
         }
     }
 
@@ -86,6 +89,42 @@ import TokenAccounting
             input: 125_000_000, cacheRead: 18_750_000, cacheWrite5m: 3_750_000_000, cacheWrite1h: 6_000_000_000,
             output: 22_500_000_000, reasoning: 3_500_000_000
         ))
+    }
+
+    @Test func audioAndWebSearchPricesAreImported() throws {
+        let catalog = try load("""
+        {"audio": {"input_cost_per_token": 2.5e-06, "output_cost_per_token": 1e-05,
+                   "input_cost_per_audio_token": 4e-05, "output_cost_per_audio_token": 8e-05},
+         "claude": {"input_cost_per_token": 3e-06, "output_cost_per_token": 1.5e-05,
+                    "search_context_cost_per_query": {"search_context_size_low": 0.01, "search_context_size_medium": 0.01,
+                                                      "search_context_size_high": 0.01}},
+         "search": {"input_cost_per_token": 2.5e-06, "output_cost_per_token": 1e-05,
+                    "search_context_cost_per_query": {"search_context_size_low": 0.03, "search_context_size_medium": 0.035,
+                                                      "search_context_size_high": 0.05, "search_context_size_odd": null}},
+         "grounded": {"input_cost_per_token": 1e-07, "output_cost_per_token": 4e-07, "web_search_billing_unit": "per_prompt",
+                      "search_context_cost_per_query": {"search_context_size_high": 0.035}},
+         "perquery": {"input_cost_per_token": 1e-07, "output_cost_per_token": 4e-07, "web_search_billing_unit": "per_query",
+                      "search_context_cost_per_query": {"search_context_size_high": 0.014}},
+         "tiered": {"input_cost_per_token": 1e-06, "output_cost_per_token": 2e-06, "input_cost_per_audio_token": 3e-06,
+                    "input_cost_per_token_above_200k_tokens": 2e-06, "input_cost_per_audio_token_above_200k_tokens": 6e-06}}
+        """)
+        let audio = try #require(catalog.entry(named: "audio")).price
+        #expect(audio.audioInput == nanoPerMillion(40) && audio.audioOutput == nanoPerMillion(80) && audio.webSearchPer1k == nil)
+        // $0.01 per search = $10 per 1,000.
+        #expect(catalog.entry(named: "claude")?.price.webSearchPer1k == nanoPerMillion(10))
+        // The highest size: a call is never under-billed for a size the usage does not report.
+        #expect(catalog.entry(named: "search")?.price.webSearchPer1k == nanoPerMillion(50))
+        // Billed per grounded prompt: not a per-request price, so none.
+        #expect(catalog.entry(named: "grounded")?.price.webSearchPer1k == nil)
+        #expect(catalog.entry(named: "perquery")?.price.webSearchPer1k == nanoPerMillion(14))
+        let tier = try #require(catalog.entry(named: "tiered")?.price.longContext)
+        #expect(tier.audioInput == nanoPerMillion(6) && tier.audioOutput == nil)
+        #expect {
+            _ = try load(#"{"m": {"input_cost_per_token": 1e-06, "search_context_cost_per_query": 0.01}}"#)
+        } throws: { ($0 as? PricingError)?.field == "search_context_cost_per_query" }
+        #expect {
+            _ = try load(#"{"m": {"input_cost_per_token": 1e-06, "search_context_cost_per_query": {"search_context_size_high": -1}}}"#)
+        } throws: { ($0 as? PricingError)?.field == "search_context_cost_per_query.search_context_size_high" }
     }
 
     @Test func nonModelAndNonTokenEntriesAreSkipped() throws {

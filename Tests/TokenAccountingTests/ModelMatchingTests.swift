@@ -55,20 +55,79 @@ import TokenAccounting
         )
     }
 
-    @Test func longestKnownPrefixAtADashBoundary() {
-        expectMatch("gpt-4o-mini-foo", "gpt-4o-mini", .prefix)
-        expectMatch("gpt-4o-audio-preview", "gpt-4o", .prefix)
-        expectMatch("gemini-2.5-flash-preview-09-2025", "gemini-2.5-flash", .prefix)
-        expectMatch("gemini-2.5-flash-lite-preview-06-17", "gemini-2.5-flash-lite", .prefix)
-        expectMatch("gpt-5.1-codex-max", "gpt-5.1", .prefix)
+    @Test func longestKnownPrefixAtADashBoundaryForSnapshotSuffixes() {
+        expectMatch("gemini-2.0-flash-lite-002", "gemini-2.0-flash-lite", .prefix)
+        expectMatch("gpt-4o-mini-0718", "gpt-4o-mini", .prefix)
+        expectMatch("mistral-large-2411", "mistral-large-2411", .exact)
         expectMatch("o3-mini-high", "o3-mini", .prefix)
+        expectMatch("gpt-5-low", "gpt-5", .prefix)
+        expectMatch("gemini-2.5-flash-lite-09-2025", "gemini-2.5-flash-lite", .prefix)
         // Listed variants win over their prefix.
         expectMatch("gpt-5.4-mini", "gpt-5.4-mini", .exact)
         expectMatch("claude-opus-4-6", "claude-opus-4-6", .exact)
-        expectMatch("o3-pro-2025-06-10", "o3-pro", .normalized)
+        expectMatch("o3-pro-2025-06-10", "o3-pro", .alias)
+        expectMatch("gpt-5.1-codex-max", "gpt-5.1", .alias)
+        expectMatch("gemini-2.5-flash-preview-09-2025", "gemini-2.5-flash-preview-09-2025", .exact)
     }
 
-    @Test(arguments: ["llama-3-70b", "gpt", "gpt-4", "gpt-4o2", "o3x", "", "   ", "-gpt-4o", "claude-3-5-sonnet-20241022", "gemini-1.5-pro", "mistral-large-latest"])
+    /// A prefix match never crosses a modality or variant boundary: these names are not priced as their text
+    /// model (the bundled list has no entry of their own for them).
+    @Test(arguments: [
+        "gpt-4o-search-preview", "gpt-4o-search-preview-2025-03-11", "gpt-4o-mini-search-preview", "gpt-4o-mini-tts",
+        "gpt-4o-transcribe", "gpt-4o-mini-transcribe", "gemini-2.5-flash-image-preview", "gemini-2.5-flash-image",
+        "gemini-2.5-flash-preview-tts", "gemini-2.5-pro-preview-tts", "gemini-2.5-flash-native-audio-latest",
+        "gpt-4o-mini-foo", "gpt-5-mini-vision", "text-embedding-3-small-embedding", "claude-opus-4-9", "claude-sonnet-4-5-v2",
+        "gpt-4o-realtime", "o3-mini-pro", "gemini-2.5-flash-lite-preview-07-01", "gpt-5.4-nano-audio", "mistral-large-vision",
+    ])
+    func variantsAndModalitiesDoNotFallBackToTheirBaseModel(model: String) {
+        #expect(catalog.match(model: model) == nil)
+        #expect(catalog.price(for: model) == nil)
+        #expect(!catalog.isPriced(model: model, provider: .openai))
+        #expect(catalog.cost(model: model, provider: nil, usage: TokenUsage(inputTokens: 10, outputTokens: 10)) == .unpriced)
+    }
+
+    /// Audio and realtime models are priced only by their own entries, never as `gpt-4o`/`gpt-4o-mini`.
+    @Test func audioAndRealtimeModelsHaveEntriesOfTheirOwn() throws {
+        expectMatch("gpt-4o-audio-preview", "gpt-4o-audio-preview", .exact)
+        expectMatch("gpt-4o-audio-preview-2025-06-03", "gpt-4o-audio-preview", .alias)
+        expectMatch("openai/gpt-4o-audio-preview-2026-01-01", "gpt-4o-audio-preview", .normalized)
+        expectMatch("gpt-4o-audio-preview-2024-10-01", "gpt-4o-audio-preview-2024-10-01", .exact)
+        expectMatch("gpt-4o-realtime-preview-2024-12-17", "gpt-4o-realtime-preview", .alias)
+        expectMatch("gpt-4o-mini-realtime-preview", "gpt-4o-mini-realtime-preview", .exact)
+        expectMatch("azure/gpt-4o-mini-audio-preview", "gpt-4o-mini-audio-preview", .normalized)
+        let audio = try #require(catalog.price(for: "gpt-4o-audio-preview"))
+        #expect(audio.audioInput == nanoPerMillion(40) && audio.audioOutput == nanoPerMillion(80))
+        #expect(catalog.price(for: "gpt-4o-audio-preview-2024-10-01")?.audioInput == nanoPerMillion(100))
+    }
+
+    /// Dated snapshots still find their base model.
+    @Test func datedSnapshotsStillMatchTheirBase() {
+        expectMatch("gpt-4o-2024-08-06", "gpt-4o", .alias)
+        expectMatch("gpt-4o-2025-03-01", "gpt-4o", .normalized)
+        expectMatch("claude-sonnet-4-5-20250929", "claude-sonnet-4-5", .alias)
+        expectMatch("claude-sonnet-4-5-20260101", "claude-sonnet-4-5", .normalized)
+        expectMatch("claude-3-5-haiku@20241022", "claude-3-5-haiku", .normalized)
+        expectMatch("gemini-2.5-pro-latest", "gemini-2.5-pro", .normalized)
+        expectMatch("mistral-large-latest", "mistral-large-latest", .exact)
+        expectMatch("mistral/mistral-medium-latest", "mistral-medium-latest", .normalized)
+        expectMatch("us.anthropic.claude-opus-4-1-20250805-v1:0", "claude-opus-4-1", .normalized)
+    }
+
+    @Test func priceAndIsPricedAnswerWhatCostWouldDo() throws {
+        let gpt4o = try #require(catalog.price(for: "gpt-4o-2024-08-06", provider: .openai))
+        #expect(gpt4o.input == 2_500_000_000)
+        #expect(catalog.price(for: nil) == nil)
+        #expect(catalog.price(for: "") == nil)
+        #expect(catalog.isPriced(model: "gpt-4o", provider: .openai))
+        #expect(!catalog.isPriced(model: nil))
+        // A known model without an audio price cannot price a call with audio tokens.
+        let audioCall = TokenUsage(inputTokens: 100, outputTokens: 10, audioInputTokens: 50)
+        #expect(!catalog.isPriced(model: "gpt-4o", provider: .openai, usage: audioCall))
+        #expect(catalog.isPriced(model: "gpt-4o-audio-preview", provider: .openai, usage: audioCall))
+        #expect(catalog.cost(model: "gpt-4o", provider: .openai, usage: audioCall) == CostResult(nanoUSD: 0, priced: false, matchedModel: "gpt-4o"))
+    }
+
+    @Test(arguments: ["llama-3-70b", "gpt", "gpt-4", "gpt-4o2", "o3x", "", "   ", "-gpt-4o", "claude-3-5-sonnet-20241022", "gemini-1.5-pro", "claude-3-5-sonnet"])
     func unknownModelsDoNotMatch(model: String) {
         #expect(catalog.match(model: model) == nil)
         #expect(catalog.cost(model: model, provider: nil, usage: TokenUsage(inputTokens: 10)).priced == false)
@@ -91,8 +150,9 @@ import TokenAccounting
         #expect(catalog.match(model: id, provider: nil)?.price.input == 1)
         #expect(catalog.match(model: id, provider: .openai)?.price.input == 1)
         #expect(catalog.match(model: "claude-3-5-haiku@20241022", provider: Provider(rawValue: "vertex_ai-anthropic_models"))?.price.input == 3)
-        #expect(catalog.match(model: "claude-3-5-haiku-foo", provider: .awsBedrock)?.how == .prefix)
-        #expect(catalog.match(model: "claude-3-5-haiku-foo", provider: .awsBedrock)?.price.input == 2)
+        #expect(catalog.match(model: "claude-3-5-haiku-001", provider: .awsBedrock)?.how == .prefix)
+        #expect(catalog.match(model: "claude-3-5-haiku-001", provider: .awsBedrock)?.price.input == 2)
+        #expect(catalog.match(model: "claude-3-5-haiku-foo", provider: .awsBedrock) == nil)
         // Exact names win regardless of the provider.
         #expect(catalog.match(model: "claude-3-5-haiku", provider: .awsBedrock)?.price.input == 1)
     }

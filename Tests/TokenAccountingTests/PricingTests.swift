@@ -8,6 +8,7 @@ enum PricingFixtures {
     /// The package root (…/Tests/TokenAccountingTests/PricingTests.swift → …).
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let configYAML = packageRoot.appendingPathComponent("config/pricing.yaml")
+    static let resourceYAML = packageRoot.appendingPathComponent("Sources/TokenAccounting/Resources/pricing.yaml")
     static let shared = packageRoot.deletingLastPathComponent().appendingPathComponent("shared")
     static let liteLLMSample = shared.appendingPathComponent("fixtures/litellm_model_prices_sample.json")
     static let pricingFacts = shared.appendingPathComponent("reference/pricing_facts.json")
@@ -173,12 +174,30 @@ func nanoPerMillion(_ dollars: Int) -> Int { dollars * 1_000_000_000 }
         #expect(result == CostResult(nanoUSD: 2_500_000_000, priced: true, matchedModel: "gpt-4o"))
     }
 
-    @Test func embeddedDefaultEqualsConfigFileByteForByte() throws {
-        let file = try Data(contentsOf: PricingFixtures.configYAML)
+    /// One copy only: `config/pricing.yaml` leads to the module's resource, and that file is what the binary embeds.
+    @Test func embeddedDefaultIsTheResourceFileAndTheConfigFile() throws {
+        let resource = try Data(contentsOf: PricingFixtures.resourceYAML)
+        #expect(Array(PriceCatalog.bundledDefaultYAML.utf8) == [UInt8](resource))
+        #expect(try Data(contentsOf: PricingFixtures.configYAML) == resource)
         let fromFile = try PriceCatalog.load(contentsOf: PricingFixtures.configYAML.path)
-        let bundled = PriceCatalog.bundledDefault()
-        #expect(fromFile.entries == bundled.entries)
-        #expect(Array(PriceCatalog.bundledDefaultYAML.utf8) == [UInt8](file))
+        #expect(fromFile.entries == PriceCatalog.bundledDefault().entries)
+    }
+
+    /// Every entry of the bundled list names where its prices come from.
+    @Test func everyBundledEntryCitesItsSource() throws {
+        let lines = PriceCatalog.bundledDefaultYAML.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        var sourced = false
+        var checked = 0
+        for line in lines.drop(while: { $0 != "models:" }).dropFirst() {
+            if line.hasPrefix("  # src: ") {
+                sourced = true
+            } else if line.hasPrefix("  ") && !line.hasPrefix("   ") && !line.hasPrefix("  #") && line.hasSuffix(":") {
+                #expect(sourced, "\(line) has no '# src:' comment above it")
+                sourced = false
+                checked += 1
+            }
+        }
+        #expect(checked == PriceCatalog.bundledDefault().entries.count)
     }
 
     @Test func bundledDefaultIsConsistent() throws {
@@ -192,7 +211,12 @@ func nanoPerMillion(_ dollars: Int) -> Int { dollars * 1_000_000_000 }
             if let tier = entry.price.longContext {
                 let long = tier.rates
                 #expect(long.input >= base.input && long.output >= base.output && long.cacheRead >= base.cacheRead, "\(entry.name): tier cheaper than base")
+                // A tier that drops the audio price would make long audio calls unpriced.
+                #expect((tier.audioInput == nil) == (entry.price.audioInput == nil), "\(entry.name): tier and base disagree on audio")
             }
+            // Audio never costs less than text.
+            if let audio = entry.price.audioInput { #expect(audio >= entry.price.input, "\(entry.name): audio input cheaper than text") }
+            if let audio = entry.price.audioOutput { #expect(audio >= entry.price.output, "\(entry.name): audio output cheaper than text") }
         }
     }
 
@@ -261,6 +285,31 @@ func nanoPerMillion(_ dollars: Int) -> Int { dollars * 1_000_000_000 }
         #expect(loadError("models:\n  m: { input: [1], output: 1 }\n")?.field == "input")
         #expect(loadError("models:\n  m: { input: 1, output: 1, aliases: a }\n")?.field == "aliases")
         #expect(loadError("models:\n  m: { input: 1, output: 1 }\n  m: { input: 2, output: 2 }\n")?.code == .invalidDocument)
+    }
+
+    @Test func audioAndWebSearchPricesAreReadFromYAML() throws {
+        let catalog = try PriceCatalog.load(yaml: """
+        models:
+          m:
+            input: "2.50"
+            output: "10"
+            audio_input: "40"
+            audio_output: 80.5
+            web_search_per_1k: "10.00"
+            long_context: { above_input_tokens: 1000, input: "5", output: "20", audio_input: "50", audio_output: "100" }
+        """)
+        let price = try #require(catalog.entry(named: "m")).price
+        #expect(price.audioInput == nanoPerMillion(40) && price.audioOutput == 80_500_000_000 && price.webSearchPer1k == nanoPerMillion(10))
+        #expect(price.longContext?.audioInput == nanoPerMillion(50) && price.longContext?.audioOutput == nanoPerMillion(100))
+        #expect(price.rates(forInputTokens: 1001).webSearchPer1k == nanoPerMillion(10))
+
+        let perRequestInTier = loadError("models:\n  m:\n    input: 1\n    output: 1\n    long_context: {above_input_tokens: 1, input: 1, output: 1, web_search_per_1k: 1}\n")
+        #expect(perRequestInTier?.field == "long_context.web_search_per_1k")
+        let negative = loadError("models:\n  m:\n    input: 1\n    output: 1\n    audio_input: \"-1\"\n")
+        #expect(negative?.code == .invalidPrice && negative?.model == "m" && negative?.field == "audio_input")
+        #expect {
+            _ = try PriceCatalog(entries: [.init(name: "m", price: ModelPrice(input: 0, output: 0, webSearchPer1k: -1))])
+        } throws: { ($0 as? PricingError)?.message.contains("1,000 requests") == true }
     }
 
     @Test func nameCollisionsAreRejectedCaseInsensitively() {

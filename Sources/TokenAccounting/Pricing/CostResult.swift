@@ -5,7 +5,8 @@ public struct CostResult: Sendable, Hashable, Codable {
     /// Whether the model was found in the catalog. An unpriced call has cost 0 and must be reported as
     /// unpriced, never as free.
     public var priced: Bool
-    /// The canonical name of the catalog entry used, if any.
+    /// The canonical name of the catalog entry found, if any (also when it had no price for a class the call
+    /// used, so `priced` is `false`).
     public var matchedModel: String?
 
     /// Creates a result.

@@ -13,7 +13,8 @@ import Foundation
 /// - a Vertex `@...` suffix is removed (`claude-3-5-sonnet@20240620`);
 /// - `-latest` is removed, then one date suffix: `-YYYY-MM-DD` or `-YYYYMMDD` (a plausible 20xx date).
 ///
-/// Suffixes such as `-001` or `-preview-06-17` are left alone: the prefix step of the catalog handles them.
+/// Suffixes such as `-001` are left alone here: the prefix step of the catalog handles them, under the rule of
+/// ``isSnapshotSuffix(_:)``.
 enum ModelName {
     /// Path segments that name a provider or API route rather than a model.
     static let providerSegments: Set<String> = [
@@ -38,6 +39,41 @@ enum ModelName {
         n = stripSuffix("-latest", from: n)
         n = stripDate(n)
         return n
+    }
+
+    /// Reasoning-effort words some gateways append to a model name (`o3-mini-high`): a request setting, not a
+    /// different model, so they do not change the price.
+    static let effortWords: Set<Substring> = ["minimal", "low", "medium", "high", "xhigh"]
+
+    /// Whether `suffix` (the part of a normalized name after a catalog name and its `-`) only names a
+    /// snapshot of that catalog model, so that the model's price applies (step 4 of
+    /// ``PriceCatalog/match(model:provider:)``).
+    ///
+    /// The rule is an allow-list, so that a prefix match can never cross a modality or variant boundary:
+    /// every `-`-separated part of the suffix must be
+    /// - a snapshot number of 3 or more digits (`001`, `0613`, `2411`, `12345678`);
+    /// - a 2-digit number next to other numbers, as in a date (`06-17`, `09-2025`, `2024-13-45`);
+    /// - `latest`, or a reasoning-effort word (``effortWords``).
+    ///
+    /// Anything else names a different model — `audio`, `realtime`, `search`, `tts`, `transcribe`, `image`,
+    /// `vision`, `embedding`, `mini`, `nano`, `pro`, `lite`, `flash`, `preview`, `codex`, a one-digit version
+    /// (`claude-opus-4` + `6`), or any word quotad does not know — and such a name is priced only by an
+    /// entry (or alias) of its own. Date suffixes, `-latest`, `@…` and `-vN:M` are already removed by
+    /// ``normalize(_:)``.
+    static func isSnapshotSuffix(_ suffix: Substring) -> Bool {
+        let parts = suffix.split(separator: "-", omittingEmptySubsequences: false)
+        let numbers = parts.filter { !$0.isEmpty && $0.allSatisfy(isDigit) }
+        return !parts.isEmpty && parts.allSatisfy { part in
+            if part == "latest" || effortWords.contains(part) { return true }
+            guard !part.isEmpty, part.allSatisfy(isDigit) else { return false }
+            return part.count >= 3 || (part.count == 2 && numbers.count >= 2)
+        }
+    }
+
+    /// Whether `part` could belong to a snapshot suffix (digits, `latest`, a reasoning-effort word): a part
+    /// that cannot ends the search for a prefix.
+    static func mayBeSnapshotPart(_ part: Substring) -> Bool {
+        part == "latest" || effortWords.contains(part) || (!part.isEmpty && part.allSatisfy(isDigit))
     }
 
     /// The case-insensitive lookup key of a name (trimmed and lower-cased).

@@ -55,6 +55,22 @@ enum PriceAmount {
         return nano
     }
 
+    /// Converts a LiteLLM per-request USD price (such as `0.01` per web search) to nano-USD per 1,000 requests,
+    /// with the same rounding and bounds as ``convert(perTokenUSD:model:field:)``.
+    static func convert(perRequestUSD value: Double, model: String?, field: String) throws(PricingError) -> Int {
+        guard value.isFinite, value >= 0 else {
+            throw .forField(.invalidPrice, model: model, field: field, "price '\(field)' must be a finite non-negative number (got \(value))")
+        }
+        let scaled = (value * 1e12).rounded()
+        guard scaled <= Double(maximum), let nano = Int(exactly: scaled) else {
+            throw .forField(
+                .invalidPrice, model: model, field: field,
+                "price '\(field)' is above the supported maximum of 10000 USD per 1,000 requests (got \(value) USD per request)"
+            )
+        }
+        return nano
+    }
+
     private static func rangeError(text: String, model: String?, field: String) -> PricingError {
         .forField(
             .invalidPrice, model: model, field: field,

@@ -5,13 +5,19 @@ extension PriceCatalog {
     /// are separate entries; matching normalizes them). Read per entry:
     /// `input_cost_per_token`, `cache_read_input_token_cost`, `cache_creation_input_token_cost` (5-minute
     /// write), `cache_creation_input_token_cost_above_1hr`, `output_cost_per_token`,
-    /// `output_cost_per_reasoning_token`, and one long-context tier from the `*_above_<N>k_tokens` variants
-    /// of those fields (the lowest `N` when several exist). `litellm_provider` is mapped to a ``Provider``.
+    /// `output_cost_per_reasoning_token`, `input_cost_per_audio_token`, `output_cost_per_audio_token`, and one
+    /// long-context tier from the `*_above_<N>k_tokens` variants of those fields (the lowest `N` when several
+    /// exist; a tier without audio fields has no audio price). `litellm_provider` is mapped to a ``Provider``.
+    ///
+    /// The web-search price comes from `search_context_cost_per_query` (USD per search, by search context
+    /// size): the highest of its sizes is used, since a usage record does not say which size a call used and
+    /// a call must never be under-billed. It is read only when `web_search_billing_unit` is absent or
+    /// `per_query` (quotad counts search requests, not grounded prompts).
     ///
     /// Entries without `input_cost_per_token` (the `sample_spec` entry, image, audio and per-second models)
     /// are skipped; an absent `output_cost_per_token` is 0, as in LiteLLM. Per-token float prices are converted
     /// with `(value × 10¹⁵).rounded()` to nano-USD per 1M tokens: LiteLLM's prices are short decimal
-    /// literals, so rounding recovers them exactly. Service-tier (`_batches`, `_flex`, `_priority`), modality
+    /// literals, so rounding recovers them exactly. Service-tier (`_batches`, `_flex`, `_priority`), image, video
     /// and regional prices are ignored.
     ///
     /// - Throws: ``PricingError`` when the document is not a JSON object of objects, or a price is negative,
@@ -59,6 +65,9 @@ private struct LiteLLMEntryReader {
             cacheWrite1h: try price("cache_creation_input_token_cost_above_1hr"),
             output: output,
             reasoning: try price("output_cost_per_reasoning_token"),
+            audioInput: try price("input_cost_per_audio_token"),
+            audioOutput: try price("output_cost_per_audio_token"),
+            webSearchPer1k: try webSearchPrice(),
             longContext: try longContext(baseInput: input, baseOutput: output)
         )
         var provider: Provider?
@@ -80,8 +89,44 @@ private struct LiteLLMEntryReader {
             cacheWrite5m: try price("cache_creation_input_token_cost" + suffix),
             cacheWrite1h: try price("cache_creation_input_token_cost_above_1hr" + suffix),
             output: try price("output_cost_per_token" + suffix) ?? baseOutput,
-            reasoning: try price("output_cost_per_reasoning_token" + suffix)
+            reasoning: try price("output_cost_per_reasoning_token" + suffix),
+            audioInput: try price("input_cost_per_audio_token" + suffix),
+            audioOutput: try price("output_cost_per_audio_token" + suffix)
         )
+    }
+
+    /// The highest `search_context_cost_per_query` size, in nano-USD per 1,000 requests, when searches are
+    /// billed per query.
+    private func webSearchPrice() throws(PricingError) -> Int? {
+        let field = "search_context_cost_per_query"
+        switch fields["web_search_billing_unit"] {
+        case nil, .null?:
+            break
+        case .string(let unit)? where unit == "per_query":
+            break
+        default:
+            return nil
+        }
+        switch fields[field] {
+        case nil, .null?:
+            return nil
+        case .object(let sizes)?:
+            var highest: Int?
+            for (size, value) in sizes.sorted(by: { $0.key < $1.key }) {
+                let path = "\(field).\(size)"
+                let amount: Int
+                switch value {
+                case .null: continue
+                case .integer(let number): amount = try PriceAmount.convert(perRequestUSD: Double(number), model: model, field: path)
+                case .double(let number): amount = try PriceAmount.convert(perRequestUSD: number, model: model, field: path)
+                default: throw .forField(.invalidPrice, model: model, field: path, "price '\(path)' must be a number")
+                }
+                highest = max(highest ?? amount, amount)
+            }
+            return highest
+        default:
+            throw .forField(.invalidPrice, model: model, field: field, "'\(field)' must be an object of prices per search context size")
+        }
     }
 
     /// `N` of a key `<known base field>_above_<N>k_tokens`, or `nil` for any other key.
@@ -89,7 +134,7 @@ private struct LiteLLMEntryReader {
         let bases = [
             "input_cost_per_token", "output_cost_per_token", "cache_read_input_token_cost",
             "cache_creation_input_token_cost", "cache_creation_input_token_cost_above_1hr",
-            "output_cost_per_reasoning_token",
+            "output_cost_per_reasoning_token", "input_cost_per_audio_token", "output_cost_per_audio_token",
         ]
         let suffix = "k_tokens"
         guard key.hasSuffix(suffix) else { return nil }

@@ -22,23 +22,23 @@ extension PriceCatalog {
         return try load(yaml: text)
     }
 
-    /// The prices shipped with quotad: the text of `config/pricing.yaml`, embedded in the binary so that no
-    /// file is needed at run time. Parsed once, on first use.
+    /// The prices shipped with quotad: `Resources/pricing.yaml` of this module (also reachable as
+    /// `config/pricing.yaml`), which SwiftPM compiles into the binary (`embedInCode`), so no file and no
+    /// resource bundle is needed at run time. Parsed once, on first use.
     public static func bundledDefault() -> PriceCatalog {
         bundled
     }
 
-    /// The text of the default price list (`config/pricing.yaml`) that ``bundledDefault()`` parses, for
-    /// tools that show or export it.
+    /// The text of the default price list that ``bundledDefault()`` parses, for tools that show or export it.
     public static var bundledDefaultYAML: String {
-        DefaultPricing.yaml
+        String(decoding: PackageResources.pricing_yaml, as: UTF8.self)
     }
 
     private static let bundled: PriceCatalog = {
         do {
-            return try load(yaml: DefaultPricing.yaml)
+            return try load(yaml: bundledDefaultYAML)
         } catch {
-            // The embedded text is a compile-time constant checked by the test suite.
+            // The embedded file is fixed at build time and loaded by the test suite.
             preconditionFailure("the embedded default price list is invalid: \(error)")
         }
     }()

@@ -3,8 +3,9 @@ import Yams
 extension PriceCatalog {
     /// Loads a catalog from quotad's YAML price list (the format of `config/pricing.yaml`).
     ///
-    /// Prices are USD per 1M tokens, written as decimal strings or plain numbers and converted exactly: the
-    /// scalar's text is parsed, never a floating-point value. Unknown keys are rejected so that a misspelt
+    /// Token prices are USD per 1M tokens and `web_search_per_1k` is USD per 1,000 requests, written as
+    /// decimal strings or plain numbers and converted exactly: the scalar's text is parsed, never a
+    /// floating-point value. Unknown keys are rejected so that a misspelt
     /// field cannot silently leave a price out. An explicit YAML `null` counts as an absent optional field.
     ///
     /// - Throws: ``PricingError`` naming the model and field at fault.
@@ -42,8 +43,10 @@ extension PriceCatalog {
 private struct YAMLEntryReader {
     let model: String
 
-    private static let priceKeys = ["input", "cache_read", "cache_write_5m", "cache_write_1h", "output", "reasoning"]
-    private static let entryKeys = Set(priceKeys + ["provider", "aliases", "long_context"])
+    private static let priceKeys = [
+        "input", "cache_read", "cache_write_5m", "cache_write_1h", "output", "reasoning", "audio_input", "audio_output",
+    ]
+    private static let entryKeys = Set(priceKeys + ["web_search_per_1k", "provider", "aliases", "long_context"])
     private static let tierKeys = Set(priceKeys + ["above_input_tokens"])
 
     func entry(from node: Node) throws(PricingError) -> PriceCatalog.Entry {
@@ -74,6 +77,9 @@ private struct YAMLEntryReader {
             cacheWrite1h: try optional(fields, "cache_write_1h"),
             output: try required(fields, "output"),
             reasoning: try optional(fields, "reasoning"),
+            audioInput: try optional(fields, "audio_input"),
+            audioOutput: try optional(fields, "audio_output"),
+            webSearchPer1k: try optional(fields, "web_search_per_1k"),
             longContext: longContext
         )
         return PriceCatalog.Entry(name: model, provider: provider, aliases: aliases, price: price)
@@ -98,7 +104,9 @@ private struct YAMLEntryReader {
             cacheWrite5m: try optional(fields, "cache_write_5m", prefix: prefix),
             cacheWrite1h: try optional(fields, "cache_write_1h", prefix: prefix),
             output: try required(fields, "output", prefix: prefix),
-            reasoning: try optional(fields, "reasoning", prefix: prefix)
+            reasoning: try optional(fields, "reasoning", prefix: prefix),
+            audioInput: try optional(fields, "audio_input", prefix: prefix),
+            audioOutput: try optional(fields, "audio_output", prefix: prefix)
         )
     }
 

@@ -6,13 +6,19 @@
 /// 3. the normalized name (provider prefixes, Bedrock region/vendor/version parts, Vertex `@` suffixes,
 ///    `-latest` and date suffixes removed), looked up as a name, an alias, or the normalized form of an
 ///    entry's name or alias;
-/// 4. the longest such known name that is a prefix of the normalized name at a `-` boundary, so
-///    `gpt-4o-mini-foo` finds `gpt-4o-mini` rather than `gpt-4o`.
+/// 4. the longest such known name that is a prefix of the normalized name at a `-` boundary, **only when the
+///    rest of the name names a snapshot of that model** (digits such as `-001` or `-2411`, date parts,
+///    `-latest` or a reasoning-effort word; see ``ModelName/isSnapshotSuffix(_:)``): `gemini-2.0-flash-lite-001`
+///    finds `gemini-2.0-flash-lite` and `o3-mini-high` finds `o3-mini`, but `gpt-4o-audio-preview`,
+///    `gpt-4o-realtime-preview`, `gpt-4o-search-preview`, `gpt-4o-mini-tts` and
+///    `gemini-2.5-flash-image-preview` never fall back to `gpt-4o`, `gpt-4o-mini` or `gemini-2.5-flash`: a
+///    suffix naming a variant or modality makes a different model, priced only by an entry of its own.
 ///
 /// Where steps 3 and 4 find several entries (a LiteLLM catalog has `gemini-2.5-pro` and
 /// `gemini/gemini-2.5-pro`), the one whose provider equals the caller's wins, then the first in catalog order.
 /// A model that matches nothing is not priced: ``cost(model:provider:usage:)`` then reports cost 0 with
-/// `priced == false`, never a guessed default.
+/// `priced == false`, never a guessed default. Nor is a call that used a class (audio tokens, web searches)
+/// its model has no price for.
 public struct PriceCatalog: Sendable {
     /// One priced model.
     public struct Entry: Sendable, Hashable {
@@ -127,11 +133,13 @@ public struct PriceCatalog: Sendable {
         if let index = bestCandidate(for: normalized, provider: provider) {
             return makeMatch(index, .normalized)
         }
+        // Longest prefix first. Stop at the first part that can never be part of a snapshot suffix, since
+        // every shorter prefix's suffix contains it too.
         var end = normalized.endIndex
-        while let dash = normalized[..<end].lastIndex(of: "-") {
-            if dash > normalized.startIndex,
-               let index = bestCandidate(for: String(normalized[..<dash]), provider: provider)
-            {
+        while let dash = normalized[..<end].lastIndex(of: "-"), dash > normalized.startIndex {
+            guard ModelName.mayBeSnapshotPart(normalized[normalized.index(after: dash)..<end]) else { return nil }
+            let suffix = normalized[normalized.index(after: dash)...]
+            if ModelName.isSnapshotSuffix(suffix), let index = bestCandidate(for: String(normalized[..<dash]), provider: provider) {
                 return makeMatch(index, .prefix)
             }
             end = dash
@@ -139,13 +147,39 @@ public struct PriceCatalog: Sendable {
         return nil
     }
 
+    /// The price of `model`, if the catalog has one (the entry ``match(model:provider:)`` finds).
+    ///
+    /// - Parameters:
+    ///   - model: The model name as a provider or caller reported it; `nil` or empty has no price.
+    ///   - provider: The provider that served the call; it only chooses between entries that match equally.
+    public func price(for model: String?, provider: Provider? = nil) -> ModelPrice? {
+        guard let model else { return nil }
+        return match(model: model, provider: provider)?.price
+    }
+
+    /// Whether the catalog can price `model`, and, when `usage` is given, that call: a model without an audio
+    /// or web-search price cannot price a call that used audio tokens or web searches.
+    ///
+    /// This is what an "unpriced models" policy asks before accepting a call; ``cost(model:provider:usage:)``
+    /// reports `priced == false` exactly when this is `false` for the same arguments.
+    public func isPriced(model: String?, provider: Provider? = nil, usage: TokenUsage? = nil) -> Bool {
+        guard let price = price(for: model, provider: provider) else { return false }
+        guard let usage else { return true }
+        return price.pricedCost(of: usage) != nil
+    }
+
     /// Prices one call.
     ///
-    /// - Returns: The exact cost in nano-USD when the model is known; otherwise ``CostResult/unpriced``
-    ///   (cost 0, `priced == false`). A call without a model name is unpriced.
+    /// - Returns: The exact cost in nano-USD when the model is known and has a price for every class the
+    ///   call used; otherwise cost 0 with `priced == false` (``CostResult/unpriced`` for an unknown model; for
+    ///   a known model without an audio or web-search price the call needs, `matchedModel` names the entry).
+    ///   A call without a model name is unpriced.
     public func cost(model: String?, provider: Provider?, usage: TokenUsage) -> CostResult {
         guard let model, let match = match(model: model, provider: provider) else { return .unpriced }
-        return CostResult(nanoUSD: match.price.cost(of: usage), priced: true, matchedModel: match.matchedName)
+        guard let cost = match.price.pricedCost(of: usage) else {
+            return CostResult(nanoUSD: 0, priced: false, matchedModel: match.matchedName)
+        }
+        return CostResult(nanoUSD: cost, priced: true, matchedModel: match.matchedName)
     }
 
     /// This catalog with `other`'s entries laid over it: `other` wins.

@@ -8,7 +8,8 @@ public struct PriceMatch: Sendable, Hashable {
         case alias
         /// The name matched after removing provider prefixes, Bedrock decorations and date suffixes.
         case normalized
-        /// The entry's name is the longest known prefix of the normalized name at a `-` boundary.
+        /// The entry's name is the longest known prefix of the normalized name at a `-` boundary, and the rest of
+        /// the name only names a snapshot (see ``PriceCatalog``).
         case prefix
     }
 

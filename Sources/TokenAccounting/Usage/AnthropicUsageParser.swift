@@ -3,7 +3,10 @@
 /// `usage.input_tokens` EXCLUDES cache reads and writes, so canonical input is
 /// `input_tokens + cache_read_input_tokens + cache_creation_input_tokens`. The optional
 /// `cache_creation.ephemeral_1h_input_tokens` becomes ``TokenUsage/cacheWrite1hTokens``, clamped to the total
-/// write count (the total is trusted). In a stream, `message_start.message.usage` gives the first counts and every
+/// write count (the total is trusted). `output_tokens` includes thinking; where the API reports the thinking
+/// part (`output_tokens_details.thinking_tokens`) it becomes ``TokenUsage/reasoningTokens``, clamped to the
+/// output, else reasoning is 0. `server_tool_use.web_search_requests` becomes
+/// ``TokenUsage/webSearchRequests`` (billed per search). In a stream, `message_start.message.usage` gives the first counts and every
 /// `message_delta.usage` carries running totals that replace earlier values field by field (never added); fields a
 /// delta omits or sends as `null`, such as the cache-creation breakdown, survive from earlier events.
 enum AnthropicUsageParser {
@@ -49,12 +52,16 @@ enum AnthropicUsageParser {
             [("usage.input_tokens", uncached), ("usage.cache_read_input_tokens", cacheRead), ("usage.cache_creation_input_tokens", cacheWrite)],
             into: "input_tokens"
         )
+        let output = try usage.count("output_tokens")
+        let thinking = try usage.block("output_tokens_details")?.count("thinking_tokens") ?? 0
         let counts = TokenUsage(
             inputTokens: input,
             cachedInputTokens: cacheRead,
             cacheWriteTokens: cacheWrite,
             cacheWrite1hTokens: cacheWrite1h,
-            outputTokens: try usage.count("output_tokens")
+            outputTokens: output,
+            reasoningTokens: min(thinking, output),
+            webSearchRequests: try usage.block("server_tool_use")?.count("web_search_requests") ?? 0
         )
         return (try UsageArithmetic.validated(counts, format: .anthropicMessages), model)
     }

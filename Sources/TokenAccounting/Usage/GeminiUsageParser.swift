@@ -2,7 +2,10 @@
 ///
 /// `usageMetadata.promptTokenCount` includes `cachedContentTokenCount`; canonical input adds
 /// `toolUsePromptTokenCount`. `candidatesTokenCount` EXCLUDES `thoughtsTokenCount`, so canonical output is their
-/// sum and the thoughts are the reasoning part. In a stream, the last `usageMetadata` wins; the model is the last
+/// sum and the thoughts are the reasoning part. The `AUDIO` entries of the per-modality breakdowns
+/// (`promptTokensDetails`, `toolUsePromptTokensDetails`; `candidatesTokensDetails`) become the audio classes,
+/// each clamped to the count it breaks down; audio in the prompt may have been read from a cache, which the
+/// breakdown does not say (see ``ModelRates/cost(of:)`` for how that is billed). In a stream, the last `usageMetadata` wins; the model is the last
 /// `modelVersion` seen.
 enum GeminiUsageParser {
     /// Maps the events' usage to canonical counts and finds the model.
@@ -34,8 +37,17 @@ enum GeminiUsageParser {
                 [("usageMetadata.candidatesTokenCount", candidates), ("usageMetadata.thoughtsTokenCount", thoughts)],
                 into: "output_tokens"
             ),
-            reasoningTokens: thoughts
+            reasoningTokens: thoughts,
+            audioInputTokens: try audioInput(usage, prompt: prompt, toolUsePrompt: toolUsePrompt),
+            audioOutputTokens: min(try usage.modalityCount("candidatesTokensDetails", modality: "AUDIO"), candidates)
         )
         return (try UsageArithmetic.validated(counts, format: .geminiGenerateContent), model)
+    }
+
+    /// The AUDIO entries of `promptTokensDetails` and `toolUsePromptTokensDetails`, each clamped to its total.
+    private static func audioInput(_ usage: UsageBlock, prompt: Int, toolUsePrompt: Int) throws(UsageParseError) -> Int {
+        let promptAudio = min(try usage.modalityCount("promptTokensDetails", modality: "AUDIO"), prompt)
+        let toolUseAudio = min(try usage.modalityCount("toolUsePromptTokensDetails", modality: "AUDIO"), toolUsePrompt)
+        return promptAudio + toolUseAudio
     }
 }

@@ -16,6 +16,12 @@ public struct TokenUsage: Sendable, Hashable, Codable {
     public var outputTokens: Int
     /// The part of `outputTokens` spent on reasoning.
     public var reasoningTokens: Int
+    /// The part of `inputTokens` that was audio (priced at the model's audio input rate).
+    public var audioInputTokens: Int
+    /// The part of `outputTokens` that was audio (priced at the model's audio output rate).
+    public var audioOutputTokens: Int
+    /// Server-side web search requests the provider ran for this call (priced per request).
+    public var webSearchRequests: Int
 
     /// Creates a usage record; missing classes are zero.
     public init(
@@ -24,7 +30,10 @@ public struct TokenUsage: Sendable, Hashable, Codable {
         cacheWriteTokens: Int = 0,
         cacheWrite1hTokens: Int = 0,
         outputTokens: Int = 0,
-        reasoningTokens: Int = 0
+        reasoningTokens: Int = 0,
+        audioInputTokens: Int = 0,
+        audioOutputTokens: Int = 0,
+        webSearchRequests: Int = 0
     ) {
         self.inputTokens = inputTokens
         self.cachedInputTokens = cachedInputTokens
@@ -32,6 +41,9 @@ public struct TokenUsage: Sendable, Hashable, Codable {
         self.cacheWrite1hTokens = cacheWrite1hTokens
         self.outputTokens = outputTokens
         self.reasoningTokens = reasoningTokens
+        self.audioInputTokens = audioInputTokens
+        self.audioOutputTokens = audioOutputTokens
+        self.webSearchRequests = webSearchRequests
     }
 
     /// No tokens at all.
@@ -51,6 +63,8 @@ public struct TokenUsage: Sendable, Hashable, Codable {
             ("input_tokens", inputTokens), ("cached_input_tokens", cachedInputTokens),
             ("cache_write_tokens", cacheWriteTokens), ("cache_write_1h_tokens", cacheWrite1hTokens),
             ("output_tokens", outputTokens), ("reasoning_tokens", reasoningTokens),
+            ("audio_input_tokens", audioInputTokens), ("audio_output_tokens", audioOutputTokens),
+            ("web_search_requests", webSearchRequests),
         ]
         for (name, value) in fields where value < 0 {
             throw UsageValidationError(message: "\(name) must not be negative (got \(value))")
@@ -69,6 +83,12 @@ public struct TokenUsage: Sendable, Hashable, Codable {
         if reasoningTokens > outputTokens {
             throw UsageValidationError(message: "reasoning_tokens (\(reasoningTokens)) exceed output_tokens (\(outputTokens))")
         }
+        if audioInputTokens > inputTokens {
+            throw UsageValidationError(message: "audio_input_tokens (\(audioInputTokens)) exceed input_tokens (\(inputTokens))")
+        }
+        if audioOutputTokens > outputTokens {
+            throw UsageValidationError(message: "audio_output_tokens (\(audioOutputTokens)) exceed output_tokens (\(outputTokens))")
+        }
     }
 
     /// The largest count accepted for one class of one call (10 billion tokens): larger values are absurd
@@ -83,7 +103,10 @@ public struct TokenUsage: Sendable, Hashable, Codable {
             cacheWriteTokens: lhs.cacheWriteTokens + rhs.cacheWriteTokens,
             cacheWrite1hTokens: lhs.cacheWrite1hTokens + rhs.cacheWrite1hTokens,
             outputTokens: lhs.outputTokens + rhs.outputTokens,
-            reasoningTokens: lhs.reasoningTokens + rhs.reasoningTokens
+            reasoningTokens: lhs.reasoningTokens + rhs.reasoningTokens,
+            audioInputTokens: lhs.audioInputTokens + rhs.audioInputTokens,
+            audioOutputTokens: lhs.audioOutputTokens + rhs.audioOutputTokens,
+            webSearchRequests: lhs.webSearchRequests + rhs.webSearchRequests
         )
     }
 
@@ -94,6 +117,9 @@ public struct TokenUsage: Sendable, Hashable, Codable {
         case cacheWrite1hTokens = "cache_write_1h_tokens"
         case outputTokens = "output_tokens"
         case reasoningTokens = "reasoning_tokens"
+        case audioInputTokens = "audio_input_tokens"
+        case audioOutputTokens = "audio_output_tokens"
+        case webSearchRequests = "web_search_requests"
     }
 
     /// Decodes the snake_case canonical form; absent classes are zero.
@@ -105,6 +131,9 @@ public struct TokenUsage: Sendable, Hashable, Codable {
         self.cacheWrite1hTokens = try c.decodeIfPresent(Int.self, forKey: .cacheWrite1hTokens) ?? 0
         self.outputTokens = try c.decodeIfPresent(Int.self, forKey: .outputTokens) ?? 0
         self.reasoningTokens = try c.decodeIfPresent(Int.self, forKey: .reasoningTokens) ?? 0
+        self.audioInputTokens = try c.decodeIfPresent(Int.self, forKey: .audioInputTokens) ?? 0
+        self.audioOutputTokens = try c.decodeIfPresent(Int.self, forKey: .audioOutputTokens) ?? 0
+        self.webSearchRequests = try c.decodeIfPresent(Int.self, forKey: .webSearchRequests) ?? 0
     }
 }
 

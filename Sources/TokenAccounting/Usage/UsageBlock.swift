@@ -41,6 +41,31 @@ struct UsageBlock: Sendable {
         try Self.read(fields[key], path: "\(path).\(key)")
     }
 
+    /// The sum of the `tokenCount`s of the entries of the Gemini modality list named `key` (for example
+    /// `promptTokensDetails: [{"modality": "AUDIO", "tokenCount": 12}]`) whose `modality` is `modality`.
+    ///
+    /// A missing or `null` list counts as 0, and so do entries without a count.
+    ///
+    /// - Throws: `invalidCount` when the list or an entry has the wrong shape, a count is invalid, or the sum
+    ///   exceeds ``TokenUsage/maximumCount``.
+    func modalityCount(_ key: String, modality: String) throws(UsageParseError) -> Int {
+        let listPath = "\(path).\(key)"
+        let entries: [JSONValue]
+        switch fields[key] {
+        case nil, .null?: return 0
+        case .array(let elements)?: entries = elements
+        case let other?: throw UsageParseError(.invalidCount, "\(listPath) must be an array, not \(other.typeName)")
+        }
+        var parts: [(field: String, count: Int)] = []
+        for (index, entry) in entries.enumerated() {
+            let entryPath = "\(listPath)[\(index)]"
+            guard let block = try Self.read(entry, path: entryPath) else { continue }
+            guard block.fields["modality"]?.stringValue?.uppercased() == modality else { continue }
+            parts.append((entryPath + ".tokenCount", try block.count("tokenCount")))
+        }
+        return try UsageArithmetic.sum(parts, into: "\(listPath) \(modality) tokens")
+    }
+
     /// The count in `value` (0 when missing or `null`).
     static func count(_ value: JSONValue?, path: String) throws(UsageParseError) -> Int {
         switch value {

@@ -13,6 +13,17 @@
 /// | Bedrock Converse | `inputTokens + cacheReadInputTokens + cacheWriteInputTokens` | `cacheReadInputTokens` | `cacheWriteInputTokens` | `outputTokens` | 0 |
 /// | Gemini | `promptTokenCount + toolUsePromptTokenCount` | `cachedContentTokenCount` | 0 | `candidatesTokenCount + thoughtsTokenCount` | `thoughtsTokenCount` |
 ///
+/// Parts reported beside the five classes:
+///
+/// | format | audio input | audio output | reasoning / web searches |
+/// |---|---|---|---|
+/// | OpenAI Chat | `prompt_tokens_details.audio_tokens` | `completion_tokens_details.audio_tokens` | |
+/// | OpenAI Responses | `input_tokens_details.audio_tokens` | `output_tokens_details.audio_tokens` | |
+/// | Anthropic Messages | | | reasoning `output_tokens_details.thinking_tokens`; `server_tool_use.web_search_requests` |
+/// | Gemini | `AUDIO` in `promptTokensDetails` + `toolUsePromptTokensDetails` | `AUDIO` in `candidatesTokensDetails` | |
+///
+/// Each part is clamped to the total it is part of (the totals are trusted).
+///
 /// Parsing never traps on hostile input: bodies are bounded by ``maximumBodySize``, nesting by
 /// ``maximumNestingDepth``, every count by ``TokenUsage/maximumCount``, and sums are overflow-checked.
 public enum UsageParser {
