@@ -69,4 +69,80 @@ import TokenQuota
         #expect(clock.now - began < .seconds(10))
         #expect(counting.ends.withLock { $0 } == 1)
     }
+
+    /// An OpenAI stream without `include_usage` carries no usage: the call is charged with the start
+    /// estimate (marked estimated), not thrown out and then counted as a free error.
+    @Test func responseWithoutUsageIsRecordedWithTheStartEstimate() async throws {
+        try await withRepository { repository, _ in
+            try await repository.setQuota(tenant: "acme", user: "s", QuotaConfig(limits: QuotaLimits(tokens: 10_000)), now: Date())
+            let handler = RedisUsageCallbackHandler(repository: repository, logger: Logger(label: "test"))
+            let start = LLMCallStart(callID: "stream-1", tenant: "acme", user: "s", provider: .openai, model: "gpt-4o",
+                                     estimatedInputTokens: 1000, maxOutputTokens: 200)
+            try await handler.onLLMStart(start)
+            let stream = Array("""
+            data: {"id":"x","object":"chat.completion.chunk","model":"gpt-4o","choices":[{"index":0,"delta":{"content":"Hi"}}]}
+
+            data: {"id":"x","object":"chat.completion.chunk","model":"gpt-4o","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}
+
+            data: [DONE]
+
+            """.utf8)
+            try await handler.onLLMEnd(LLMCallEnd(start: start, output: .responseBody(stream)))
+            let usage = try await repository.usage(tenant: "acme", user: "s", cycleID: nil, now: Date())
+            #expect(usage.totals.requests == 1)
+            #expect(usage.totals.errors == 0)
+            #expect(usage.totals.estimatedRequests == 1)
+            #expect(usage.totals.usage == TokenUsage(inputTokens: 1000, outputTokens: 200))
+            // gpt-4o: 1000 × $2.50 + 200 × $10 per 1M = $0.0045
+            #expect(usage.totals.costNanoUSD == 4_500_000)
+            #expect(usage.reserved == ReservedAmounts())
+        }
+    }
+
+    /// A handler that ignores cancellation cannot hold the composite past its timeout.
+    @Test func compositeTimeoutBoundsAHandlerThatIgnoresCancellation() async throws {
+        /// Opens when the test says so, or after 60 s at the latest; waiting ignores cancellation.
+        final class Gate: Sendable {
+            let waiters = Mutex<(open: Bool, continuations: [CheckedContinuation<Void, Never>])>((false, []))
+            func wait() async {
+                await withCheckedContinuation { continuation in
+                    let resumeNow = waiters.withLock { state in
+                        if state.open { return true }
+                        state.continuations.append(continuation)
+                        return false
+                    }
+                    if resumeNow { continuation.resume() }
+                }
+            }
+            func open() {
+                let pending = waiters.withLock { state in
+                    state.open = true
+                    defer { state.continuations = [] }
+                    return state.continuations
+                }
+                for continuation in pending { continuation.resume() }
+            }
+        }
+        struct Stuck: LLMCallbackHandler {
+            let gate: Gate
+            func onLLMEnd(_ call: LLMCallEnd) async throws { await gate.wait() }
+        }
+        final class Counting: LLMCallbackHandler {
+            let ends = Mutex(0)
+            func onLLMEnd(_ call: LLMCallEnd) async throws { ends.withLock { $0 += 1 } }
+        }
+        let gate = Gate()
+        DispatchQueue.global().asyncAfter(deadline: .now() + 60) { gate.open() }
+        let counting = Counting()
+        let composite = CompositeCallbackHandler([Stuck(gate: gate), counting], timeout: .milliseconds(200), logger: Logger(label: "test"))
+        let start = LLMCallStart(callID: "stuck", tenant: "acme", user: "u", model: "gpt-4o")
+        let clock = ContinuousClock()
+        let began = clock.now
+        try await composite.onLLMEnd(LLMCallEnd(start: start, output: .none))
+        let elapsed = clock.now - began
+        gate.open()
+        // A hang test, not a speed test: without the bound, onLLMEnd would wait for the gate (60 s).
+        #expect(elapsed < .seconds(30))
+        #expect(counting.ends.withLock { $0 } == 1)
+    }
 }

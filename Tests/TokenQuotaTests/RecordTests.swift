@@ -143,4 +143,33 @@ import TokenQuota
             print("figure: randomized record test: \(events.count) distinct events, \(submissions.count - events.count) duplicates submitted, double-counted = \(doubleCounted)")
         }
     }
+
+    /// Audio tokens and web search requests are stored per total and per model, and reach the audit stream.
+    @Test func audioAndWebSearchClassesAreStored() async throws {
+        try await withRepository { repository, client in
+            let usage = TokenUsage(inputTokens: 300, outputTokens: 120, audioInputTokens: 200, audioOutputTokens: 100, webSearchRequests: 2)
+            let event = UsageEvent(tenant: "acme", user: "v", eventID: "a1", model: "gpt-4o-audio-preview", usage: usage, costNanoUSD: 5, priced: true)
+            let result = try await repository.record(event, options: RecordOptions())
+            #expect(result.totals.usage == usage)
+            var second = event
+            second.eventID = "a2"
+            _ = try await repository.record(second, options: RecordOptions())
+            let read = try await repository.usage(tenant: "acme", user: "v", cycleID: nil, now: Date())
+            #expect(read.totals.usage == usage + usage)
+            #expect(read.models["gpt-4o-audio-preview"]?.usage == usage + usage)
+            let entries = try await client.send("XRANGE", "q:{acme/v}:log", "-", "+")
+            let fields = entries.array?.first?.array?.last?.array?.compactMap(\.text) ?? []
+            var map: [String: String] = [:]
+            for index in stride(from: 0, to: fields.count - 1, by: 2) { map[fields[index]] = fields[index + 1] }
+            #expect(map["ain"] == "200")
+            #expect(map["aout"] == "100")
+            #expect(map["wsr"] == "2")
+            // With token statistics off they are not stored.
+            var off = event
+            off.eventID = "a3"
+            let counted = try await repository.record(off, options: RecordOptions(tokenStatistics: false))
+            #expect(counted.totals.usage == usage + usage)
+            #expect(counted.totals.requests == 3)
+        }
+    }
 }

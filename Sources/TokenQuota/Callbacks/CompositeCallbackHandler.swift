@@ -1,7 +1,8 @@
 public import Logging
 
 /// Runs several handlers concurrently. One handler's error or timeout is logged and reaches neither the
-/// caller nor the other handlers.
+/// caller nor the other handlers. The timeout holds even for a handler that ignores cancellation: the
+/// composite returns at the timeout and leaves such a handler to finish in the background.
 ///
 /// Put an enforcing ``RedisUsageCallbackHandler`` outside a composite when its ``QuotaExceededError``
 /// must stop the call; inside one, it only counts.
@@ -33,37 +34,31 @@ public struct CompositeCallbackHandler: LLMCallbackHandler {
 
     private func fanOut(event: String, callID: String, _ body: @escaping @Sendable (any LLMCallbackHandler) async throws -> Void) async {
         let timeout = self.timeout
+        let logger = self.logger
         await withTaskGroup(of: Void.self) { group in
             for (index, handler) in handlers.enumerated() {
+                let metadata: Logger.Metadata = [
+                    "callback.index": "\(index)", "callback.type": "\(type(of: handler))",
+                    "callback.event": "\(event)", "llm.call": "\(callID)",
+                ]
                 group.addTask {
                     do {
-                        try await withThrowingTaskGroup(of: Bool.self) { inner in
-                            inner.addTask {
-                                try await body(handler)
-                                return true
-                            }
-                            inner.addTask {
-                                try await Task.sleep(for: timeout)
-                                return false
-                            }
-                            defer { inner.cancelAll() }
-                            if let finished = try await inner.next(), !finished {
-                                throw CallbackTimeout(timeout: timeout)
-                            }
+                        // Returns at the timeout even if the handler ignores cancellation: it then
+                        // finishes in the background, and its late end is logged.
+                        try await BoundedCall.run(timeout: timeout, onLateFinish: { error in
+                            var late = metadata
+                            if let error { late["callback.error"] = "\(error)" }
+                            logger.info("callback handler finished after its timeout", metadata: late)
+                        }) {
+                            try await body(handler)
                         }
                     } catch {
-                        logger.warning("callback handler failed", metadata: [
-                            "callback.index": "\(index)", "callback.type": "\(type(of: handler))",
-                            "callback.event": "\(event)", "llm.call": "\(callID)", "callback.error": "\(error)",
-                        ])
+                        var failed = metadata
+                        failed["callback.error"] = "\(error)"
+                        logger.warning("callback handler failed", metadata: failed)
                     }
                 }
             }
         }
     }
-}
-
-struct CallbackTimeout: Error, CustomStringConvertible {
-    let timeout: Duration
-    var description: String { "handler did not finish within \(timeout)" }
 }

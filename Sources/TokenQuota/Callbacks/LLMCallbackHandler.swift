@@ -34,6 +34,6 @@ public struct QuotaExceededError: Error, Sendable, Hashable, CustomStringConvert
     /// Creates the error.
     public init(rejection: QuotaRejection) { self.rejection = rejection }
     public var description: String {
-        "quota exceeded: \(rejection.limit.rawValue) limit \(rejection.limitValue), used \(rejection.used), reserved \(rejection.reserved), requested \(rejection.requested); resets in \(rejection.retryAfterSeconds) s"
+        "quota exceeded: \(rejection.limit.rawValue) limit \(rejection.limitValue), used \(rejection.used), reserved \(rejection.reserved), requested \(rejection.requested); retry in \(rejection.retryAfterSeconds) s"
     }
 }

@@ -9,6 +9,9 @@ public import TokenAccounting
 ///   id, so a retried start holds quota once.
 /// - `onLLMEnd`: reads usage from the response (or the given counts, or an estimate marked as estimated),
 ///   prices it, and records it with the call id as event id, settling the reservation in the same step.
+///   A response without readable usage (e.g. an OpenAI stream without `include_usage`) is recorded with
+///   the start estimate (input estimate + max output tokens), marked estimated, and logged; it never
+///   throws for that, so the call is not counted as a failure.
 /// - `onLLMError`: releases the reservation and counts an error (with any partial usage).
 ///
 /// The same call id is counted once, however often `onLLMEnd`/`onLLMError` are retried.
@@ -67,17 +70,28 @@ public struct RedisUsageCallbackHandler: LLMCallbackHandler {
         var source = UsageSource.reported
         switch call.output {
         case .responseBody(let body):
-            let record = try UsageParser.parse(body, provider: start.provider, model: nil)
-            usage = record.usage
-            if let reported = record.model, !reported.isEmpty { model = reported }
-            provider = provider ?? record.provider
-            let estimate = estimatedInputIfKnown(start)
-            if let estimate, estimate > 0 { calibrator.record(model: start.model, estimated: estimate, reported: usage.inputTokens) }
+            do {
+                let record = try UsageParser.parse(body, provider: start.provider, model: nil)
+                usage = record.usage
+                if let reported = record.model, !reported.isEmpty { model = reported }
+                provider = provider ?? record.provider
+                let estimate = estimatedInputIfKnown(start)
+                if let estimate, estimate > 0 { calibrator.record(model: start.model, estimated: estimate, reported: usage.inputTokens) }
+            } catch {
+                // The call succeeded, so it is charged: without readable usage (an OpenAI stream without
+                // `include_usage`, a truncated body) the estimate made at start stands in, marked estimated.
+                source = .estimated
+                usage = startEstimate(start)
+                logger.info("llm response has no readable usage; recording the start estimate", metadata: [
+                    "quota.call": "\(start.callID)", "quota.tenant": "\(start.tenant)", "quota.user": "\(start.user)",
+                    "usage.error.code": "\(error.code)", "usage.estimated_tokens": "\(usage.totalTokens)",
+                ])
+            }
         case .usage(let given):
             usage = given
         case .none:
             source = .estimated
-            usage = TokenUsage(inputTokens: estimatedInput(start), outputTokens: start.maxOutputTokens ?? 0)
+            usage = startEstimate(start)
         }
         try await record(start: start, model: model, provider: provider, usage: usage, source: source, isError: false, latency: call.latencyMilliseconds)
     }
@@ -104,6 +118,11 @@ public struct RedisUsageCallbackHandler: LLMCallbackHandler {
     /// The reservation `onLLMStart` made (or would have made) for this call.
     private func reservationID(_ call: LLMCallStart) throws(QuotaError) -> String {
         try ReservationID.make(user: call.user, suffix: call.callID)
+    }
+
+    /// The usage `onLLMStart` estimated (and reserved): the input estimate plus the output cap.
+    private func startEstimate(_ call: LLMCallStart) -> TokenUsage {
+        TokenUsage(inputTokens: estimatedInput(call), outputTokens: call.maxOutputTokens ?? 0)
     }
 
     private func estimatedInputIfKnown(_ call: LLMCallStart) -> Int? {

@@ -15,6 +15,11 @@ public struct QuotaError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let unavailable = Code(raw: "unavailable")
         /// Redis may or may not have applied the write (HTTP 503); retrying with the same event id is safe.
         public static let outcomeUnknown = Code(raw: "outcome_unknown")
+        /// Recording the event would push a stored total past what a 64-bit counter holds (HTTP 422);
+        /// nothing was changed.
+        public static let overflow = Code(raw: "overflow")
+        /// Redis is out of memory (`OOM`) and refuses writes (HTTP 507); nothing was recorded.
+        public static let storageFull = Code(raw: "storage_full")
         /// Stored data is not what the code expects (HTTP 500).
         public static let internalError = Code(raw: "internal_error")
         /// The snake_case code string.

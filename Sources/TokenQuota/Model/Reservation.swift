@@ -57,22 +57,30 @@ public struct QuotaRejection: Sendable, Hashable {
     public var reserved: Int
     /// What this reservation asked for.
     public var requested: Int
-    /// Seconds until the cycle resets (for `Retry-After`).
+    /// Whole seconds until the earliest moment the same request could succeed (for `Retry-After`), at
+    /// least 1: when active reservations block it and their expiry would make room, the expiry of the
+    /// earliest reservation after which it fits; otherwise the cycle reset (the same as ``resetsAt``).
     public var retryAfterSeconds: Int
+    /// When the cycle ends and its usage resets (the cycle's end).
+    public var resetsAt: Date
     /// The cycle the rejection is about.
     public var cycleID: String
 
     /// What is left of the limit.
-    public var remaining: Int { max(0, limitValue - used - reserved) }
+    public var remaining: Int { RemainingQuota.left(of: limitValue, used: used, reserved: reserved) }
 
     /// Creates a rejection.
-    public init(limit: LimitKind, limitValue: Int, used: Int, reserved: Int, requested: Int, retryAfterSeconds: Int, cycleID: String) {
+    public init(
+        limit: LimitKind, limitValue: Int, used: Int, reserved: Int, requested: Int, retryAfterSeconds: Int, resetsAt: Date,
+        cycleID: String
+    ) {
         self.limit = limit
         self.limitValue = limitValue
         self.used = used
         self.reserved = reserved
         self.requested = requested
         self.retryAfterSeconds = retryAfterSeconds
+        self.resetsAt = resetsAt
         self.cycleID = cycleID
     }
 }

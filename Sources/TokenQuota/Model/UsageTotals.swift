@@ -25,16 +25,46 @@ public struct UsageTotals: Sendable, Hashable {
         self.estimatedRequests = estimatedRequests
     }
 
-    /// Input plus output tokens.
-    public var tokens: Int { usage.totalTokens }
+    /// Input plus output tokens, saturating at `Int.max` (never traps).
+    public var tokens: Int { Saturating.add(usage.inputTokens, usage.outputTokens).value }
 
-    /// Adds two totals.
+    /// Adds two totals field by field, saturating each at `Int.max` (`Int.min`) instead of trapping.
+    ///
+    /// One user's stored totals stay below 2^53, but sums over many users (a tenant report) can pass
+    /// `Int.max`; use ``adding(_:)`` to learn whether that happened.
     public static func + (lhs: UsageTotals, rhs: UsageTotals) -> UsageTotals {
-        UsageTotals(
-            usage: lhs.usage + rhs.usage, requests: lhs.requests + rhs.requests, errors: lhs.errors + rhs.errors,
-            costNanoUSD: lhs.costNanoUSD + rhs.costNanoUSD, unpricedRequests: lhs.unpricedRequests + rhs.unpricedRequests,
-            estimatedRequests: lhs.estimatedRequests + rhs.estimatedRequests
+        lhs.adding(rhs).sum
+    }
+
+    /// Adds two totals field by field with checked arithmetic.
+    ///
+    /// - Returns: the sum, each field saturated at `Int.max` (`Int.min`) where it overflowed, and whether
+    ///   any field saturated.
+    public func adding(_ other: UsageTotals) -> (sum: UsageTotals, saturated: Bool) {
+        var saturated = false
+        func add(_ a: Int, _ b: Int) -> Int {
+            let result = Saturating.add(a, b)
+            saturated = saturated || result.saturated
+            return result.value
+        }
+        let u = usage, o = other.usage
+        let sum = UsageTotals(
+            usage: TokenUsage(
+                inputTokens: add(u.inputTokens, o.inputTokens),
+                cachedInputTokens: add(u.cachedInputTokens, o.cachedInputTokens),
+                cacheWriteTokens: add(u.cacheWriteTokens, o.cacheWriteTokens),
+                cacheWrite1hTokens: add(u.cacheWrite1hTokens, o.cacheWrite1hTokens),
+                outputTokens: add(u.outputTokens, o.outputTokens),
+                reasoningTokens: add(u.reasoningTokens, o.reasoningTokens),
+                audioInputTokens: add(u.audioInputTokens, o.audioInputTokens),
+                audioOutputTokens: add(u.audioOutputTokens, o.audioOutputTokens),
+                webSearchRequests: add(u.webSearchRequests, o.webSearchRequests)
+            ),
+            requests: add(requests, other.requests), errors: add(errors, other.errors),
+            costNanoUSD: add(costNanoUSD, other.costNanoUSD), unpricedRequests: add(unpricedRequests, other.unpricedRequests),
+            estimatedRequests: add(estimatedRequests, other.estimatedRequests)
         )
+        return (sum, saturated)
     }
 }
 
@@ -63,10 +93,17 @@ public struct RemainingQuota: Sendable, Hashable {
     /// Requests left.
     public var requests: Int?
 
-    /// Computes what is left: limit − used − reserved, floored at 0.
+    /// Computes what is left: limit − used − reserved, floored at 0 (checked arithmetic: never traps).
     public init(limits: QuotaLimits, totals: UsageTotals, reserved: ReservedAmounts) {
-        tokens = limits.tokens.map { max(0, $0 - totals.tokens - reserved.tokens) }
-        costNanoUSD = limits.costNanoUSD.map { max(0, $0 - totals.costNanoUSD - reserved.costNanoUSD) }
-        requests = limits.requests.map { max(0, $0 - totals.requests - reserved.requests) }
+        tokens = limits.tokens.map { Self.left(of: $0, used: totals.tokens, reserved: reserved.tokens) }
+        costNanoUSD = limits.costNanoUSD.map { Self.left(of: $0, used: totals.costNanoUSD, reserved: reserved.costNanoUSD) }
+        requests = limits.requests.map { Self.left(of: $0, used: totals.requests, reserved: reserved.requests) }
+    }
+
+    static func left(of limit: Int, used: Int, reserved: Int) -> Int {
+        let consumed = Saturating.add(used, reserved).value
+        let (left, overflow) = limit.subtractingReportingOverflow(consumed)
+        if overflow { return consumed < 0 ? Int.max : 0 }
+        return max(0, left)
     }
 }

@@ -36,13 +36,17 @@ public struct TenantReport: Sendable, Hashable {
     public var cycleID: String
     /// Users sorted by id.
     public var users: [UserUsage]
-    /// Sum over all users.
+    /// Sum over all users. Fields that would pass `Int.max` are saturated at `Int.max` (see
+    /// ``totalsSaturated``); a report never traps and never fails because of its sums.
     public var totals: UsageTotals
+    /// True when some field of ``totals`` overflowed and holds `Int.max` instead of the true sum.
+    public var totalsSaturated: Bool
     /// Creates a report.
-    public init(tenant: String, cycleID: String, users: [UserUsage], totals: UsageTotals) {
+    public init(tenant: String, cycleID: String, users: [UserUsage], totals: UsageTotals, totalsSaturated: Bool = false) {
         self.tenant = tenant
         self.cycleID = cycleID
         self.users = users
         self.totals = totals
+        self.totalsSaturated = totalsSaturated
     }
 }

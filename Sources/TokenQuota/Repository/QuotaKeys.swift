@@ -3,7 +3,7 @@
 ///
 /// | key | type | content |
 /// |---|---|---|
-/// | `q:{t/u}:c:<cycle>` | hash | totals (`in cin cw cw1 out rsn req err cost unp est`) and per model `<model>\|<field>` |
+/// | `q:{t/u}:c:<cycle>` | hash | totals (`in cin cw cw1 out rsn ain aout wsr req err cost unp est`, each at most 2^53) and per model `<model>\|<field>` |
 /// | `q:{t/u}:e:<event id>` | string | dedupe marker `<cycle>\|<cost>`, expires after the dedupe TTL |
 /// | `q:{t/u}:r` | hash | active reservations: id → `<tokens>\|<cost>\|<expires ms>` |
 /// | `q:{t/u}:rx` | zset | reservation ids by expiry (ms) |

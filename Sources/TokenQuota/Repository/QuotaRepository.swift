@@ -36,4 +36,8 @@ public protocol QuotaRepository: Sendable {
 
     /// Every user with usage in the cycle (`nil` = the tenant default schedule's current cycle).
     func report(tenant: String, cycleID: String?, now: Date) async throws(QuotaError) -> TenantReport
+
+    /// Whether an event with this id was already recorded for the user (within the dedupe window), so a
+    /// retried event can be answered as a duplicate before checks that only apply to new events.
+    func isRecorded(tenant: String, user: String, eventID: String) async throws(QuotaError) -> Bool
 }

@@ -4,9 +4,21 @@ import AsyncRedis
 /// Redis Cluster slot) and runs atomically.
 ///
 /// Numbers: counters are changed with HINCRBY (exact 64-bit integers). Sums computed in Lua (reserved
-/// amounts, limit checks) use Lua doubles, exact below 2^53 (9 × 10^15 tokens or nano-USD, i.e. $9M per
-/// user and cycle).
+/// amounts, limit checks) use Lua doubles, exact up to 2^53. Every stored total is therefore kept at or
+/// below ``totalBound`` (2^53 = 9,007,199,254,740,992 tokens, requests or nano-USD, i.e. about $9M per user
+/// and cycle): the record script refuses, before changing anything, an event that would push any total
+/// past it. Limits are capped at 9 × 10^15, below the bound.
 enum QuotaScripts {
+    /// The largest value a stored total may reach: 2^53, the last integer up to which Lua's doubles count
+    /// exactly (so the record script's comparison against it is exact).
+    static let totalBound = 9_007_199_254_740_992
+
+    /// The count fields an event adds (hash field names), in the order of the record script's ARGV 8-17.
+    static let countFields = ["in", "cin", "cw", "cw1", "out", "rsn", "ain", "aout", "wsr", "cost"]
+
+    /// The totals the record script returns, in this order.
+    static let totalsFields = ["in", "cin", "cw", "cw1", "out", "rsn", "ain", "aout", "wsr", "req", "err", "cost", "unp", "est"]
+
     /// Shared helper: drops expired reservations and sums the active ones. Returns tokens, cost, count.
     static let reservedFunction = """
     local function active_reserved(hkey, zkey, now)
@@ -24,62 +36,83 @@ enum QuotaScripts {
       end
       return tokens, cost, #values
     end
-    local totals_fields = {'in', 'cin', 'cw', 'cw1', 'out', 'rsn', 'req', 'err', 'cost', 'unp', 'est'}
+    local totals_fields = {'in', 'cin', 'cw', 'cw1', 'out', 'rsn', 'ain', 'aout', 'wsr', 'req', 'err', 'cost', 'unp', 'est'}
 
     """
 
-    /// record(event): idempotent by event id.
+    /// record(event): idempotent by event id, and all or nothing.
+    ///
+    /// Before any write (including the dedupe key) it checks every total and per-model total the event
+    /// would change against ``totalBound``; if one would pass it, nothing is changed and the reply names it,
+    /// so a retry of the same event id is refused the same way (never taken for a duplicate).
     ///
     /// KEYS: 1 cycle hash, 2 dedupe key, 3 reservations hash, 4 reservation expiry zset, 5 audit stream.
     /// ARGV: 1 now ms, 2 dedupe TTL s, 3 cycle id, 4 cycle key EXPIREAT (unix s), 5 model, 6 error 0/1,
-    /// 7 token statistics 0/1, 8-13 in cin cw cw1 out rsn, 14 cost, 15 priced 0/1, 16 estimated 0/1,
-    /// 17 reservation id or '', 18 stream MAXLEN (0 = off), 19 event id, 20 provider.
-    /// Returns {recorded 0/1, first "cycle|cost", {totals...}, reserved tokens, reserved cost, reserved count}.
+    /// 7 token statistics 0/1, 8-17 in cin cw cw1 out rsn ain aout wsr cost (``countFields``), 18 priced 0/1,
+    /// 19 estimated 0/1, 20 reservation id or '', 21 stream MAXLEN (0 = off), 22 event id, 23 provider.
+    /// Returns {recorded 0/1, first "cycle|cost", {totals...}, reserved tokens, reserved cost, reserved count},
+    /// or {-1, field, model or ''} when the field would pass the bound, or {-2, field, model or ''} when a
+    /// stored value is not an integer (nothing changed in both cases).
     static let record = RedisScript(reservedFunction + """
+    local bound = \(totalBound)
+    -- Whether a decimal count (no sign, no leading zeros) exceeds the bound, decided on the digits (exact).
+    local function above_bound(s)
+      return #s > 16 or (#s == 16 and s > '\(totalBound)')
+    end
     local now = tonumber(ARGV[1])
     local prior = redis.call('GET', KEYS[2])
     local recorded = 0
     if not prior then
-      recorded = 1
-      prior = ARGV[3] .. '|' .. ARGV[14]
-      redis.call('SET', KEYS[2], prior, 'EX', ARGV[2])
-      if ARGV[17] ~= '' then
-        redis.call('HDEL', KEYS[3], ARGV[17])
-        redis.call('ZREM', KEYS[4], ARGV[17])
-      end
       local h = KEYS[1]
       local m = ARGV[5] .. '|'
-      if ARGV[6] == '1' then
-        redis.call('HINCRBY', h, 'err', 1)
-        redis.call('HINCRBY', h, m .. 'err', 1)
-      else
-        redis.call('HINCRBY', h, 'req', 1)
-        redis.call('HINCRBY', h, m .. 'req', 1)
-      end
+      local changes = {}
+      if ARGV[6] == '1' then changes[1] = {'err', '1'} else changes[1] = {'req', '1'} end
       if ARGV[7] == '1' then
-        local names = {'in', 'cin', 'cw', 'cw1', 'out', 'rsn', 'cost'}
-        local values = {ARGV[8], ARGV[9], ARGV[10], ARGV[11], ARGV[12], ARGV[13], ARGV[14]}
-        for i = 1, 7 do
-          if values[i] ~= '0' then
-            redis.call('HINCRBY', h, names[i], values[i])
-            redis.call('HINCRBY', h, m .. names[i], values[i])
+        local names = {'in', 'cin', 'cw', 'cw1', 'out', 'rsn', 'ain', 'aout', 'wsr', 'cost'}
+        for i = 1, 10 do
+          if ARGV[7 + i] ~= '0' then changes[#changes + 1] = {names[i], ARGV[7 + i]} end
+        end
+        if ARGV[18] == '0' then changes[#changes + 1] = {'unp', '1'} end
+        if ARGV[19] == '1' then changes[#changes + 1] = {'est', '1'} end
+      end
+      -- Check every total this event changes before writing anything.
+      local fields = {}
+      for _, c in ipairs(changes) do
+        fields[#fields + 1] = c[1]
+        fields[#fields + 1] = m .. c[1]
+      end
+      local current = redis.call('HMGET', h, unpack(fields))
+      for i, c in ipairs(changes) do
+        if above_bound(c[2]) then return {-1, c[1], ''} end
+        local room = bound - tonumber(c[2])
+        for j = 0, 1 do
+          local v = current[2 * i - 1 + j]
+          if v then
+            local model = ''
+            if j == 1 then model = ARGV[5] end
+            if not string.match(v, '^%-?%d+$') then return {-2, c[1], model} end
+            if tonumber(v) > room then return {-1, c[1], model} end
           end
         end
-        if ARGV[15] == '0' then
-          redis.call('HINCRBY', h, 'unp', 1)
-          redis.call('HINCRBY', h, m .. 'unp', 1)
-        end
-        if ARGV[16] == '1' then
-          redis.call('HINCRBY', h, 'est', 1)
-          redis.call('HINCRBY', h, m .. 'est', 1)
-        end
+      end
+      recorded = 1
+      prior = ARGV[3] .. '|' .. ARGV[17]
+      redis.call('SET', KEYS[2], prior, 'EX', ARGV[2])
+      if ARGV[20] ~= '' then
+        redis.call('HDEL', KEYS[3], ARGV[20])
+        redis.call('ZREM', KEYS[4], ARGV[20])
+      end
+      for _, c in ipairs(changes) do
+        redis.call('HINCRBY', h, c[1], c[2])
+        redis.call('HINCRBY', h, m .. c[1], c[2])
       end
       redis.call('EXPIREAT', h, ARGV[4])
-      local maxlen = tonumber(ARGV[18])
+      local maxlen = tonumber(ARGV[21])
       if maxlen > 0 then
-        redis.call('XADD', KEYS[5], 'MAXLEN', '~', maxlen, '*', 'event', ARGV[19], 'cycle', ARGV[3],
-          'model', ARGV[5], 'provider', ARGV[20], 'error', ARGV[6], 'in', ARGV[8], 'cin', ARGV[9], 'cw', ARGV[10],
-          'out', ARGV[12], 'rsn', ARGV[13], 'cost', ARGV[14], 'priced', ARGV[15], 'estimated', ARGV[16])
+        redis.call('XADD', KEYS[5], 'MAXLEN', '~', maxlen, '*', 'event', ARGV[22], 'cycle', ARGV[3],
+          'model', ARGV[5], 'provider', ARGV[23], 'error', ARGV[6], 'in', ARGV[8], 'cin', ARGV[9], 'cw', ARGV[10],
+          'cw1', ARGV[11], 'out', ARGV[12], 'rsn', ARGV[13], 'ain', ARGV[14], 'aout', ARGV[15], 'wsr', ARGV[16],
+          'cost', ARGV[17], 'priced', ARGV[18], 'estimated', ARGV[19])
         redis.call('EXPIREAT', KEYS[5], ARGV[4])
       end
     end
@@ -90,10 +123,14 @@ enum QuotaScripts {
 
     /// reserve(user, estimate): holds quota unless used + reserved + requested exceeds a limit.
     ///
+    /// On a rejection it also finds the earliest moment the request could fit: it walks the active
+    /// reservations by expiry, subtracting what each holds, until every limit has room; that expiry is the
+    /// retry time. When even releasing every reservation would not make room, there is none ('').
+    ///
     /// KEYS: 1 cycle hash, 2 reservations hash, 3 reservation expiry zset, 4 user quota hash.
     /// ARGV: 1 now ms, 2 reservation id, 3 tokens, 4 cost, 5 expires ms, 6-8 tenant default limits
     /// (tokens, cost, requests; '' = unlimited), used when the user has no quota of their own.
-    /// Returns {1, id, expires ms} or {0, limit name, limit, used, reserved, requested}.
+    /// Returns {1, id, expires ms} or {0, limit name, limit, used, reserved, requested, retry ms or ''}.
     static let reserve = RedisScript(reservedFunction + """
     local now = tonumber(ARGV[1])
     local id = ARGV[2]
@@ -105,6 +142,9 @@ enum QuotaScripts {
     local q = redis.call('HMGET', KEYS[4], 'own', 'tokens', 'cost', 'requests')
     local lt, lc, lr
     if q[1] then lt, lc, lr = q[2], q[3], q[4] else lt, lc, lr = ARGV[6], ARGV[7], ARGV[8] end
+    if lt == '' then lt = nil end
+    if lc == '' then lc = nil end
+    if lr == '' then lr = nil end
     local u = redis.call('HMGET', KEYS[1], 'in', 'out', 'cost', 'req')
     local used_tokens = tonumber(u[1] or '0') + tonumber(u[2] or '0')
     local used_cost = tonumber(u[3] or '0')
@@ -112,14 +152,34 @@ enum QuotaScripts {
     local rt, rc, rn = active_reserved(KEYS[2], KEYS[3], now)
     local tokens = tonumber(ARGV[3])
     local cost = tonumber(ARGV[4])
-    if lt and lt ~= '' and used_tokens + rt + tokens > tonumber(lt) then
-      return {0, 'tokens', lt, tostring(used_tokens), tostring(rt), ARGV[3]}
+    -- The first limit that would be exceeded with t tokens, c cost and n requests held, or nil.
+    local function exceeded(t, c, n)
+      if lt and used_tokens + t + tokens > tonumber(lt) then return 'tokens' end
+      if lc and used_cost + c + cost > tonumber(lc) then return 'cost' end
+      if lr and used_requests + n + 1 > tonumber(lr) then return 'requests' end
+      return nil
     end
-    if lc and lc ~= '' and used_cost + rc + cost > tonumber(lc) then
-      return {0, 'cost', lc, tostring(used_cost), tostring(rc), ARGV[4]}
-    end
-    if lr and lr ~= '' and used_requests + rn + 1 > tonumber(lr) then
-      return {0, 'requests', lr, tostring(used_requests), tostring(rn), '1'}
+    local kind = exceeded(rt, rc, rn)
+    if kind then
+      local retry = ''
+      local order = redis.call('ZRANGE', KEYS[3], 0, -1, 'WITHSCORES')
+      local t, c, n = rt, rc, rn
+      for i = 1, #order, 2 do
+        local v = redis.call('HGET', KEYS[2], order[i])
+        if v then
+          local vt, vc = string.match(v, '^(%d+)|(%d+)|')
+          t = t - tonumber(vt)
+          c = c - tonumber(vc)
+          n = n - 1
+        end
+        if not exceeded(t, c, n) then
+          retry = order[i + 1]
+          break
+        end
+      end
+      if kind == 'tokens' then return {0, 'tokens', lt, used_tokens, rt, tokens, retry} end
+      if kind == 'cost' then return {0, 'cost', lc, used_cost, rc, cost, retry} end
+      return {0, 'requests', lr, used_requests, rn, 1, retry}
     end
     redis.call('HSET', KEYS[2], id, ARGV[3] .. '|' .. ARGV[4] .. '|' .. ARGV[5])
     redis.call('ZADD', KEYS[3], ARGV[5], id)

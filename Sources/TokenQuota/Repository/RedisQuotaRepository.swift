@@ -36,6 +36,14 @@ public final class RedisQuotaRepository: QuotaRepository {
 
     public func record(_ event: UsageEvent, options: RecordOptions) async throws(QuotaError) -> RecordResult {
         try event.validate()
+        // An event whose own cost passes the bound can never be recorded: refuse it before touching Redis
+        // (the record script checks the same, and every resulting total, before it writes anything).
+        guard event.costNanoUSD <= QuotaScripts.totalBound || !options.tokenStatistics else {
+            throw QuotaError(
+                .overflow,
+                "recording event '\(event.eventID)' would push the cycle total of cost_nano_usd past \(QuotaScripts.totalBound); nothing was recorded"
+            )
+        }
         let keys = QuotaKeys(tenant: event.tenant, user: event.user)
         let quota = try await cachedQuota(tenant: event.tenant, user: event.user)
         let cycle = quota.config.schedule.cycle(containing: event.occurredAt)
@@ -45,7 +53,8 @@ public final class RedisQuotaRepository: QuotaRepository {
             Self.milliseconds(Date()), settings.dedupeTTLSeconds, cycle.id, expireAt(cycle), event.model,
             event.isError ? 1 : 0, options.tokenStatistics ? 1 : 0,
             u.inputTokens, u.cachedInputTokens, u.cacheWriteTokens, u.cacheWrite1hTokens, u.outputTokens, u.reasoningTokens,
-            event.costNanoUSD, event.priced ? 1 : 0, event.source == .estimated ? 1 : 0,
+            u.audioInputTokens, u.audioOutputTokens, u.webSearchRequests, event.costNanoUSD,
+            event.priced ? 1 : 0, event.source == .estimated ? 1 : 0,
             event.reservationID ?? "", settings.eventStreamLength, event.eventID, event.provider?.rawValue ?? "",
         ]
         let reply = try await run(
@@ -53,9 +62,12 @@ public final class RedisQuotaRepository: QuotaRepository {
             keys: [keys.cycle(cycle.id), keys.dedupe(event.eventID), keys.reservations, keys.reservationExpiry, keys.log],
             arguments: arguments
         )
+        if let parts = reply.array, parts.count == 3, let status = parts[0].int, status < 0, let field = parts[1].text {
+            throw refusedRecord(status: status, field: field, model: parts[2].text ?? "", event: event)
+        }
         guard let parts = reply.array, parts.count == 6, let recorded = parts[0].int, let first = parts[1].text,
               let totals = parts[2].array
-        else { throw QuotaError(.internalError, "unexpected reply from the record script: \(reply)") }
+        else { throw unexpectedReply(script: "record", reply) }
         let firstParts = first.split(separator: "|")
         let firstCycleID = firstParts.first.map(String.init) ?? cycle.id
         let firstCost = firstParts.count > 1 ? Int(firstParts[1]) ?? 0 : 0
@@ -101,21 +113,25 @@ public final class RedisQuotaRepository: QuotaRepository {
                 defaults.requests.map(String.init) ?? "",
             ]
         )
-        guard let parts = reply.array, let ok = parts.first?.int else {
-            throw QuotaError(.internalError, "unexpected reply from the reserve script: \(reply)")
-        }
+        guard let parts = reply.array, let ok = parts.first?.int else { throw unexpectedReply(script: "reserve", reply) }
         if ok == 1, parts.count == 3, let reservedID = parts[1].text, let expiresMs = parts[2].int {
             return .reserved(Reservation(
                 id: reservedID, expiresAt: Date(timeIntervalSince1970: Double(expiresMs) / 1000),
                 tokens: request.tokens, costNanoUSD: request.costNanoUSD
             ))
         }
-        guard parts.count == 6, let name = parts[1].text, let kind = LimitKind(rawValue: name),
+        guard parts.count == 7, let name = parts[1].text, let kind = LimitKind(rawValue: name),
               let limit = parts[2].int, let used = parts[3].int, let reserved = parts[4].int, let requested = parts[5].int
-        else { throw QuotaError(.internalError, "unexpected reply from the reserve script: \(reply)") }
+        else { throw unexpectedReply(script: "reserve", reply) }
+        // The earliest moment the request could fit: when enough reservations have expired, else the reset.
+        var retryAfter = quota.config.schedule.secondsUntilReset(from: now)
+        if let retryMs = parts[6].int {
+            let untilExpiry = max(1, Int((Double(retryMs - nowMs) / 1000).rounded(.up)))
+            retryAfter = min(retryAfter, untilExpiry)
+        }
         return .rejected(QuotaRejection(
             limit: kind, limitValue: limit, used: used, reserved: reserved, requested: requested,
-            retryAfterSeconds: quota.config.schedule.secondsUntilReset(from: now), cycleID: cycle.id
+            retryAfterSeconds: retryAfter, resetsAt: cycle.end, cycleID: cycle.id
         ))
     }
 
@@ -154,9 +170,7 @@ public final class RedisQuotaRepository: QuotaRepository {
             QuotaScripts.read, keys: [keys.cycle(cycle.id), keys.reservations, keys.reservationExpiry],
             arguments: [Self.milliseconds(now)]
         )
-        guard let parts = reply.array, parts.count == 4, let flat = parts[0].array else {
-            throw QuotaError(.internalError, "unexpected reply from the read script: \(reply)")
-        }
+        guard let parts = reply.array, parts.count == 4, let flat = parts[0].array else { throw unexpectedReply(script: "read", reply) }
         var totalsFields: [String: Int] = [:]
         var modelFields: [String: [String: Int]] = [:]
         var index = 0
@@ -204,8 +218,18 @@ public final class RedisQuotaRepository: QuotaRepository {
                 logger.debug("report: user has no cycle with this id", metadata: ["quota.user": "\(user)", "quota.cycle": "\(id)"])
             }
         }
-        let totals = rows.reduce(UsageTotals()) { $0 + $1.totals }
-        return TenantReport(tenant: tenant, cycleID: id, users: rows, totals: totals)
+        // Each user's totals stay below 2^53, but a tenant's sum can pass Int.max: it saturates (flagged).
+        var totals = UsageTotals()
+        var saturated = false
+        for row in rows {
+            let sum = totals.adding(row.totals)
+            totals = sum.sum
+            saturated = saturated || sum.saturated
+        }
+        if saturated {
+            logger.warning("report totals saturated at Int.max", metadata: ["quota.tenant": "\(tenant)", "quota.cycle": "\(id)"])
+        }
+        return TenantReport(tenant: tenant, cycleID: id, users: rows, totals: totals, totalsSaturated: saturated)
     }
 
     // MARK: Quotas
@@ -302,25 +326,6 @@ public final class RedisQuotaRepository: QuotaRepository {
         }
     }
 
-    /// Runs a Redis call and maps its errors to ``QuotaError``.
-    private func redis(_ body: () async throws(RedisError) -> RedisReply) async throws(QuotaError) -> RedisReply {
-        do {
-            return try await body()
-        } catch {
-            if error.isOutcomeUnknown {
-                logger.warning("redis outcome unknown", metadata: ["redis.error": "\(error.message)"])
-                throw QuotaError(.outcomeUnknown, "Redis did not confirm the write (\(error.message)); retrying with the same event id is safe")
-            }
-            switch error.code {
-            case .notConnected, .timeout, .connectionLost, .connectionFailed, .clientShutdown:
-                throw QuotaError(.unavailable, "Redis is unavailable: \(error.message)")
-            default:
-                logger.error("redis error", metadata: ["redis.error": "\(error)"])
-                throw QuotaError(.internalError, "Redis error: \(error.message)")
-            }
-        }
-    }
-
     static func cacheKey(_ tenant: String, _ user: String) -> String { tenant + "/" + user }
 
     static func milliseconds(_ date: Date) -> Int { Int((date.timeIntervalSince1970 * 1000).rounded(.down)) }
@@ -369,24 +374,6 @@ public final class RedisQuotaRepository: QuotaRepository {
         } catch {
             throw QuotaError(.internalError, "stored quota is invalid: \(error.message)")
         }
-    }
-
-    static func totals(fromFields values: [RedisReply]) -> UsageTotals {
-        let names = ["in", "cin", "cw", "cw1", "out", "rsn", "req", "err", "cost", "unp", "est"]
-        var map: [String: Int] = [:]
-        for (name, value) in zip(names, values) { map[name] = value.int ?? 0 }
-        return totals(from: map)
-    }
-
-    static func totals(from map: [String: Int]) -> UsageTotals {
-        UsageTotals(
-            usage: TokenUsage(
-                inputTokens: map["in"] ?? 0, cachedInputTokens: map["cin"] ?? 0, cacheWriteTokens: map["cw"] ?? 0,
-                cacheWrite1hTokens: map["cw1"] ?? 0, outputTokens: map["out"] ?? 0, reasoningTokens: map["rsn"] ?? 0
-            ),
-            requests: map["req"] ?? 0, errors: map["err"] ?? 0, costNanoUSD: map["cost"] ?? 0,
-            unpricedRequests: map["unp"] ?? 0, estimatedRequests: map["est"] ?? 0
-        )
     }
 }
 

@@ -1,0 +1,17 @@
+import AsyncRedis
+
+extension RedisQuotaRepository {
+    /// Whether the user's dedupe marker for `eventID` exists (`EXISTS`, one round trip).
+    public func isRecorded(tenant: String, user: String, eventID: String) async throws(QuotaError) -> Bool {
+        try Identifier.validateName(tenant, field: "tenant")
+        try Identifier.validateName(user, field: "user")
+        try Identifier.validateEventID(eventID, field: "event_id")
+        let key = QuotaKeys(tenant: tenant, user: user).dedupe(eventID)
+        do {
+            return try await client.send("EXISTS", key).int == 1
+        } catch {
+            if error.isOutcomeUnknown { throw QuotaError(.unavailable, "Redis did not answer in time") }
+            throw QuotaError(.unavailable, "Redis is unavailable")
+        }
+    }
+}

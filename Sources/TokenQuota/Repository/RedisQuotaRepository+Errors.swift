@@ -1,0 +1,103 @@
+import AsyncRedis
+import Logging
+
+/// How the repository turns Redis failures and unexpected script replies into ``QuotaError``s.
+///
+/// A ``QuotaError`` message is shown to API clients: it never carries Redis's reply text, a script SHA or
+/// reply bytes. Those details are logged (error level, dotted metadata keys) and the error says what
+/// happened in the repository's own words.
+extension RedisQuotaRepository {
+    /// Server states that mean "this server cannot take the write right now" (nothing ran): loading its
+    /// dataset, a read-only replica, a busy script, a replica without its master, or a cluster in transition.
+    static let unavailableStates: [RedisError.ServerState: String] = [
+        .loading: "Redis is loading its dataset",
+        .readOnly: "Redis is a read-only replica",
+        .busy: "Redis is busy running a script",
+        .masterDown: "Redis has lost its master",
+        .tryAgain: "Redis cluster slots are moving",
+        .clusterDown: "the Redis cluster is down",
+    ]
+
+    /// Runs a Redis call and maps its errors to ``QuotaError``.
+    ///
+    /// - `OOM` (and `MISCONF`, a failed disk write) → ``QuotaError/Code/storageFull``; `LOADING`, `READONLY`, `BUSY`, `MASTERDOWN`, `TRYAGAIN`,
+    ///   `CLUSTERDOWN` and connection failures → ``QuotaError/Code/unavailable``; a command that may have run
+    ///   → ``QuotaError/Code/outcomeUnknown``; anything else → ``QuotaError/Code/internalError``.
+    func redis(_ body: () async throws(RedisError) -> RedisReply) async throws(QuotaError) -> RedisReply {
+        do {
+            return try await body()
+        } catch {
+            throw mapped(error)
+        }
+    }
+
+    /// The ``QuotaError`` for a Redis error, after logging the detail.
+    func mapped(_ error: RedisError) -> QuotaError {
+        let metadata: Logger.Metadata = [
+            "redis.error.code": "\(error.code)", "redis.error.message": "\(error.message)",
+            "redis.error.outcome_unknown": "\(error.isOutcomeUnknown)",
+        ]
+        if error.isOutcomeUnknown {
+            logger.warning("redis outcome unknown", metadata: metadata)
+            return QuotaError(.outcomeUnknown, "Redis did not confirm the write; retrying with the same event id is safe")
+        }
+        if let state = error.serverState {
+            if state == .outOfMemory {
+                logger.error("redis is out of memory", metadata: metadata)
+                return QuotaError(.storageFull, "Redis is out of memory and refuses writes; nothing was changed")
+            }
+            if state == .persistenceFailure {
+                logger.error("redis cannot persist", metadata: metadata)
+                return QuotaError(.storageFull, "Redis cannot persist to disk and refuses writes; nothing was changed")
+            }
+            if let reason = Self.unavailableStates[state] {
+                logger.error("redis cannot serve the command", metadata: metadata)
+                return QuotaError(.unavailable, "\(reason); nothing was changed, retry later")
+            }
+        }
+        switch error.code {
+        case .notConnected, .timeout, .connectionLost, .connectionFailed, .clientShutdown:
+            logger.error("redis is unavailable", metadata: metadata)
+            return QuotaError(.unavailable, "Redis is unavailable; nothing was changed, retry later")
+        default:
+            logger.error("redis error", metadata: metadata)
+            return QuotaError(.internalError, "Redis rejected a command")
+        }
+    }
+
+    /// Logs a script reply of the wrong shape and returns a generic internal error.
+    func unexpectedReply(script: String, _ reply: RedisReply) -> QuotaError {
+        logger.error("unexpected reply from a quota script", metadata: [
+            "quota.script": "\(script)", "redis.reply": "\(reply)",
+        ])
+        return QuotaError(.internalError, "the \(script) script returned an unexpected reply")
+    }
+
+    /// The error for a record the script refused before changing anything: `status` -1 means the field would
+    /// pass ``QuotaScripts/totalBound``, -2 that its stored value is not an integer.
+    func refusedRecord(status: Int, field: String, model: String, event: UsageEvent) -> QuotaError {
+        let name = Self.publicFieldNames[field] ?? "a total"
+        let scope = model.isEmpty ? "the cycle total" : "the total of model '\(model)'"
+        let metadata: Logger.Metadata = [
+            "quota.tenant": "\(event.tenant)", "quota.user": "\(event.user)", "quota.event": "\(event.eventID)",
+            "quota.field": "\(field)", "quota.model": "\(model)",
+        ]
+        if status == -1 {
+            logger.error("event refused: a total would pass its bound", metadata: metadata)
+            return QuotaError(
+                .overflow,
+                "recording event '\(event.eventID)' would push \(scope) of \(name) past \(QuotaScripts.totalBound); nothing was recorded"
+            )
+        }
+        logger.error("event refused: a stored total is not an integer", metadata: metadata)
+        return QuotaError(.internalError, "the stored \(scope) of \(name) is not an integer; nothing was recorded")
+    }
+
+    /// Hash field → the name the API uses for it.
+    static let publicFieldNames: [String: String] = [
+        "in": "input_tokens", "cin": "cached_input_tokens", "cw": "cache_write_tokens", "cw1": "cache_write_1h_tokens",
+        "out": "output_tokens", "rsn": "reasoning_tokens", "ain": "audio_input_tokens", "aout": "audio_output_tokens",
+        "wsr": "web_search_requests", "cost": "cost_nano_usd", "req": "requests", "err": "errors",
+        "unp": "unpriced_requests", "est": "estimated_requests",
+    ]
+}

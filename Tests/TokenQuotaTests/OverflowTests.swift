@@ -1,0 +1,116 @@
+import AsyncRedis
+import Foundation
+import Testing
+import TokenAccounting
+import TokenQuota
+
+/// Totals never wrap or trap: the record script refuses, before changing anything, an event that would push
+/// a stored total past 2^53, and sums over users saturate instead of trapping.
+@Suite struct OverflowTests {
+    static let bound = 9_007_199_254_740_992  // 2^53
+
+    /// Everything the record script may touch for user `u`: cycle hash, dedupe keys, reservations, stream.
+    static func snapshot(_ client: RedisClient, cycleID: String) async throws -> [RedisReply] {
+        [
+            try await client.send("HGETALL", "q:{acme/u}:c:\(cycleID)"),
+            try await client.send("HGETALL", "q:{acme/u}:r"),
+            try await client.send("ZRANGE", "q:{acme/u}:rx", 0, -1, "WITHSCORES"),
+            try await client.send("EXISTS", "q:{acme/u}:e:e2"),
+            try await client.send("XLEN", "q:{acme/u}:log"),
+            try await client.send("DBSIZE"),
+        ]
+    }
+
+    @Test func eventPushingCostPastTheBoundChangesNothingAndStaysRefused() async throws {
+        try await withRepository { repository, client in
+            func event(_ id: String, cost: Int, reservationID: String? = nil) -> UsageEvent {
+                UsageEvent(tenant: "acme", user: "u", eventID: id, model: "gpt-4o", usage: TokenUsage(inputTokens: 10, outputTokens: 5),
+                           costNanoUSD: cost, priced: true, reservationID: reservationID)
+            }
+            let first = try await repository.record(event("e1", cost: Self.bound - 10), options: RecordOptions())
+            #expect(first.recorded)
+            let held = try await repository.reserve(ReservationRequest(tenant: "acme", user: "u", tokens: 50, costNanoUSD: 0, ttlSeconds: 60), now: Date())
+            guard case .reserved(let reservation) = held else { Issue.record("expected a reservation"); return }
+            let before = try await Self.snapshot(client, cycleID: first.cycle.id)
+
+            // Cost 11 would make the total 2^53 + 1: refused, and the reservation it settles is still held.
+            for _ in 0..<2 {
+                await #expect { try await repository.record(event("e2", cost: 11, reservationID: reservation.id), options: RecordOptions()) } throws: {
+                    guard let error = $0 as? QuotaError else { return false }
+                    return error.code == .overflow && error.message.contains("cost_nano_usd")
+                }
+                #expect(try await Self.snapshot(client, cycleID: first.cycle.id) == before)
+            }
+            // An event whose own cost exceeds the bound (checked on its digits, exact) is refused as well.
+            await #expect { try await repository.record(event("e2", cost: Int.max), options: RecordOptions()) } throws: {
+                ($0 as? QuotaError)?.code == .overflow
+            }
+            #expect(try await Self.snapshot(client, cycleID: first.cycle.id) == before)
+
+            // Exactly up to the bound is fine.
+            let fits = try await repository.record(event("e2", cost: 10, reservationID: reservation.id), options: RecordOptions())
+            #expect(fits.recorded)
+            #expect(fits.totals.costNanoUSD == Self.bound)
+            #expect(fits.totals.requests == 2)
+            #expect(fits.reserved == ReservedAmounts())
+        }
+    }
+
+    @Test func requestCounterAtTheBoundRefusesTheNextEvent() async throws {
+        try await withRepository { repository, client in
+            let event = UsageEvent(tenant: "acme", user: "u", eventID: "a", model: "m", usage: .zero)
+            let first = try await repository.record(event, options: RecordOptions())
+            // A counter already at the bound (set directly): one more request would pass it.
+            _ = try await client.send("HSET", "q:{acme/u}:c:\(first.cycle.id)", "m|req", Self.bound)
+            var next = event
+            next.eventID = "b"
+            await #expect { try await repository.record(next, options: RecordOptions()) } throws: {
+                guard let error = $0 as? QuotaError else { return false }
+                return error.code == .overflow && error.message.contains("requests") && error.message.contains("'m'")
+            }
+            #expect(try await client.send("EXISTS", "q:{acme/u}:e:b").int == 0)
+            let usage = try await repository.usage(tenant: "acme", user: "u", cycleID: nil, now: Date())
+            #expect(usage.totals.requests == 1)
+        }
+    }
+
+    /// 1025 users at 2^53 nano-USD each: the tenant's sum is past Int.max. The report saturates (flagged),
+    /// it does not trap.
+    @Test func reportWhoseCostsSumPastInt64DoesNotTrap() async throws {
+        try await withRepository { repository, _ in
+            let users = 1025
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<users {
+                    group.addTask {
+                        let event = UsageEvent(tenant: "acme", user: "user-\(index)", eventID: "e", model: "gpt-4o",
+                                               usage: TokenUsage(inputTokens: 1), costNanoUSD: Self.bound, priced: true)
+                        _ = try await repository.record(event, options: RecordOptions())
+                    }
+                    if index >= 64 { try await group.next() }
+                }
+                try await group.waitForAll()
+            }
+            let report = try await repository.report(tenant: "acme", cycleID: nil, now: Date())
+            #expect(report.users.count == users)
+            #expect(report.users.allSatisfy { $0.totals.costNanoUSD == Self.bound })
+            #expect(report.totalsSaturated)
+            #expect(report.totals.costNanoUSD == Int.max)
+            #expect(report.totals.requests == users)
+            #expect(report.totals.tokens == users)
+        }
+    }
+
+    @Test func totalsAndRemainingSaturateInsteadOfTrapping() {
+        let huge = UsageTotals(usage: TokenUsage(inputTokens: Int.max, outputTokens: Int.max), requests: 1, costNanoUSD: Int.max)
+        let sum = huge.adding(huge)
+        #expect(sum.saturated)
+        #expect(sum.sum.costNanoUSD == Int.max)
+        #expect(sum.sum.requests == 2)
+        #expect((huge + huge).tokens == Int.max)
+        #expect(!UsageTotals(requests: 1).adding(UsageTotals(requests: 2)).saturated)
+        let remaining = RemainingQuota(limits: QuotaLimits(tokens: 100, costNanoUSD: 100), totals: huge,
+                                       reserved: ReservedAmounts(tokens: Int.max, costNanoUSD: Int.max))
+        #expect(remaining.tokens == 0)
+        #expect(remaining.costNanoUSD == 0)
+    }
+}
