@@ -2,7 +2,8 @@
 # quotad: multi-stage build (Swift toolchain → slim runtime).
 #
 #   docker build -t quotad .
-#   docker run -p 8080:8080 -e QUOTAD_ADMIN_KEYS=... -e QUOTAD_REDIS_URL=redis://redis:6379 quotad
+#   docker run -p 127.0.0.1:8080:8080 -e QUOTAD_ADMIN_KEYS=... -e QUOTAD_REDIS_URL=redis://redis:6379 quotad
+#   docker run --rm quotad --version
 #
 # Without QUOTAD_REDIS_URL, quotad runs its own redis-server (installed here) with data in /data.
 
@@ -15,13 +16,20 @@ WORKDIR /src
 # Resolve dependencies in their own layer so source edits do not refetch them.
 COPY Package.swift Package.resolved* ./
 RUN swift package resolve
+# Tests/ is needed too: SwiftPM loads every target of Package.swift, even to build one product.
+# config/pricing.yaml is a symbolic link into Sources/ (the bundled prices are compiled in).
 COPY Sources ./Sources
 COPY Tests ./Tests
 COPY config ./config
+# The binary needs the resource bundles SwiftPM writes beside it (quotad_QuotaHTTP.resources holds
+# openapi.yaml, served at /openapi.yaml): Bundle.module looks for them next to the executable.
 RUN swift build -c release --product quotad --static-swift-stdlib \
-    && mkdir -p /staging \
-    && cp "$(swift build -c release --show-bin-path)/quotad" /staging/ \
-    && cp config/quotad.yaml /staging/
+    && bin="$(swift build -c release --show-bin-path)" \
+    && mkdir -p /staging/bin \
+    && cp "$bin/quotad" /staging/bin/ \
+    && find "$bin" -maxdepth 1 -name '*.resources' -exec cp -R {} /staging/bin/ \; \
+    && cp config/quotad.yaml /staging/ \
+    && /staging/bin/quotad --version
 
 # ---- runtime ----
 FROM debian:bookworm-slim AS runtime
@@ -32,7 +40,7 @@ RUN apt-get update \
     && mkdir -p /app/config /data \
     && chown quotad:quotad /data
 WORKDIR /app
-COPY --from=build /staging/quotad /usr/local/bin/quotad
+COPY --from=build /staging/bin/ /usr/local/bin/
 COPY --from=build /staging/quotad.yaml /app/config/quotad.yaml
 USER quotad
 ENV QUOTAD_HTTP_HOST=0.0.0.0 \

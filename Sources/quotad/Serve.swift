@@ -33,7 +33,10 @@ struct Serve: AsyncParsableCommand {
         }
         var logger = Logger(label: "quotad")
         logger.logLevel = level
-        logger.info("starting quotad", metadata: ["config": "\(configuration.redactedSummary)"])
+        for warning in QuotadConfiguration.environmentWarnings(ProcessInfo.processInfo.environment) {
+            logger.warning("\(warning)")
+        }
+        logger.info("starting quotad \(QuotadVersion.string)", metadata: ["config": "\(configuration.redactedSummary)"])
         let app: QuotaApplication
         do {
             app = try await buildApplication(configuration: configuration, logger: logger)
@@ -41,7 +44,13 @@ struct Serve: AsyncParsableCommand {
             logger.critical("cannot start: \(error.message)")
             throw ExitCode(78)
         }
-        try await app.runUntilTerminated()
+        do {
+            try await app.runUntilTerminated(host: configuration.httpHost, port: configuration.httpPort)
+        } catch let error as ListenError {
+            // One line, no stack: the services have already stopped (the embedded Redis with them).
+            FileHandle.standardError.write(Data("quotad: \(error)\n".utf8))
+            throw ExitCode(69)  // EX_UNAVAILABLE
+        }
         logger.info("quotad stopped")
     }
 }

@@ -47,6 +47,16 @@ public struct QuotadConfiguration: Sendable {
     public var settingsPollMilliseconds = 500
     /// `logging.level` / `QUOTAD_LOG_LEVEL`: trace, debug, info, notice, warning, error, critical.
     public var logLevel: Logger.Level = .info
+    /// `http.read_timeout_ms` / `QUOTAD_HTTP_READ_TIMEOUT_MS` (100…600000): longest time a client may take
+    /// to send a whole request (headers and body) once it started; then the connection is closed (a lying
+    /// `Content-Length` cannot hold it open).
+    public var httpReadTimeoutMilliseconds = 30_000
+    /// `http.idle_timeout_ms` / `QUOTAD_HTTP_IDLE_TIMEOUT_MS` (100…3600000): how long an idle keep-alive
+    /// connection stays open.
+    public var httpIdleTimeoutMilliseconds = 60_000
+    /// `pricing.unpriced_models` / `QUOTAD_PRICING_UNPRICED_MODELS` (`reject` | `allow`): what to do with
+    /// usage of a model without a price when a cost limit applies.
+    public var unpricedModels: UnpricedModelPolicy = .reject
 
     /// The defaults.
     public init() {}
