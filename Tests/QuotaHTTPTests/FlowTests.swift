@@ -96,9 +96,17 @@ struct FlowTests {
                     #expect(response.headers[.contentType]?.hasPrefix("text/csv") == true)
                     let lines = text(response).split(separator: "\r\n").map(String.init)
                     #expect(lines.first == ReportsController.csvHeader)
-                    #expect(lines.contains { $0.hasPrefix("alice,*,900,") })
-                    #expect(lines.contains { $0.hasPrefix("bob,my-private-model,10,") && $0.hasSuffix(",0,1") })
-                    #expect(lines.last?.hasPrefix("*,*,910,") == true)
+                    let rows = lines.dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+                    let column = Dictionary(uniqueKeysWithValues: ReportsController.csvColumns.enumerated().map { ($1, $0) })
+                    func value(_ row: [String], _ name: String) -> String { row[column[name]!] }
+                    let alice = rows.first { value($0, "row_type") == "user" && value($0, "user") == "alice" }
+                    #expect(alice.map { value($0, "input_tokens") } == "900")
+                    let bob = rows.first { value($0, "row_type") == "model" && value($0, "user") == "bob" }
+                    #expect(bob.map { value($0, "model") } == "my-private-model")
+                    #expect(bob.map { value($0, "unpriced_requests") } == "1")
+                    #expect(bob.map { value($0, "cost_nano_usd") } == "0")
+                    #expect(rows.last.map { value($0, "row_type") } == "total")
+                    #expect(rows.last.map { value($0, "input_tokens") } == "910")
                 }
             }
         }

@@ -12,6 +12,7 @@ let adminKey = "test-admin-key-0123456789"
 func withQuotaApp(
     maxBodyBytes: Int = 1_048_576,
     failOpen: Bool = false,
+    unpricedModels: UnpricedModelPolicy = .reject,
     _ body: @Sendable (QuotaApplication, RedisServer) async throws -> Void
 ) async throws {
     try await withRedisServer { server in
@@ -22,6 +23,7 @@ func withQuotaApp(
         configuration.maxBodyBytes = maxBodyBytes
         configuration.redisTimeoutMilliseconds = 500
         configuration.reservationsFailOpen = failOpen
+        configuration.unpricedModels = unpricedModels
         let app = try await buildApplication(configuration: configuration)
         try await body(app, server)
     }

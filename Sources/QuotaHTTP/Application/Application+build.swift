@@ -1,4 +1,6 @@
 import EmbeddedRedis
+import NIOCore
+import HummingbirdCore
 public import AsyncRedis
 import Foundation
 public import Hummingbird
@@ -30,8 +32,15 @@ public func buildApplication(
         RedisLifecycleService(client: dependencies.redis, embedded: embedded, logger: logger),
         SettingsPoller(store: dependencies.settings, interval: .milliseconds(configuration.settingsPollMilliseconds), logger: logger),
     ]
+    let readTimeout = TimeAmount.milliseconds(Int64(configuration.httpReadTimeoutMilliseconds))
+    let serverLogger = logger
+    let http1 = HTTP1Channel.Configuration(
+        additionalChannelHandlers: [ConnectionGuardHandler(readTimeout: readTimeout, logger: serverLogger)],
+        idleTimeout: .milliseconds(Int64(configuration.httpIdleTimeoutMilliseconds))
+    )
     return Application(
         router: buildRouter(dependencies),
+        server: .http1(configuration: http1),
         configuration: ApplicationConfiguration(
             address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "quotad"
         ),
@@ -48,6 +57,8 @@ public func buildDependencies(
     makeRepository: (@Sendable (RedisClient, RepositorySettings) -> any QuotaRepository)? = nil
 ) async throws -> (dependencies: QuotaAPIDependencies, embedded: EmbeddedRedis?) {
     PrometheusExporter.bootstrap()
+    // Fail at start, not on the first GET /openapi.yaml, when the resource bundle is missing beside the binary.
+    _ = OpenAPIDocument.yaml
 
     var catalog = PriceCatalog.bundledDefault()
     if let file = configuration.pricingFile {
@@ -95,12 +106,13 @@ public func buildDependencies(
     }
     let dependencies = QuotaAPIDependencies(
         repository: repository, redis: client, authenticator: Authenticator(adminKeys: configuration.adminKeys, keys: keys),
-        settings: settings, metrics: QuotaMetrics(), catalog: catalog,
+        settings: settings, metrics: QuotaMetrics(catalog: catalog), catalog: catalog,
         maxBodyBytes: configuration.maxBodyBytes, maxBatchBodyBytes: configuration.maxBatchBodyBytes,
         reservationDefaultTTLSeconds: configuration.reservationDefaultTTLSeconds,
         reservationMaximumTTLSeconds: configuration.reservationMaximumTTLSeconds,
         reservationsFailOpen: configuration.reservationsFailOpen,
-        readinessTimeout: .milliseconds(configuration.redisTimeoutMilliseconds)
+        readinessTimeout: .milliseconds(configuration.redisTimeoutMilliseconds),
+        unpricedModels: configuration.unpricedModels
     )
 
     // Best effort: start with the stored settings if Redis is already reachable.

@@ -31,6 +31,8 @@ public struct QuotaAPIDependencies: Sendable {
     public var reservationsFailOpen: Bool
     /// How long `/readyz` waits for PING.
     public var readinessTimeout: Duration
+    /// What to do with usage and reservations for models without a price.
+    public var unpricedModels: UnpricedModelPolicy
 
     /// Creates the dependencies.
     public init(
@@ -38,7 +40,8 @@ public struct QuotaAPIDependencies: Sendable {
         metrics: QuotaMetrics, catalog: PriceCatalog, estimator: TokenEstimator = TokenEstimator(),
         maxBodyBytes: Int = 1_048_576, maxBatchBodyBytes: Int = 16 * 1_048_576,
         reservationDefaultTTLSeconds: Int = 300, reservationMaximumTTLSeconds: Int = 3600,
-        reservationsFailOpen: Bool = false, readinessTimeout: Duration = .seconds(2)
+        reservationsFailOpen: Bool = false, readinessTimeout: Duration = .seconds(2),
+        unpricedModels: UnpricedModelPolicy = .reject
     ) {
         self.repository = repository
         self.redis = redis
@@ -53,11 +56,15 @@ public struct QuotaAPIDependencies: Sendable {
         self.reservationMaximumTTLSeconds = reservationMaximumTTLSeconds
         self.reservationsFailOpen = reservationsFailOpen
         self.readinessTimeout = readinessTimeout
+        self.unpricedModels = unpricedModels
     }
 
     /// The usage recorder over these dependencies.
     public var recorder: UsageRecorder {
-        UsageRecorder(repository: repository, catalog: catalog, settings: settings, metrics: metrics)
+        UsageRecorder(
+            repository: repository, catalog: catalog, settings: settings, metrics: metrics, estimator: estimator,
+            unpricedModels: unpricedModels
+        )
     }
 }
 

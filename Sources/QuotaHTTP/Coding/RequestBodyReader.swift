@@ -26,8 +26,27 @@ public enum RequestBodyReader {
         return try decode(type, from: buffer)
     }
 
+    /// Collects and decodes a JSON body as `T`, first rejecting duplicate keys and keys outside
+    /// `T.keySchema` with `400 invalid_request` naming the field.
+    public static func decode<T: StrictJSONBody>(_ type: T.Type, from request: Request, limit: Int) async throws(APIError) -> T {
+        let buffer = try await collect(request, limit: limit)
+        return try decode(type, from: buffer)
+    }
+
+    /// Decodes JSON bytes as `T` after checking its keys (see ``JSONKeyScanner``).
+    public static func decode<T: StrictJSONBody>(_ type: T.Type, from buffer: ByteBuffer) throws(APIError) -> T {
+        if let violation = JSONKeyScanner.violations(in: Array(buffer.readableBytesView), schema: T.keySchema).first {
+            throw APIError.badRequest(violation.message)
+        }
+        return try decodeUnchecked(type, from: buffer)
+    }
+
     /// Decodes JSON bytes as `T`; malformed JSON, wrong types and missing fields become `400 invalid_request`.
     public static func decode<T: Decodable>(_ type: T.Type, from buffer: ByteBuffer) throws(APIError) -> T {
+        try decodeUnchecked(type, from: buffer)
+    }
+
+    static func decodeUnchecked<T: Decodable>(_ type: T.Type, from buffer: ByteBuffer) throws(APIError) -> T {
         guard buffer.readableBytes > 0 else { throw APIError.badRequest("the request body is empty: a JSON object is expected") }
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601

@@ -7,10 +7,11 @@ public import TokenQuota
 
 /// Tenant usage reports as JSON or CSV.
 ///
-/// CSV (`text/csv`): header `user,model,input_tokens,cached_input_tokens,cache_write_tokens,output_tokens,`
-/// `reasoning_tokens,requests,errors,cost_nano_usd,unpriced_requests`; one row per user × model (models
-/// sorted), then one row per user with model `*` (the user's totals), and a last row `*,*` (tenant totals).
-/// Unpriced usage shows in `unpriced_requests` (its cost is 0).
+/// CSV (`text/csv`, RFC 4180): the columns of ``csvColumns`` — `row_type`, `tenant`, `cycle`, `user`,
+/// `model`, every count of the JSON totals, and the cost both as integer `cost_nano_usd` and as the exact
+/// decimal `cost_usd`. Rows: `row_type=model` for each user × model (models sorted), then `row_type=user`
+/// (the user's totals, model empty), and a last `row_type=total` row (the tenant's totals, user and model
+/// empty). Sum one row type only: summing every row would count each call three times.
 public struct ReportsController: Sendable {
     let dependencies: QuotaAPIDependencies
 
@@ -39,9 +40,16 @@ public struct ReportsController: Sendable {
         }
     }
 
+    /// The CSV columns, in order.
+    public static let csvColumns = [
+        "row_type", "tenant", "cycle", "user", "model", "input_tokens", "cached_input_tokens", "cache_write_tokens",
+        "cache_write_1h_tokens", "output_tokens", "reasoning_tokens", "audio_input_tokens", "audio_output_tokens",
+        "web_search_requests", "total_tokens", "requests", "errors", "unpriced_requests", "estimated_requests",
+        "cost_nano_usd", "cost_usd",
+    ]
+
     /// The CSV header row.
-    public static let csvHeader =
-        "user,model,input_tokens,cached_input_tokens,cache_write_tokens,output_tokens,reasoning_tokens,requests,errors,cost_nano_usd,unpriced_requests"
+    public static var csvHeader: String { csvColumns.joined(separator: ",") }
 
     @Sendable func report(_ request: Request, context: QuotaRequestContext) async throws -> Response {
         let tenant = try await dependencies.authorizedTenant(request, context)
@@ -67,28 +75,31 @@ public struct ReportsController: Sendable {
     /// Renders a report as CSV (see the type's documentation for the layout).
     public static func csv(_ report: TenantReport) -> String {
         var lines = [csvHeader]
-        func row(_ user: String, _ model: String, _ totals: UsageTotals) -> String {
-            let fields: [String] = [
-                escape(user), escape(model), String(totals.usage.inputTokens), String(totals.usage.cachedInputTokens),
-                String(totals.usage.cacheWriteTokens), String(totals.usage.outputTokens), String(totals.usage.reasoningTokens),
-                String(totals.requests), String(totals.errors), String(totals.costNanoUSD), String(totals.unpricedRequests),
+        func row(_ type: String, _ user: String, _ model: String, _ totals: UsageTotals) -> String {
+            let u = totals.usage
+            let counts = [
+                u.inputTokens, u.cachedInputTokens, u.cacheWriteTokens, u.cacheWrite1hTokens, u.outputTokens, u.reasoningTokens,
+                u.audioInputTokens, u.audioOutputTokens, u.webSearchRequests, totals.tokens, totals.requests, totals.errors,
+                totals.unpricedRequests, totals.estimatedRequests, totals.costNanoUSD,
             ]
+            let fields = [type, escape(report.tenant), escape(report.cycleID), escape(user), escape(model)]
+                + counts.map { String($0) } + [DecimalUSD.string(fromNanoUSD: totals.costNanoUSD)]
             return fields.joined(separator: ",")
         }
         for user in report.users.sorted(by: { $0.user < $1.user }) {
             for model in user.models.keys.sorted() {
-                if let totals = user.models[model] { lines.append(row(user.user, model, totals)) }
+                if let totals = user.models[model] { lines.append(row("model", user.user, model, totals)) }
             }
-            lines.append(row(user.user, "*", user.totals))
+            lines.append(row("user", user.user, "", user.totals))
         }
-        lines.append(row("*", "*", report.totals))
+        lines.append(row("total", "", "", report.totals))
         return lines.joined(separator: "\r\n") + "\r\n"
     }
 
     static func escape(_ field: String) -> String {
         var needsQuotes = field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
         // Guard against spreadsheet formula injection.
-        if let first = field.first, "=+-@".contains(first), field != "*" { needsQuotes = true }
+        if let first = field.first, "=+-@".contains(first) { needsQuotes = true }
         guard needsQuotes else { return field }
         var escaped = field.replacingOccurrences(of: "\"", with: "\"\"")
         if let first = escaped.first, "=+-@".contains(first) { escaped = "'" + escaped }

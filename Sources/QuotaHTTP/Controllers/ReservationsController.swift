@@ -74,16 +74,28 @@ public struct ReservationsController: Sendable {
         guard (1...dependencies.reservationMaximumTTLSeconds).contains(ttl) else {
             throw APIError.badRequest("ttl_seconds must be 1…\(dependencies.reservationMaximumTTLSeconds) (got \(ttl))")
         }
-        let cost = dependencies.catalog.match(model: body.model, provider: provider)?
-            .price.cost(of: TokenUsage(inputTokens: input, outputTokens: output)) ?? 0
+        guard let price = dependencies.catalog.match(model: body.model, provider: provider)?.price else {
+            try await dependencies.recorder.checkUnpriced(model: body.model, tenant: tenant, user: body.user, logger: context.logger)
+            return try await reserve(body, tenant: tenant, tokens: input + output, cost: 0, ttl: ttl, context: context)
+        }
+        let cost = price.cost(of: TokenUsage(inputTokens: input, outputTokens: output))
+        return try await reserve(body, tenant: tenant, tokens: input + output, cost: cost, ttl: ttl, context: context)
+    }
+
+    /// Holds `tokens` and `cost` for the body's user (fail-open when configured and Redis cannot answer).
+    func reserve(
+        _ body: ReservationBody, tenant: String, tokens: Int, cost: Int, ttl: Int, context: QuotaRequestContext
+    ) async throws -> Response {
         let now = Date()
         let reservationRequest = ReservationRequest(
-            tenant: tenant, user: body.user, tokens: input + output, costNanoUSD: cost, ttlSeconds: ttl, reservationID: body.reservationID
+            tenant: tenant, user: body.user, tokens: tokens, costNanoUSD: cost, ttlSeconds: ttl, reservationID: body.reservationID
         )
         let outcome: ReserveOutcome
         do {
             outcome = try await dependencies.repository.reserve(reservationRequest, now: now)
-        } catch where (error.code == .unavailable || error.code == .outcomeUnknown) && dependencies.reservationsFailOpen {
+        } catch where (error.code == .unavailable || error.code == .outcomeUnknown || error.code == .storageFull)
+            && dependencies.reservationsFailOpen
+        {
             dependencies.metrics.failOpenReservation()
             var generator = SystemRandomNumberGenerator()
             let id = Self.failOpenPrefix + SecretDigest.hex((0..<12).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
@@ -93,7 +105,7 @@ public struct ReservationsController: Sendable {
             )
             let created = ReservationCreated(
                 reservationID: id, user: body.user, model: body.model, expiresAt: now.addingTimeInterval(TimeInterval(ttl)),
-                reserved: .init(tokens: input + output, costNanoUSD: cost), failOpen: true
+                reserved: .init(tokens: tokens, costNanoUSD: cost), failOpen: true
             )
             return try JSONResponse.make(status: .created, value: created)
         } catch {
@@ -158,22 +170,40 @@ public struct ReservationsController: Sendable {
         return JSONResponse.noContent()
     }
 
-    /// `429 quota_exceeded` with `Retry-After` (seconds until the cycle resets) and the limit's numbers.
-    static func quotaExceeded(_ rejection: QuotaRejection) -> APIError {
+    /// `429 quota_exceeded` with `Retry-After` — the earliest moment the request could succeed (the
+    /// earliest reservation expiry that makes room when held reservations block it, else the cycle reset) —
+    /// and the limit's numbers: `retry_at` is that moment and `resets_at` the cycle reset, both ISO 8601;
+    /// cost limits also give their amounts in dollars (`*_usd`, exact decimals).
+    static func quotaExceeded(_ rejection: QuotaRejection, now: Date = Date()) -> APIError {
         let name = rejection.limit.rawValue
-        let unit = rejection.limit == .cost ? " nano-USD" : ""
-        let message = "\(name) limit exceeded: \(rejection.used) used + \(rejection.reserved) reserved + \(rejection.requested) requested "
-            + "> \(rejection.limitValue)\(unit) in cycle \(rejection.cycleID); resets in \(rejection.retryAfterSeconds) s"
+        let isCost = rejection.limit == .cost
+        func amount(_ value: Int) -> String { isCost ? "$" + DecimalUSD.string(fromNanoUSD: value) : String(value) }
+        let retryAfter = max(1, rejection.retryAfterSeconds)
+        let formatter = ISO8601DateFormatter()
+        let retryAtText = formatter.string(from: now.addingTimeInterval(TimeInterval(retryAfter)))
+        let resetsAtText = formatter.string(from: rejection.resetsAt)
+        let message = "\(name) limit exceeded: \(amount(rejection.used)) used + \(amount(rejection.reserved)) reserved + "
+            + "\(amount(rejection.requested)) requested > \(amount(rejection.limitValue)) in cycle \(rejection.cycleID); "
+            + "retry after \(retryAtText) (the cycle resets at \(resetsAtText))"
         var headers = HTTPFields()
-        headers[.retryAfter] = String(rejection.retryAfterSeconds)
-        let limit: JSONFragment = .object([
+        headers[.retryAfter] = String(retryAfter)
+        var limit: [String: JSONFragment] = [
             "name": .string(name), "limit": .int(rejection.limitValue), "used": .int(rejection.used),
             "reserved": .int(rejection.reserved), "requested": .int(rejection.requested), "remaining": .int(rejection.remaining),
-            "cycle_id": .string(rejection.cycleID),
-        ])
+            "cycle_id": .string(rejection.cycleID), "resets_at": .string(resetsAtText), "retry_at": .string(retryAtText),
+        ]
+        if isCost {
+            for (key, value) in [
+                ("limit_usd", rejection.limitValue), ("used_usd", rejection.used), ("reserved_usd", rejection.reserved),
+                ("requested_usd", rejection.requested), ("remaining_usd", rejection.remaining),
+            ] {
+                limit[key] = .string(DecimalUSD.string(fromNanoUSD: value))
+            }
+        }
         return APIError(
             .tooManyRequests, code: "quota_exceeded", message, headers: headers,
-            details: ["retry_after_seconds": .int(rejection.retryAfterSeconds)], topLevel: ["limit": limit]
+            details: ["retry_after_seconds": .int(retryAfter), "retry_at": .string(retryAtText), "resets_at": .string(resetsAtText)],
+            topLevel: ["limit": .object(limit)]
         )
     }
 }

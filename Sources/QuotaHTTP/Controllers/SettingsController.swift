@@ -17,10 +17,11 @@ public struct SettingsController: Sendable {
         return routes
     }
 
-    struct Patch: Decodable {
+    struct Patch: StrictJSONBody {
         var enabled: Bool?
         var tokenStatistics: Bool?
-        enum CodingKeys: String, CodingKey {
+        static var keySchema: JSONKeySchema { .keys(CodingKeys.allCases.map(\.rawValue)) }
+        enum CodingKeys: String, CodingKey, CaseIterable {
             case enabled
             case tokenStatistics = "token_statistics"
         }

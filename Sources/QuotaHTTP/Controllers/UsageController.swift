@@ -34,64 +34,96 @@ public struct UsageController: Sendable {
 
     @Sendable func batch(_ request: Request, context: QuotaRequestContext) async throws -> Response {
         let tenant = try await dependencies.authorizedTenant(request, context)
-        let body = try await RequestBodyReader.decode(BatchRequest.self, from: request, limit: dependencies.maxBatchBodyBytes)
+        let buffer = try await RequestBodyReader.collect(request, limit: dependencies.maxBatchBodyBytes)
+        // Key problems inside one event fail that event only; anywhere else they fail the batch.
+        var itemViolations: [Int: JSONKeyViolation] = [:]
+        for violation in JSONKeyScanner.violations(in: Array(buffer.readableBytesView), schema: BatchRequest.keySchema) {
+            guard let index = violation.elementIndex(under: "events") else { throw APIError.badRequest(violation.message) }
+            if itemViolations[index] == nil { itemViolations[index] = violation }
+        }
+        let body = try RequestBodyReader.decode(BatchRequest.self, from: buffer)
         guard !body.events.isEmpty else { throw APIError.badRequest("events must hold 1…\(Self.maximumBatchEvents) events") }
         guard body.events.count <= Self.maximumBatchEvents else {
             throw APIError.payloadTooLarge("a batch holds at most \(Self.maximumBatchEvents) events (got \(body.events.count))")
+        }
+        var items = body.events.map(\.request)
+        for (index, violation) in itemViolations where index < items.count {
+            items[index] = .failure(.badRequest("events[\(index)]: \(violation.message)"))
         }
         // Items repeating an earlier item's event id run after the first wave, so that within a batch the
         // first occurrence is the one recorded and later ones are reported as duplicates.
         var seen = Set<String>()
         var firstWave: [Int] = []
         var secondWave: [Int] = []
-        for (index, item) in body.events.enumerated() {
-            if case .success(let request) = item.request, let eventID = request.eventID, !seen.insert("\(request.user ?? "")|\(eventID)").inserted {
+        for (index, item) in items.enumerated() {
+            if case .success(let request) = item, let eventID = request.eventID, !seen.insert("\(request.user ?? "")|\(eventID)").inserted {
                 secondWave.append(index)
             } else {
                 firstWave.append(index)
             }
         }
-        var results = [BatchResultItem?](repeating: nil, count: body.events.count)
+        var results = [BatchResultItem?](repeating: nil, count: items.count)
         for wave in [firstWave, secondWave] where !wave.isEmpty {
-            for (index, result) in await record(wave, of: body.events, tenant: tenant, logger: context.logger) {
-                results[index] = result
+            let recorded = await record(wave, of: items, tenant: tenant, logger: context.logger)
+            for (position, result) in zip(wave, recorded) {
+                results[position] = result
             }
         }
         let ordered = results.map { ($0 ?? .failure(.internalError())).fragment }
         return JSONResponse.make(fragment: .object(["results": .array(ordered)]))
     }
 
-    /// Records the batch items at `indices`, at most ``batchConcurrency`` at a time.
-    func record(_ indices: [Int], of events: [BatchItem], tenant: String, logger: Logger) async -> [(Int, BatchResultItem)] {
+    /// Records the items at `indices`, at most ``batchConcurrency`` at a time, and returns their results in
+    /// the order of `indices`.
+    ///
+    /// Each child task returns its position together with its result, and the position is bound before the
+    /// child awaits anything: Swift 6.3.1 at `-O` miscompiles a child closure that returns a tuple literal
+    /// `(captured, .case(try await …))` — the captured value is read back clobbered after the suspension
+    /// (positions came back as 0, so `results[index] = …` trapped or left items unanswered). Results are
+    /// matched by position and every position is checked, so a wrong position could never write out of
+    /// bounds or answer one item with another's result.
+    func record(_ indices: [Int], of items: [Result<UsageRequest, APIError>], tenant: String, logger: Logger) async -> [BatchResultItem] {
         let recorder = dependencies.recorder
-        return await withTaskGroup(of: (Int, BatchResultItem).self) { group in
-            var results: [(Int, BatchResultItem)] = []
-            results.reserveCapacity(indices.count)
+        var results = [BatchResultItem?](repeating: nil, count: indices.count)
+        await withTaskGroup(of: BatchOutcome.self) { group in
             var next = 0
-            func addNext() {
-                guard next < indices.count else { return }
-                let index = indices[next]
-                let item = events[index]
-                next += 1
-                group.addTask {
-                    switch item.request {
-                    case .failure(let error):
-                        return (index, .failure(error))
-                    case .success(let usageRequest):
-                        do {
-                            return (index, .success(try await recorder.record(usageRequest, tenant: tenant, logger: logger)))
-                        } catch {
-                            return (index, .failure(error as? APIError ?? .internalError()))
-                        }
+            var finished = 0
+            while next < indices.count || !group.isEmpty {
+                while next < indices.count, next - finished < Self.batchConcurrency {
+                    let position = next
+                    let item = items[indices[position]]
+                    next += 1
+                    group.addTask {
+                        let result = await Self.record(item, recorder: recorder, tenant: tenant, logger: logger)
+                        return BatchOutcome(position: position, result: result)
                     }
                 }
+                guard let outcome = await group.next() else { break }
+                finished += 1
+                if results.indices.contains(outcome.position), results[outcome.position] == nil {
+                    results[outcome.position] = outcome.result
+                } else {
+                    logger.error("batch: a result came back for an unexpected position", metadata: ["batch.position": "\(outcome.position)"])
+                }
             }
-            for _ in 0..<Self.batchConcurrency { addNext() }
-            while let result = await group.next() {
-                results.append(result)
-                addNext()
+        }
+        return results.map { $0 ?? .failure(.internalError()) }
+    }
+
+    /// Records one batch item; never throws.
+    static func record(
+        _ item: Result<UsageRequest, APIError>, recorder: UsageRecorder, tenant: String, logger: Logger
+    ) async -> BatchResultItem {
+        switch item {
+        case .failure(let error):
+            return .failure(error)
+        case .success(let request):
+            do {
+                let response = try await recorder.record(request, tenant: tenant, logger: logger)
+                return .success(response)
+            } catch {
+                return .failure(error)
             }
-            return results
         }
     }
 

@@ -4,19 +4,30 @@ public import TokenAccounting
 public import TokenQuota
 
 extension APIError {
-    /// Maps a quota-domain error to its status: invalid argument 400, unparsable usage 422, not found 404,
-    /// conflict 409, unavailable 503 (`redis_unavailable`), outcome unknown 503 (`outcome_unknown`), both
-    /// with `Retry-After: 1`, internal error 500.
+    /// Maps a quota-domain error to its status: invalid argument 400, unparsable usage 422, overflow 422,
+    /// not found 404, conflict 409, unavailable 503 (`redis_unavailable`), outcome unknown 503
+    /// (`outcome_unknown`), Redis out of memory 507 (`insufficient_storage`), the last three with
+    /// `Retry-After`; internal error 500 (generic message: details are logged, never returned).
     public init(_ error: QuotaError) {
         switch error.code {
         case .invalidArgument: self = .badRequest(error.message)
         case .unparsableUsage: self = APIError(.unprocessableContent, code: "unparsable_usage", error.message)
+        case .overflow: self = APIError(.unprocessableContent, code: "overflow", error.message)
         case .notFound: self = .notFound(error.message)
         case .conflict: self = APIError(.conflict, code: "conflict", error.message)
         case .unavailable: self = .redisUnavailable(error.message)
         case .outcomeUnknown: self = .outcomeUnknown(error.message)
-        default: self = .internalError("internal error: \(error.message)")
+        case .storageFull: self = .insufficientStorage(error.message)
+        default: self = .internalError()
         }
+    }
+
+    /// `507 insufficient_storage` with `Retry-After`: Redis is out of memory and refused the write
+    /// (nothing was recorded; retrying later with the same event id is safe).
+    public static func insufficientStorage(_ message: String) -> APIError {
+        var headers = HTTPFields()
+        headers[.retryAfter] = "5"
+        return APIError(.init(code: 507), code: "insufficient_storage", message, headers: headers)
     }
 
     /// Maps a usage-parser error: a too-large body is 413, everything else `422 unparsable_usage`
@@ -49,10 +60,12 @@ extension APIError {
         case .notConnected, .connectionFailed, .timeout, .connectionLost, .clientShutdown, .authenticationFailed:
             self = .redisUnavailable("Redis is unavailable: \(error.code)")
         case .serverError:
-            let transient: Set<Substring> = ["LOADING", "BUSY", "OOM", "MASTERDOWN", "READONLY", "TRYAGAIN", "CLUSTERDOWN"]
-            if let prefix = error.serverErrorPrefix, transient.contains(prefix) {
-                self = .redisUnavailable("Redis cannot serve the request right now (\(prefix))")
-            } else {
+            switch error.serverState {
+            case .some(.outOfMemory), .some(.persistenceFailure):
+                self = .insufficientStorage("Redis cannot store more data right now; nothing was changed")
+            case .some:
+                self = .redisUnavailable("Redis cannot serve the request right now; nothing was changed")
+            case nil:
                 self = .internalError("unexpected Redis error reply")
             }
         default:

@@ -41,13 +41,22 @@ public struct APIError: Error, HTTPResponseError, Sendable, CustomStringConverti
 
     /// Renders the error as a JSON response (without a request at hand).
     public func makeResponse() -> Response {
+        var response = JSONResponse.make(status: status, fragment: bodyFragment)
+        response.headers.append(contentsOf: headers)
+        return response
+    }
+
+    /// The JSON body bytes: `{"error":{"code","message",…details},…topLevel}`.
+    public func makeResponseBytes() -> [UInt8] {
+        Array(bodyFragment.serialized)
+    }
+
+    private var bodyFragment: JSONFragment {
         var error: [String: JSONFragment] = ["code": .string(code), "message": .string(message)]
         for (key, value) in details { error[key] = value }
         var body: [String: JSONFragment] = ["error": .object(error)]
         for (key, value) in topLevel { body[key] = value }
-        var response = JSONResponse.make(status: status, fragment: .object(body))
-        response.headers.append(contentsOf: headers)
-        return response
+        return .object(body)
     }
 }
 

@@ -5,19 +5,26 @@ import Synchronization
 /// quotad's own instruments (swift-metrics, exported by ``PrometheusExporter``):
 ///
 /// - `quotad_tokens_total{class,model}` — recorded tokens by class (`input`, `cached_input`,
-///   `cache_write`, `output`, `reasoning`) and model;
+///   `cache_write`, `output`, `reasoning`, `audio_input`, `audio_output`) and model;
 /// - `quotad_cost_nano_usd_total{model}` — recorded cost;
 /// - `quotad_usage_events_total{result}` — `recorded`, `duplicate`, `disabled`;
+/// - `quotad_unpriced_usage_total{result}` — usage or reservations for models without a price
+///   (`rejected`, `allowed`);
 /// - `quotad_quota_rejections_total{limit}` — reservations refused (`tokens`, `cost`, `requests`);
 /// - `quotad_reservation_fail_open_total` — reservations granted without Redis (fail-open mode).
 ///
-/// Model labels are bounded: after ``maximumModels`` distinct models, others are reported as `other`.
+/// The `model` label takes only the catalog's model names (the matched canonical name); anything else is
+/// `other`, so clients cannot explode the label's cardinality. Token and cost counters are floating-point
+/// counters: they lose precision past 2^53 but never wrap to negative.
 public final class QuotaMetrics: Sendable {
-    /// The most distinct model label values exported.
-    public let maximumModels: Int
-    private let models = Mutex<Set<String>>([])
+    private let catalog: PriceCatalog
+    private let labels = Mutex<[String: String]>([:])
     private let counters = Mutex<[CounterKey: Counter]>([:])
+    private let floatingCounters = Mutex<[CounterKey: FloatingPointCounter]>([:])
     private let failOpen = Counter(label: "quotad_reservation_fail_open_total")
+
+    /// The most model names remembered for label lookups (lookups past it are computed each time).
+    static let labelCacheSize = 10_000
 
     /// A counter's label and dimension values (instruments are cached: one registry lookup per series).
     struct CounterKey: Hashable {
@@ -25,9 +32,9 @@ public final class QuotaMetrics: Sendable {
         var dimensions: [String]
     }
 
-    /// Creates the instruments.
-    public init(maximumModels: Int = 200) {
-        self.maximumModels = maximumModels
+    /// Creates the instruments; `catalog` decides which model names are exported as labels.
+    public init(catalog: PriceCatalog = .bundledDefault()) {
+        self.catalog = catalog
     }
 
     /// Counts one usage event's outcome, and its tokens and cost when recorded.
@@ -38,13 +45,14 @@ public final class QuotaMetrics: Sendable {
         let classes: [(String, Int)] = [
             ("input", usage.inputTokens), ("cached_input", usage.cachedInputTokens),
             ("cache_write", usage.cacheWriteTokens), ("output", usage.outputTokens),
-            ("reasoning", usage.reasoningTokens),
+            ("reasoning", usage.reasoningTokens), ("audio_input", usage.audioInputTokens),
+            ("audio_output", usage.audioOutputTokens),
         ]
         for (name, count) in classes where count > 0 {
-            counter("quotad_tokens_total", [("class", name), ("model", label)]).increment(by: Int64(count))
+            floatingCounter("quotad_tokens_total", [("class", name), ("model", label)]).increment(by: Double(count))
         }
         if costNanoUSD > 0 {
-            counter("quotad_cost_nano_usd_total", [("model", label)]).increment(by: Int64(costNanoUSD))
+            floatingCounter("quotad_cost_nano_usd_total", [("model", label)]).increment(by: Double(costNanoUSD))
         }
     }
 
@@ -53,29 +61,45 @@ public final class QuotaMetrics: Sendable {
         counter("quotad_quota_rejections_total", [("limit", limit)]).increment()
     }
 
+    /// Counts usage or a reservation for a model without a price (`rejected` or `allowed`).
+    public func unpriced(result: String) {
+        counter("quotad_unpriced_usage_total", [("result", result)]).increment()
+    }
+
     /// Counts a fail-open reservation.
     public func failOpenReservation() {
         failOpen.increment()
     }
 
     func counter(_ label: String, _ dimensions: [(String, String)]) -> Counter {
+        Self.instrument(in: counters, label, dimensions) { Counter(label: $0, dimensions: $1) }
+    }
+
+    func floatingCounter(_ label: String, _ dimensions: [(String, String)]) -> FloatingPointCounter {
+        Self.instrument(in: floatingCounters, label, dimensions) { FloatingPointCounter(label: $0, dimensions: $1) }
+    }
+
+    /// The cached instrument for a label and dimensions, created by `make` on first use.
+    private static func instrument<Instrument: Sendable>(
+        in cache: borrowing Mutex<[CounterKey: Instrument]>, _ label: String, _ dimensions: [(String, String)],
+        make: (String, [(String, String)]) -> Instrument
+    ) -> Instrument {
         let key = CounterKey(label: label, dimensions: dimensions.map { "\($0.0)=\($0.1)" })
-        return counters.withLock { counters in
-            if let counter = counters[key] { return counter }
-            let counter = Counter(label: label, dimensions: dimensions)
-            counters[key] = counter
-            return counter
+        return cache.withLock { cache in
+            if let instrument = cache[key] { return instrument }
+            let instrument = make(label, dimensions)
+            cache[key] = instrument
+            return instrument
         }
     }
 
+    /// The catalog's canonical name for `model`, or `other`.
     func modelLabel(_ model: String) -> String {
-        models.withLock { seen in
-            if seen.contains(model) { return model }
-            if seen.count < maximumModels {
-                seen.insert(model)
-                return model
-            }
-            return "other"
+        if let cached = labels.withLock({ $0[model] }) { return cached }
+        let label = catalog.match(model: model)?.matchedName ?? "other"
+        labels.withLock { labels in
+            if labels.count < Self.labelCacheSize { labels[model] = label }
         }
+        return label
     }
 }

@@ -4,13 +4,13 @@ import TokenQuota
 
 /// The body of `PUT …/quota` and `PUT …/quota/default`:
 /// `{"limits":{"tokens":N|null,"cost_usd":"12.50"|null,"requests":N|null},"cycle":{"anchor_day":1,"timezone":"UTC"}}`.
-struct QuotaBody: Decodable, Sendable {
+struct QuotaBody: StrictJSONBody, Sendable {
     struct Limits: Decodable, Sendable {
         var tokens: Int?
         var costUSD: String?
         var costNanoUSD: Int?
         var requests: Int?
-        enum CodingKeys: String, CodingKey {
+        enum CodingKeys: String, CodingKey, CaseIterable {
             case tokens, requests
             case costUSD = "cost_usd"
             case costNanoUSD = "cost_nano_usd"
@@ -19,7 +19,7 @@ struct QuotaBody: Decodable, Sendable {
     struct Cycle: Decodable, Sendable {
         var anchorDay: Int?
         var timezone: String?
-        enum CodingKeys: String, CodingKey {
+        enum CodingKeys: String, CodingKey, CaseIterable {
             case anchorDay = "anchor_day"
             case timezone
         }
@@ -27,6 +27,11 @@ struct QuotaBody: Decodable, Sendable {
 
     var limits: Limits
     var cycle: Cycle?
+
+    static let keySchema: JSONKeySchema = .object([
+        "limits": .keys(Limits.CodingKeys.allCases.map(\.rawValue)),
+        "cycle": .keys(Cycle.CodingKeys.allCases.map(\.rawValue)),
+    ])
 
     /// The limits, validated: non-negative counts, `cost_usd` an exact decimal (≤ 9 fractional digits).
     func quotaLimits() throws(APIError) -> QuotaLimits {

@@ -1,7 +1,7 @@
 import TokenAccounting
 
 /// The body of `POST …/reservations`.
-struct ReservationBody: Decodable, Sendable {
+struct ReservationBody: StrictJSONBody, Sendable {
     var user: String
     var model: String
     var provider: String?
@@ -11,7 +11,13 @@ struct ReservationBody: Decodable, Sendable {
     var ttlSeconds: Int?
     var reservationID: String?
 
-    enum CodingKeys: String, CodingKey {
+    static let keySchema: JSONKeySchema = {
+        var members = Dictionary(uniqueKeysWithValues: CodingKeys.allCases.map { ($0.rawValue, JSONKeySchema.any) })
+        members[CodingKeys.messages.rawValue] = .array(.keys(encodedKeys(of: ChatMessage(role: "", content: ""))))
+        return .object(members)
+    }()
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case user, model, provider, messages
         case inputTokens = "input_tokens"
         case maxOutputTokens = "max_output_tokens"

@@ -1,3 +1,4 @@
+import Foundation
 public import TokenAccounting
 
 /// The body of `POST …/usage` (one item of a batch, or a reservation commit).
@@ -14,6 +15,13 @@ public struct UsageRequest: Sendable, Decodable {
     public var response: JSONFragment?
     /// Canonical counts, instead of `response`.
     public var usage: TokenUsage?
+    /// True when the body says `"usage": "estimate"`: the provider reported no usage (e.g. a stream without
+    /// `include_usage`), so quotad estimates it from ``messages`` and ``outputText`` and marks it estimated.
+    public var usageIsEstimate: Bool
+    /// The prompt messages, for `"usage": "estimate"`.
+    public var messages: [ChatMessage]?
+    /// The generated text, for `"usage": "estimate"`.
+    public var outputText: String?
     /// The reservation this usage settles.
     public var reservationID: String?
     /// The call's latency in milliseconds.
@@ -23,10 +31,60 @@ public struct UsageRequest: Sendable, Decodable {
     /// True for a failed call.
     public var error: Bool?
 
-    enum CodingKeys: String, CodingKey {
-        case user, provider, model, response, usage, metadata, error
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case user, provider, model, response, usage, metadata, error, messages
         case eventID = "event_id"
         case reservationID = "reservation_id"
         case latencyMilliseconds = "latency_ms"
+        case outputText = "output_text"
     }
+
+    /// Decodes the body; `usage` is a counts object or the string `"estimate"`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        user = try container.decodeIfPresent(String.self, forKey: .user)
+        eventID = try container.decodeIfPresent(String.self, forKey: .eventID)
+        provider = try container.decodeIfPresent(String.self, forKey: .provider)
+        model = try container.decodeIfPresent(String.self, forKey: .model)
+        response = try container.decodeIfPresent(JSONFragment.self, forKey: .response)
+        if let text = try? container.decodeIfPresent(String.self, forKey: .usage) {
+            guard text == "estimate" else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .usage, in: container, debugDescription: "expected canonical counts or the string \"estimate\""
+                )
+            }
+            usage = nil
+            usageIsEstimate = true
+        } else {
+            usage = try container.decodeIfPresent(TokenUsage.self, forKey: .usage)
+            usageIsEstimate = false
+        }
+        messages = try container.decodeIfPresent([ChatMessage].self, forKey: .messages)
+        outputText = try container.decodeIfPresent(String.self, forKey: .outputText)
+        reservationID = try container.decodeIfPresent(String.self, forKey: .reservationID)
+        latencyMilliseconds = try container.decodeIfPresent(Int.self, forKey: .latencyMilliseconds)
+        metadata = try container.decodeIfPresent([String: String].self, forKey: .metadata)
+        error = try container.decodeIfPresent(Bool.self, forKey: .error)
+    }
+}
+
+extension UsageRequest: StrictJSONBody {
+    /// Top-level keys of ``CodingKeys``; `usage` holds canonical count keys, `messages` `{role, content}`;
+    /// `response` and `metadata` values are free-form.
+    public static let keySchema: JSONKeySchema = {
+        var members = Dictionary(uniqueKeysWithValues: CodingKeys.allCases.map { ($0.rawValue, JSONKeySchema.any) })
+        members[CodingKeys.usage.rawValue] = .keys(encodedKeys(of: TokenUsage.zero))
+        members[CodingKeys.messages.rawValue] = .array(.keys(encodedKeys(of: ChatMessage(role: "", content: ""))))
+        members[CodingKeys.metadata.rawValue] = .map(.any)
+        return .object(members)
+    }()
+}
+
+/// The member names a value encodes to (used to derive key schemas from `Codable` types, so the schema and
+/// the type cannot drift apart).
+func encodedKeys(of value: some Encodable) -> [String] {
+    guard let data = try? JSONEncoder().encode(value),
+          let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+    else { return [] }
+    return object.keys.sorted()
 }

@@ -32,6 +32,8 @@ extension UsageResponse {
             "input_tokens": .int(usage.inputTokens), "cached_input_tokens": .int(usage.cachedInputTokens),
             "cache_write_tokens": .int(usage.cacheWriteTokens), "cache_write_1h_tokens": .int(usage.cacheWrite1hTokens),
             "output_tokens": .int(usage.outputTokens), "reasoning_tokens": .int(usage.reasoningTokens),
+            "audio_input_tokens": .int(usage.audioInputTokens), "audio_output_tokens": .int(usage.audioOutputTokens),
+            "web_search_requests": .int(usage.webSearchRequests),
         ])
     }
 

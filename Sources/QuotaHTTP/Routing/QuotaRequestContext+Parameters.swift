@@ -1,11 +1,17 @@
+import Foundation
 import Hummingbird
 import TokenQuota
 
 extension QuotaRequestContext {
-    /// The raw `{name}` path parameter (always present on the routes that declare it).
+    /// The `{name}` path parameter, percent-decoded (`john%40example.com` → `john@example.com`, as generated
+    /// clients send it); malformed percent-encoding is a 400.
     func rawParameter(_ name: String) throws(APIError) -> String {
         guard let value = parameters.get(name) else { throw APIError.badRequest("missing path parameter '\(name)'") }
-        return value
+        guard value.utf8.contains(UInt8(ascii: "%")) else { return value }
+        guard let decoded = value.removingPercentEncoding else {
+            throw APIError.badRequest("path parameter '\(name)' has invalid percent-encoding")
+        }
+        return decoded
     }
 
     /// The `{tenant}` or `{user}` path parameter, validated as an identifier (400 otherwise).

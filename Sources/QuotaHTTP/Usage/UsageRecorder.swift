@@ -1,4 +1,5 @@
 public import Foundation
+import HTTPTypes
 public import Logging
 public import TokenAccounting
 public import TokenQuota
@@ -11,6 +12,8 @@ public struct UsageRecorder: Sendable {
     let catalog: PriceCatalog
     let settings: MetricsSettingsStore
     let metrics: QuotaMetrics
+    let estimator: TokenEstimator
+    let unpricedModels: UnpricedModelPolicy
 
     /// The most metadata entries per event, and their key/value length limits.
     static let maximumMetadataEntries = 32
@@ -18,11 +21,16 @@ public struct UsageRecorder: Sendable {
     static let maximumMetadataValueLength = 1024
 
     /// Creates a recorder.
-    public init(repository: any QuotaRepository, catalog: PriceCatalog, settings: MetricsSettingsStore, metrics: QuotaMetrics) {
+    public init(
+        repository: any QuotaRepository, catalog: PriceCatalog, settings: MetricsSettingsStore, metrics: QuotaMetrics,
+        estimator: TokenEstimator = TokenEstimator(), unpricedModels: UnpricedModelPolicy = .reject
+    ) {
         self.repository = repository
         self.catalog = catalog
         self.settings = settings
         self.metrics = metrics
+        self.estimator = estimator
+        self.unpricedModels = unpricedModels
     }
 
     /// Validates, prices and records one event.
@@ -40,6 +48,9 @@ public struct UsageRecorder: Sendable {
         guard let user = request.user ?? defaultUser else { throw APIError.badRequest("missing field 'user'") }
         guard let eventID = request.eventID ?? defaultEventID else { throw APIError.badRequest("missing field 'event_id'") }
         let event = try makeEvent(request, tenant: tenant, user: user, eventID: eventID, reservationID: reservationID ?? request.reservationID)
+        if !event.priced {
+            try await checkUnpriced(model: event.model, tenant: tenant, user: user, eventID: eventID, logger: logger)
+        }
         let current = settings.current
         guard current.enabled else {
             metrics.usage(model: event.model, usage: event.usage, costNanoUSD: 0, result: "disabled", tokenStatistics: false)
@@ -68,6 +79,41 @@ public struct UsageRecorder: Sendable {
         )
     }
 
+    /// Applies ``UnpricedModelPolicy``: with `reject`, a model without a price is refused (`422
+    /// unpriced_model`) when a cost limit applies to the user, since it would otherwise pass the limit at cost 0.
+    /// Only called for unpriced models, so the quota lookup is off the common path. A retried event that was
+    /// already recorded passes (it is answered as a duplicate).
+    public func checkUnpriced(model: String, tenant: String, user: String, eventID: String? = nil, logger: Logger) async throws(APIError) {
+        guard unpricedModels == .reject else {
+            metrics.unpriced(result: "allowed")
+            logger.info("usage for a model without a price recorded at cost 0", metadata: ["llm.model": "\(model)"])
+            return
+        }
+        let limits: QuotaLimits
+        do {
+            limits = try await repository.quota(tenant: tenant, user: user).config.limits
+        } catch {
+            throw APIError(error)
+        }
+        guard limits.costNanoUSD != nil else {
+            metrics.unpriced(result: "allowed")
+            return
+        }
+        if let eventID {
+            let recorded: Bool
+            do { recorded = try await repository.isRecorded(tenant: tenant, user: user, eventID: eventID) } catch { throw APIError(error) }
+            if recorded { return }
+        }
+        metrics.unpriced(result: "rejected")
+        logger.info("usage for a model without a price refused: a cost limit applies", metadata: ["llm.model": "\(model)"])
+        throw APIError(
+            .unprocessableContent, code: "unpriced_model",
+            "model '\(model.prefix(120))' has no price, and a cost limit applies to user '\(user)': add its price "
+                + "(QUOTAD_PRICING_FILE) or set pricing.unpriced_models: allow",
+            details: ["model": .string(String(model.prefix(200)))]
+        )
+    }
+
     /// Builds and validates the event (no I/O): exactly one of `response`/`usage`, known provider,
     /// bounded metadata, valid ids and counts.
     public func makeEvent(
@@ -89,6 +135,8 @@ public struct UsageRecorder: Sendable {
         let source: UsageSource
         var model = request.model
         switch (request.response, request.usage) {
+        case (.some, nil) where request.usageIsEstimate:
+            throw APIError.badRequest("give either 'response' or \"usage\": \"estimate\", not both")
         case (.some(let response), nil):
             let record: UsageRecord
             do {
@@ -109,8 +157,14 @@ public struct UsageRecorder: Sendable {
             source = .reported
         case (.some, .some):
             throw APIError.badRequest("give either 'response' or 'usage', not both")
+        case (nil, nil) where request.usageIsEstimate:
+            usage = try estimate(request, provider: provider)
+            source = .estimated
         case (nil, nil):
             throw APIError.badRequest("missing usage: give the provider's 'response' or canonical 'usage' counts")
+        }
+        if !request.usageIsEstimate, request.messages != nil || request.outputText != nil {
+            throw APIError.badRequest("'messages' and 'output_text' are only used with \"usage\": \"estimate\"")
         }
         if let latency = request.latencyMilliseconds, latency < 0 || latency > 86_400_000 {
             throw APIError.badRequest("latency_ms must be 0…86400000 (got \(latency))")
@@ -135,5 +189,19 @@ public struct UsageRecorder: Sendable {
         )
         do { try event.validate() } catch { throw APIError(error) }
         return event
+    }
+
+    /// Estimates the usage of a call whose provider reported none, from its messages and output text.
+    func estimate(_ request: UsageRequest, provider: Provider?) throws(APIError) -> TokenUsage {
+        let messages = request.messages ?? []
+        guard !messages.isEmpty || request.outputText != nil else {
+            throw APIError.badRequest("\"usage\": \"estimate\" needs 'messages' and/or 'output_text'")
+        }
+        guard messages.count <= 10_000 else { throw APIError.badRequest("at most 10000 messages") }
+        let match = request.model.flatMap { catalog.match(model: $0, provider: provider) }
+        let family = provider ?? match?.provider ?? .openaiCompatible
+        let input = messages.isEmpty ? 0 : estimator.estimateInputTokens(messages: messages, provider: family)
+        let output = request.outputText.map { estimator.estimateTokens(text: $0, provider: family) } ?? 0
+        return TokenUsage(inputTokens: input, outputTokens: output)
     }
 }

@@ -1,0 +1,47 @@
+/// The object keys a request body may contain, checked before decoding so that a typo
+/// (`{"limits":{"tokenz":100}}`) is a 400 naming the field instead of a silently ignored member.
+///
+/// Only keys are described here; value types are checked by `Decodable` afterwards.
+public indirect enum JSONKeySchema: Sendable {
+    /// Anything: a free-form value (a provider response, string metadata values).
+    case any
+    /// An object whose members must be among these keys.
+    case object([String: JSONKeySchema])
+    /// An object with free keys whose values follow the schema (e.g. `metadata`).
+    case map(JSONKeySchema)
+    /// An array whose elements follow the schema.
+    case array(JSONKeySchema)
+
+    /// An object whose members are the given keys, each free-form.
+    public static func keys(_ names: [String]) -> JSONKeySchema {
+        .object(Dictionary(uniqueKeysWithValues: names.map { ($0, JSONKeySchema.any) }))
+    }
+
+    /// The schema of a member, or nil when `key` is not allowed.
+    func member(_ key: String) -> JSONKeySchema? {
+        switch self {
+        case .any: return .any
+        case .object(let members): return members[key]
+        case .map(let values): return values
+        case .array: return nil
+        }
+    }
+
+    /// The schema of an array element.
+    var element: JSONKeySchema {
+        if case .array(let element) = self { return element }
+        return .any
+    }
+
+    /// The allowed keys, sorted, for messages.
+    var allowedKeys: [String]? {
+        if case .object(let members) = self { return members.keys.sorted() }
+        return nil
+    }
+}
+
+/// A request body whose object keys are checked against ``keySchema`` before decoding.
+public protocol StrictJSONBody: Decodable {
+    /// The keys the body may contain.
+    static var keySchema: JSONKeySchema { get }
+}

@@ -1,0 +1,34 @@
+/// The `# HELP` text of each metric family quotad exports (swift-metrics has no place for it).
+enum MetricHelp {
+    static let texts: [String: String] = [
+        "quotad_tokens_total": "Recorded LLM tokens by token class and model (catalog names; others are 'other').",
+        "quotad_cost_nano_usd_total": "Recorded LLM cost in nano-USD (1e-9 USD) by model.",
+        "quotad_usage_events_total": "Usage events by outcome: recorded, duplicate (retried event id), disabled (recording off).",
+        "quotad_unpriced_usage_total": "Usage or reservations for models without a price: rejected (a cost limit applies) or allowed.",
+        "quotad_quota_rejections_total": "Reservations refused with 429 by the limit that refused them.",
+        "quotad_reservation_fail_open_total": "Reservations granted without Redis (reservations.fail_open).",
+        "redis_commands_total": "Redis commands sent.",
+        "redis_command_errors_total": "Redis commands that failed, by error code.",
+        "redis_reconnects_total": "Redis connections re-established after a loss.",
+        "redis_connect_failures_total": "Failed Redis connection attempts.",
+        "redis_connection_losses_total": "Redis connections lost (server closed, reset, timeout).",
+        "redis_timeouts_total": "Redis commands that timed out.",
+        "redis_script_reloads_total": "Lua scripts reloaded after NOSCRIPT.",
+        "redis_command_duration_seconds": "Redis command round-trip time.",
+        "hb_requests": "HTTP requests received.",
+        "hb_request_errors": "HTTP requests that ended in an error.",
+        "hb_request_duration": "HTTP request duration in seconds.",
+        "hb_active_requests": "HTTP requests in progress.",
+        "http_server_request_duration": "HTTP request duration in seconds.",
+        "http_server_active_requests": "HTTP requests in progress.",
+    ]
+
+    /// The help text for a family; families without an entry (from a library) get a generic one.
+    static func text(for name: String) -> String {
+        if let text = texts[name] { return text }
+        for (suffix, base) in [("_total", ""), ("_seconds", ""), ("_bucket", ""), ("_count", ""), ("_sum", "")] where name.hasSuffix(suffix) {
+            if let text = texts[String(name.dropLast(suffix.count)) + base] { return text }
+        }
+        return "Metric \(name) (see the README, section Metrics)."
+    }
+}
