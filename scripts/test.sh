@@ -1,19 +1,63 @@
 #!/usr/bin/env bash
-# The test command: installs what is missing, builds, runs the Redis fault test and every test suite.
+# The test command: installs what is missing, checks the OpenAPI document, builds the debug tests and the
+# release binary, runs every live-service test against the release binary (what ships), then the Swift tests.
 # Tests that need Redis start their own private redis-server on a free loopback port and stop it.
+# Each step is announced; the first failing step stops the run with a `FAILED:` line naming it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
-# Python tools of the live-service tests (PyPI): schemathesis, which also brings PyYAML.
-command -v schemathesis >/dev/null 2>&1 && python3 -c "import yaml" 2>/dev/null \
-  || python3 -m pip install --quiet --disable-pip-version-check "schemathesis==4.32.5" pyyaml
-swift build --build-tests
-# kill -9 Redis under a stream of usage events; quotad must lose nothing and recover (about 10 s).
-QUOTAD_BIN="$(swift build --show-bin-path)/quotad" python3 scripts/fault_test.py
+
+step_number=0
+step() {
+  local name="$1"
+  shift
+  step_number=$((step_number + 1))
+  echo "==> [$step_number] $name" >&2
+  local started=$SECONDS status=0
+  "$@" || status=$?
+  if ((status != 0)); then
+    echo "FAILED: step $step_number '$name' exited with status $status" >&2
+    exit "$status"
+  fi
+  echo "==> [$step_number] $name: ok ($((SECONDS - started)) s)" >&2
+}
+
+# Python tools of the live-service tests (PyPI, pinned).
+python_tools() {
+  if command -v schemathesis >/dev/null 2>&1 && command -v openapi-spec-validator >/dev/null 2>&1 \
+    && python3 -c "import yaml" 2>/dev/null; then
+    return 0
+  fi
+  python3 -m pip install --quiet --disable-pip-version-check \
+    "schemathesis==4.32.5" "openapi-spec-validator==0.9.0" "pyyaml==6.0.3"
+}
+
+# A live-service script (Python or shell) against the release binary.
+live() {
+  local script="$1"
+  case "$script" in
+    *.py) QUOTAD_BIN="$release_bin" python3 "$script" ;;
+    *) QUOTAD_BIN="$release_bin" "$script" ;;
+  esac
+}
+
+step "system packages (redis-server, redis-tools, libhiredis-dev, pkg-config, curl, faketime)" scripts/install-deps.sh faketime
+step "Python tools (schemathesis, openapi-spec-validator, pyyaml)" python_tools
+step "OpenAPI document is valid OpenAPI 3.1 (openapi-spec-validator)" openapi-spec-validator Sources/QuotaHTTP/OpenAPI/openapi.yaml
+step "debug build with tests (swift build --build-tests)" swift build --build-tests
+step "release build (swift build -c release --product quotad)" swift build -c release --product quotad
+release_bin="$(swift build -c release --show-bin-path)/quotad"
+echo "    release binary: $release_bin" >&2
+# The promises of the shipped binary: strict bodies, overflow, timeouts, Redis failure states, 429, CSV, metrics.
+step "shipped binary test" live scripts/shipped_binary_test.py
+# The embedded redis-server mode and the command line of the release binary.
+step "embedded Redis test" live scripts/embedded_redis_test.py
+step "CLI test" live scripts/cli_test.py
+# kill -9 Redis under a stream of usage events; quotad must lose nothing and recover.
+step "Redis fault test" live scripts/fault_test.py
 # 50,000 events with 25% retried (exactly once), 1,000 racing reservations over 64 connections (hard cap).
-QUOTAD_BIN="$(swift build --show-bin-path)/quotad" python3 scripts/guarantees_test.py
+step "guarantees test" live scripts/guarantees_test.py
 # every route with missing/garbage/revoked/foreign keys (Redis unchanged), HTTP fuzz of provider bodies, no key in logs.
-QUOTAD_BIN="$(swift build --show-bin-path)/quotad" python3 scripts/security_fuzz_test.py
+step "security and fuzz test" live scripts/security_fuzz_test.py
 # schemathesis against /openapi.yaml of a live quotad: 0 server errors, 0 schema violations.
-QUOTAD_BIN="$(swift build --show-bin-path)/quotad" scripts/schemathesis_test.sh
-swift test --skip-build "$@"
+step "schemathesis" live scripts/schemathesis_test.sh
+step "Swift tests (swift test)" swift test --skip-build "$@"
