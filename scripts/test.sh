@@ -54,6 +54,9 @@ step "embedded Redis test" live scripts/embedded_redis_test.py
 step "CLI test" live scripts/cli_test.py
 # kill -9 Redis under a stream of usage events; quotad must lose nothing and recover.
 step "Redis fault test" live scripts/fault_test.py
+# Two instances under faketime (6 minutes ahead and behind, and one 40 days ahead) against one Redis: every
+# decision uses Redis's clock, so overspend 0, leaks 0, and usage lands in Redis's current cycle.
+step "clock skew test" live scripts/clock_skew_test.py
 # 50,000 events with 25% retried (exactly once), 1,000 racing reservations over 64 connections (hard cap).
 step "guarantees test" live scripts/guarantees_test.py
 # every route with missing/garbage/revoked/foreign keys (Redis unchanged), HTTP fuzz of provider bodies, no key in logs.

@@ -62,19 +62,23 @@ import TokenQuota
         try await withRepository { repository, _ in
             try await repository.setQuota(tenant: "acme", user: "u", QuotaConfig(limits: QuotaLimits(tokens: 1000)), now: Date())
             let now = Date()
-            // A caller reserves the whole quota for 30 s and then crashes: it never commits or releases.
-            let stale = try await repository.reserve(ReservationRequest(tenant: "acme", user: "u", tokens: 1000, costNanoUSD: 0, ttlSeconds: 30), now: now)
+            // A caller reserves the whole quota for 1 s and then crashes: it never commits or releases.
+            let stale = try await repository.reserve(ReservationRequest(tenant: "acme", user: "u", tokens: 1000, costNanoUSD: 0, ttlSeconds: 1), now: now)
             guard case .reserved = stale else { Issue.record("expected a reservation"); return }
             // While it is active, nothing else fits.
             let blocked = try await repository.reserve(ReservationRequest(tenant: "acme", user: "u", tokens: 1, costNanoUSD: 0, ttlSeconds: 30), now: now)
             guard case .rejected(let rejection) = blocked else { Issue.record("expected a rejection"); return }
             #expect(rejection.reserved == 1000)
-            // 31 s later (the scripts take "now" as an argument) it has expired by itself: the quota is free.
-            let later = now.addingTimeInterval(31)
-            let usage = try await repository.usage(tenant: "acme", user: "u", cycleID: nil, now: later)
+            // Once Redis's clock passes its expiry it is gone by itself (waiting on the condition, at most 10 s).
+            let deadline = ContinuousClock.now + .seconds(10)
+            var usage = try await repository.usage(tenant: "acme", user: "u", cycleID: nil, now: Date())
+            while usage.reserved != ReservedAmounts(), ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(100))
+                usage = try await repository.usage(tenant: "acme", user: "u", cycleID: nil, now: Date())
+            }
             #expect(usage.reserved == ReservedAmounts())
             #expect(usage.remaining.tokens == 1000)
-            let fresh = try await repository.reserve(ReservationRequest(tenant: "acme", user: "u", tokens: 1000, costNanoUSD: 0, ttlSeconds: 60), now: later)
+            let fresh = try await repository.reserve(ReservationRequest(tenant: "acme", user: "u", tokens: 1000, costNanoUSD: 0, ttlSeconds: 60), now: Date())
             guard case .reserved(let reservation) = fresh else { Issue.record("expected the full quota to be free"); return }
             #expect(try await repository.release(tenant: "acme", user: "u", reservationID: reservation.id))
             #expect(try await !repository.release(tenant: "acme", user: "u", reservationID: reservation.id))

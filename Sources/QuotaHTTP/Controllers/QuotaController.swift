@@ -31,7 +31,7 @@ public struct QuotaController: Sendable {
         let user = try context.nameParameter("user")
         let (config, isUserSpecific) = try await quota(tenant: tenant, user: user)
         return try JSONResponse.make(
-            value: QuotaView(tenant: tenant, user: user, source: isUserSpecific ? "user" : "tenant_default", config: config, now: Date())
+            value: QuotaView(tenant: tenant, user: user, source: isUserSpecific ? "user" : "tenant_default", config: config, now: await dependencies.repository.currentTime())
         )
     }
 
@@ -40,7 +40,7 @@ public struct QuotaController: Sendable {
         let user = try context.nameParameter("user")
         let body = try await RequestBodyReader.decode(QuotaBody.self, from: request, limit: dependencies.maxBodyBytes)
         let limits = try body.quotaLimits()
-        let now = Date()
+        let now = await dependencies.repository.currentTime()
         let existing = try await quota(tenant: tenant, user: user).config
         let config = QuotaConfig(limits: limits, schedule: try body.schedule(keeping: existing.schedule))
         do {
@@ -59,7 +59,7 @@ public struct QuotaController: Sendable {
         let tenant = try await dependencies.authorizedTenant(request, context)
         let user = try context.nameParameter("user")
         do {
-            try await dependencies.repository.setQuota(tenant: tenant, user: user, nil, now: Date())
+            try await dependencies.repository.setQuota(tenant: tenant, user: user, nil, now: await dependencies.repository.currentTime())
         } catch {
             throw APIError(error)
         }
@@ -76,7 +76,7 @@ public struct QuotaController: Sendable {
         let tenant = try await dependencies.authorizedTenant(request, context)
         let body = try await RequestBodyReader.decode(QuotaBody.self, from: request, limit: dependencies.maxBodyBytes)
         let limits = try body.quotaLimits()
-        let now = Date()
+        let now = await dependencies.repository.currentTime()
         let existing = try await defaultQuota(tenant: tenant)
         let config = QuotaConfig(limits: limits, schedule: try body.schedule(keeping: existing.schedule))
         do {

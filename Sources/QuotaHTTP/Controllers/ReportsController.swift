@@ -58,7 +58,7 @@ public struct ReportsController: Sendable {
         guard format == "json" || format == "csv" else { throw APIError.badRequest("format must be json or csv") }
         let report: TenantReport
         do {
-            report = try await dependencies.repository.report(tenant: tenant, cycleID: cycleID, now: Date())
+            report = try await dependencies.repository.report(tenant: tenant, cycleID: cycleID, now: await dependencies.repository.currentTime())
         } catch {
             throw APIError(error)
         }

@@ -86,7 +86,7 @@ public struct ReservationsController: Sendable {
     func reserve(
         _ body: ReservationBody, tenant: String, tokens: Int, cost: Int, ttl: Int, context: QuotaRequestContext
     ) async throws -> Response {
-        let now = Date()
+        let now = await dependencies.repository.currentTime()
         let reservationRequest = ReservationRequest(
             tenant: tenant, user: body.user, tokens: tokens, costNanoUSD: cost, ttlSeconds: ttl, reservationID: body.reservationID
         )
@@ -120,7 +120,7 @@ public struct ReservationsController: Sendable {
             return try JSONResponse.make(status: .created, value: created)
         case .rejected(let rejection):
             dependencies.metrics.rejection(limit: rejection.limit.rawValue)
-            throw Self.quotaExceeded(rejection)
+            throw Self.quotaExceeded(rejection, now: now)
         }
     }
 

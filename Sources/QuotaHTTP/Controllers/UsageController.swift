@@ -133,7 +133,7 @@ public struct UsageController: Sendable {
         let cycleID = try Self.cycleParameter(request)
         let usage: UserUsage
         do {
-            usage = try await dependencies.repository.usage(tenant: tenant, user: user, cycleID: cycleID, now: Date())
+            usage = try await dependencies.repository.usage(tenant: tenant, user: user, cycleID: cycleID, now: await dependencies.repository.currentTime())
         } catch {
             throw APIError(error)
         }

@@ -9,6 +9,9 @@ public protocol QuotaRepository: Sendable {
     func record(_ event: UsageEvent, options: RecordOptions) async throws(QuotaError) -> RecordResult
 
     /// Holds quota for a call about to start, or says which limit would be exceeded.
+    ///
+    /// `now` is the caller's clock; ``RedisQuotaRepository`` ignores it for decisions and uses Redis's
+    /// clock (expiry, cycle), so instances with skewed clocks agree.
     func reserve(_ request: ReservationRequest, now: Date) async throws(QuotaError) -> ReserveOutcome
 
     /// Drops a reservation. Returns false if it did not exist (already committed, released or expired).
@@ -17,7 +20,8 @@ public protocol QuotaRepository: Sendable {
     /// Looks up an active reservation's owner (for commit/release by id without a user). Nil when unknown.
     func reservationOwner(tenant: String, reservationID: String) async throws(QuotaError) -> String?
 
-    /// A user's usage in the current cycle (`cycleID == nil`) or in the cycle with that id.
+    /// A user's usage in the current cycle (`cycleID == nil`: the cycle containing `now`) or in the cycle
+    /// with that id. Active reservations are those not expired by Redis's clock.
     func usage(tenant: String, user: String, cycleID: String?, now: Date) async throws(QuotaError) -> UserUsage
 
     /// The user's own quota if set, else the tenant default, else unlimited calendar months in UTC.
@@ -40,4 +44,8 @@ public protocol QuotaRepository: Sendable {
     /// Whether an event with this id was already recorded for the user (within the dedupe window), so a
     /// retried event can be answered as a duplicate before checks that only apply to new events.
     func isRecorded(tenant: String, user: String, eventID: String) async throws(QuotaError) -> Bool
+
+    /// The repository's clock — for ``RedisQuotaRepository`` an estimate of Redis's time, which every quota
+    /// decision uses — so that views and schedule changes pick the same cycle as the scripts.
+    func currentTime() async -> Date
 }

@@ -19,8 +19,13 @@ enum QuotaScripts {
     /// The totals the record script returns, in this order.
     static let totalsFields = ["in", "cin", "cw", "cw1", "out", "rsn", "ain", "aout", "wsr", "req", "err", "cost", "unp", "est"]
 
-    /// Shared helper: drops expired reservations and sums the active ones. Returns tokens, cost, count.
+    /// Shared helpers: Redis's time in milliseconds (the one clock every decision uses), and
+    /// `active_reserved`, which drops expired reservations and sums the active ones (tokens, cost, count).
     static let reservedFunction = """
+    local function redis_now()
+      local t = redis.call('TIME')
+      return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+    end
     local function active_reserved(hkey, zkey, now)
       local expired = redis.call('ZRANGEBYSCORE', zkey, '-inf', now)
       for _, id in ipairs(expired) do
@@ -46,10 +51,14 @@ enum QuotaScripts {
     /// would change against ``totalBound``; if one would pass it, nothing is changed and the reply names it,
     /// so a retry of the same event id is refused the same way (never taken for a duplicate).
     ///
+    /// The cycle is the caller's estimate: when Redis's time lies outside [ARGV 1, ARGV 24) the script
+    /// changes nothing and returns {-3, Redis time ms}, and the caller asks again for the right cycle.
+    ///
     /// KEYS: 1 cycle hash, 2 dedupe key, 3 reservations hash, 4 reservation expiry zset, 5 audit stream.
-    /// ARGV: 1 now ms, 2 dedupe TTL s, 3 cycle id, 4 cycle key EXPIREAT (unix s), 5 model, 6 error 0/1,
+    /// ARGV: 1 cycle start ms, 2 dedupe TTL s, 3 cycle id, 4 cycle key EXPIREAT (unix s), 5 model, 6 error 0/1,
     /// 7 token statistics 0/1, 8-17 in cin cw cw1 out rsn ain aout wsr cost (``countFields``), 18 priced 0/1,
-    /// 19 estimated 0/1, 20 reservation id or '', 21 stream MAXLEN (0 = off), 22 event id, 23 provider.
+    /// 19 estimated 0/1, 20 reservation id or '', 21 stream MAXLEN (0 = off), 22 event id, 23 provider,
+    /// 24 cycle end ms.
     /// Returns {recorded 0/1, first "cycle|cost", {totals...}, reserved tokens, reserved cost, reserved count},
     /// or {-1, field, model or ''} when the field would pass the bound, or {-2, field, model or ''} when a
     /// stored value is not an integer (nothing changed in both cases).
@@ -59,7 +68,8 @@ enum QuotaScripts {
     local function above_bound(s)
       return #s > 16 or (#s == 16 and s > '\(totalBound)')
     end
-    local now = tonumber(ARGV[1])
+    local now = redis_now()
+    if now < tonumber(ARGV[1]) or now >= tonumber(ARGV[24]) then return {-3, now} end
     local prior = redis.call('GET', KEYS[2])
     local recorded = 0
     if not prior then
@@ -127,12 +137,18 @@ enum QuotaScripts {
     /// reservations by expiry, subtracting what each holds, until every limit has room; that expiry is the
     /// retry time. When even releasing every reservation would not make room, there is none ('').
     ///
+    /// Expiry is Redis's time plus the TTL; as for record, a cycle that does not contain Redis's time is
+    /// refused with {-3, Redis time ms}.
+    ///
     /// KEYS: 1 cycle hash, 2 reservations hash, 3 reservation expiry zset, 4 user quota hash.
-    /// ARGV: 1 now ms, 2 reservation id, 3 tokens, 4 cost, 5 expires ms, 6-8 tenant default limits
-    /// (tokens, cost, requests; '' = unlimited), used when the user has no quota of their own.
-    /// Returns {1, id, expires ms} or {0, limit name, limit, used, reserved, requested, retry ms or ''}.
+    /// ARGV: 1 cycle start ms, 2 reservation id, 3 tokens, 4 cost, 5 TTL ms, 6-8 tenant default limits
+    /// (tokens, cost, requests; '' = unlimited), used when the user has no quota of their own, 9 cycle end ms.
+    /// Returns {1, id, expires ms} or {0, limit name, limit, used, reserved, requested, retry ms or '',
+    /// Redis time ms}.
     static let reserve = RedisScript(reservedFunction + """
-    local now = tonumber(ARGV[1])
+    local now = redis_now()
+    if now < tonumber(ARGV[1]) or now >= tonumber(ARGV[9]) then return {-3, now} end
+    local expires_at = string.format('%d', now + tonumber(ARGV[5]))
     local id = ARGV[2]
     local existing = redis.call('HGET', KEYS[2], id)
     if existing then
@@ -177,35 +193,35 @@ enum QuotaScripts {
           break
         end
       end
-      if kind == 'tokens' then return {0, 'tokens', lt, used_tokens, rt, tokens, retry} end
-      if kind == 'cost' then return {0, 'cost', lc, used_cost, rc, cost, retry} end
-      return {0, 'requests', lr, used_requests, rn, 1, retry}
+      if kind == 'tokens' then return {0, 'tokens', lt, used_tokens, rt, tokens, retry, now} end
+      if kind == 'cost' then return {0, 'cost', lc, used_cost, rc, cost, retry, now} end
+      return {0, 'requests', lr, used_requests, rn, 1, retry, now}
     end
-    redis.call('HSET', KEYS[2], id, ARGV[3] .. '|' .. ARGV[4] .. '|' .. ARGV[5])
-    redis.call('ZADD', KEYS[3], ARGV[5], id)
+    redis.call('HSET', KEYS[2], id, ARGV[3] .. '|' .. ARGV[4] .. '|' .. expires_at)
+    redis.call('ZADD', KEYS[3], expires_at, id)
     local last = redis.call('ZRANGE', KEYS[3], -1, -1, 'WITHSCORES')
     redis.call('PEXPIREAT', KEYS[2], last[2])
     redis.call('PEXPIREAT', KEYS[3], last[2])
-    return {1, id, ARGV[5]}
+    return {1, id, expires_at}
     """)
 
-    /// release(reservation). KEYS: 1 reservations hash, 2 expiry zset. ARGV: 1 now ms, 2 id.
-    /// Returns 1 if an active reservation was dropped, else 0.
-    static let release = RedisScript("""
+    /// release(reservation). KEYS: 1 reservations hash, 2 expiry zset. ARGV: 1 unused, 2 id.
+    /// Returns 1 if an active reservation (by Redis's time) was dropped, else 0.
+    static let release = RedisScript(reservedFunction + """
     local value = redis.call('HGET', KEYS[1], ARGV[2])
     redis.call('HDEL', KEYS[1], ARGV[2])
     redis.call('ZREM', KEYS[2], ARGV[2])
     if not value then return 0 end
     local expires = string.match(value, '|(%d+)$')
-    if tonumber(expires) <= tonumber(ARGV[1]) then return 0 end
+    if tonumber(expires) <= redis_now() then return 0 end
     return 1
     """)
 
-    /// Reads a cycle's hash and the active reservations. KEYS: 1 cycle hash, 2 reservations hash,
-    /// 3 expiry zset. ARGV: 1 now ms. Returns {flat HGETALL, reserved tokens, cost, count}.
+    /// Reads a cycle's hash and the active reservations (by Redis's time). KEYS: 1 cycle hash,
+    /// 2 reservations hash, 3 expiry zset. Returns {flat HGETALL, reserved tokens, cost, count}.
     static let read = RedisScript(reservedFunction + """
     local all = redis.call('HGETALL', KEYS[1])
-    local rt, rc, rn = active_reserved(KEYS[2], KEYS[3], tonumber(ARGV[1]))
+    local rt, rc, rn = active_reserved(KEYS[2], KEYS[3], redis_now())
     return {all, rt, rc, rn}
     """)
 

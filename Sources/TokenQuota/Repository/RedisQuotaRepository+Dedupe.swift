@@ -1,6 +1,12 @@
 import AsyncRedis
+public import Foundation
 
 extension RedisQuotaRepository {
+    /// Redis's time, estimated locally (see ``RedisClock``).
+    public func currentTime() async -> Date {
+        await clock.now(client)
+    }
+
     /// Whether the user's dedupe marker for `eventID` exists (`EXISTS`, one round trip).
     public func isRecorded(tenant: String, user: String, eventID: String) async throws(QuotaError) -> Bool {
         try Identifier.validateName(tenant, field: "tenant")

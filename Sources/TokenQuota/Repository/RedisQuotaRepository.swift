@@ -17,6 +17,11 @@ public final class RedisQuotaRepository: QuotaRepository {
     let logger: Logger
     private let quotaCache = Mutex<[String: CachedQuota]>([:])
     private let indexed = Mutex<Set<String>>([])
+    /// The estimate of Redis's time used to pick the cycle a script works in (decisions use Redis's `TIME`).
+    public let clock = RedisClock()
+    /// How often a script may refuse the estimated cycle before the repository gives up (it learns
+    /// Redis's time from each refusal, so a second attempt is right unless a cycle boundary passes between).
+    static let cycleAttempts = 3
 
     struct CachedQuota {
         var config: QuotaConfig
@@ -46,22 +51,29 @@ public final class RedisQuotaRepository: QuotaRepository {
         }
         let keys = QuotaKeys(tenant: event.tenant, user: event.user)
         let quota = try await cachedQuota(tenant: event.tenant, user: event.user)
-        let cycle = quota.config.schedule.cycle(containing: event.occurredAt)
-        try await index(tenant: event.tenant, user: event.user, cycle: cycle)
+        var cycle = quota.config.schedule.cycle(containing: await clock.now(client))
         let u = event.usage
-        let arguments: [any RedisArgument] = [
-            Self.milliseconds(Date()), settings.dedupeTTLSeconds, cycle.id, expireAt(cycle), event.model,
-            event.isError ? 1 : 0, options.tokenStatistics ? 1 : 0,
-            u.inputTokens, u.cachedInputTokens, u.cacheWriteTokens, u.cacheWrite1hTokens, u.outputTokens, u.reasoningTokens,
-            u.audioInputTokens, u.audioOutputTokens, u.webSearchRequests, event.costNanoUSD,
-            event.priced ? 1 : 0, event.source == .estimated ? 1 : 0,
-            event.reservationID ?? "", settings.eventStreamLength, event.eventID, event.provider?.rawValue ?? "",
-        ]
-        let reply = try await run(
-            QuotaScripts.record,
-            keys: [keys.cycle(cycle.id), keys.dedupe(event.eventID), keys.reservations, keys.reservationExpiry, keys.log],
-            arguments: arguments
-        )
+        var reply = RedisReply.null
+        for attempt in 1...Self.cycleAttempts {
+            try await index(tenant: event.tenant, user: event.user, cycle: cycle)
+            let arguments: [any RedisArgument] = [
+                Self.milliseconds(cycle.start), settings.dedupeTTLSeconds, cycle.id, expireAt(cycle), event.model,
+                event.isError ? 1 : 0, options.tokenStatistics ? 1 : 0,
+                u.inputTokens, u.cachedInputTokens, u.cacheWriteTokens, u.cacheWrite1hTokens, u.outputTokens, u.reasoningTokens,
+                u.audioInputTokens, u.audioOutputTokens, u.webSearchRequests, event.costNanoUSD,
+                event.priced ? 1 : 0, event.source == .estimated ? 1 : 0,
+                event.reservationID ?? "", settings.eventStreamLength, event.eventID, event.provider?.rawValue ?? "",
+                Self.milliseconds(cycle.end),
+            ]
+            reply = try await run(
+                QuotaScripts.record,
+                keys: [keys.cycle(cycle.id), keys.dedupe(event.eventID), keys.reservations, keys.reservationExpiry, keys.log],
+                arguments: arguments
+            )
+            guard let redisNow = redisTimeOfCycleRefusal(reply) else { break }
+            guard attempt < Self.cycleAttempts else { throw unexpectedReply(script: "record", reply) }
+            cycle = quota.config.schedule.cycle(containing: Date(timeIntervalSince1970: Double(redisNow) / 1000))
+        }
         if let parts = reply.array, parts.count == 3, let status = parts[0].int, status < 0, let field = parts[1].text {
             throw refusedRecord(status: status, field: field, model: parts[2].text ?? "", event: event)
         }
@@ -100,19 +112,23 @@ public final class RedisQuotaRepository: QuotaRepository {
         let id = try ReservationID.make(user: request.user, suffix: request.reservationID)
         let keys = QuotaKeys(tenant: request.tenant, user: request.user)
         let quota = try await cachedQuota(tenant: request.tenant, user: request.user)
-        let cycle = quota.config.schedule.cycle(containing: now)
-        let nowMs = Self.milliseconds(now)
-        let expires = nowMs + request.ttlSeconds * 1000
+        var cycle = quota.config.schedule.cycle(containing: await clock.now(client))
         let defaults = quota.tenantDefault
-        let reply = try await run(
-            QuotaScripts.reserve,
-            keys: [keys.cycle(cycle.id), keys.reservations, keys.reservationExpiry, keys.quota],
-            arguments: [
-                nowMs, id, request.tokens, request.costNanoUSD, expires,
-                defaults.tokens.map(String.init) ?? "", defaults.costNanoUSD.map(String.init) ?? "",
-                defaults.requests.map(String.init) ?? "",
-            ]
-        )
+        var reply = RedisReply.null
+        for attempt in 1...Self.cycleAttempts {
+            reply = try await run(
+                QuotaScripts.reserve,
+                keys: [keys.cycle(cycle.id), keys.reservations, keys.reservationExpiry, keys.quota],
+                arguments: [
+                    Self.milliseconds(cycle.start), id, request.tokens, request.costNanoUSD, request.ttlSeconds * 1000,
+                    defaults.tokens.map(String.init) ?? "", defaults.costNanoUSD.map(String.init) ?? "",
+                    defaults.requests.map(String.init) ?? "", Self.milliseconds(cycle.end),
+                ]
+            )
+            guard let redisNow = redisTimeOfCycleRefusal(reply) else { break }
+            guard attempt < Self.cycleAttempts else { throw unexpectedReply(script: "reserve", reply) }
+            cycle = quota.config.schedule.cycle(containing: Date(timeIntervalSince1970: Double(redisNow) / 1000))
+        }
         guard let parts = reply.array, let ok = parts.first?.int else { throw unexpectedReply(script: "reserve", reply) }
         if ok == 1, parts.count == 3, let reservedID = parts[1].text, let expiresMs = parts[2].int {
             return .reserved(Reservation(
@@ -120,13 +136,16 @@ public final class RedisQuotaRepository: QuotaRepository {
                 tokens: request.tokens, costNanoUSD: request.costNanoUSD
             ))
         }
-        guard parts.count == 7, let name = parts[1].text, let kind = LimitKind(rawValue: name),
-              let limit = parts[2].int, let used = parts[3].int, let reserved = parts[4].int, let requested = parts[5].int
+        guard parts.count == 8, let name = parts[1].text, let kind = LimitKind(rawValue: name),
+              let limit = parts[2].int, let used = parts[3].int, let reserved = parts[4].int, let requested = parts[5].int,
+              let redisNow = parts[7].int
         else { throw unexpectedReply(script: "reserve", reply) }
-        // The earliest moment the request could fit: when enough reservations have expired, else the reset.
-        var retryAfter = quota.config.schedule.secondsUntilReset(from: now)
+        clock.observe(redisMilliseconds: redisNow)
+        // The earliest moment the request could fit, by Redis's clock: when enough reservations have
+        // expired, else the reset.
+        var retryAfter = quota.config.schedule.secondsUntilReset(from: Date(timeIntervalSince1970: Double(redisNow) / 1000))
         if let retryMs = parts[6].int {
-            let untilExpiry = max(1, Int((Double(retryMs - nowMs) / 1000).rounded(.up)))
+            let untilExpiry = max(1, Int((Double(retryMs - redisNow) / 1000).rounded(.up)))
             retryAfter = min(retryAfter, untilExpiry)
         }
         return .rejected(QuotaRejection(
@@ -142,7 +161,7 @@ public final class RedisQuotaRepository: QuotaRepository {
         let keys = QuotaKeys(tenant: tenant, user: user)
         let reply = try await run(
             QuotaScripts.release, keys: [keys.reservations, keys.reservationExpiry],
-            arguments: [Self.milliseconds(Date()), reservationID]
+            arguments: [0, reservationID]
         )
         return reply.int == 1
     }
@@ -168,7 +187,7 @@ public final class RedisQuotaRepository: QuotaRepository {
         let keys = QuotaKeys(tenant: tenant, user: user)
         let reply = try await run(
             QuotaScripts.read, keys: [keys.cycle(cycle.id), keys.reservations, keys.reservationExpiry],
-            arguments: [Self.milliseconds(now)]
+            arguments: []
         )
         guard let parts = reply.array, parts.count == 4, let flat = parts[0].array else { throw unexpectedReply(script: "read", reply) }
         var totalsFields: [String: Int] = [:]
@@ -329,6 +348,13 @@ public final class RedisQuotaRepository: QuotaRepository {
     static func cacheKey(_ tenant: String, _ user: String) -> String { tenant + "/" + user }
 
     static func milliseconds(_ date: Date) -> Int { Int((date.timeIntervalSince1970 * 1000).rounded(.down)) }
+
+    /// Redis's time from a script's `{-3, now}` refusal of the estimated cycle (learned by ``clock``), or nil.
+    func redisTimeOfCycleRefusal(_ reply: RedisReply) -> Int? {
+        guard let parts = reply.array, parts.count == 2, parts[0].int == -3, let now = parts[1].int else { return nil }
+        clock.observe(redisMilliseconds: now)
+        return now
+    }
 
     static func validate(_ limits: QuotaLimits) throws(QuotaError) {
         for (name, value) in [("tokens", limits.tokens), ("cost", limits.costNanoUSD), ("requests", limits.requests)] {
