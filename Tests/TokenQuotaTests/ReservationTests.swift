@@ -82,7 +82,7 @@ import TokenQuota
             guard case .reserved(let reservation) = fresh else { Issue.record("expected the full quota to be free"); return }
             #expect(try await repository.release(tenant: "acme", user: "u", reservationID: reservation.id))
             #expect(try await !repository.release(tenant: "acme", user: "u", reservationID: reservation.id))
-            #expect(try await repository.reservationOwner(tenant: "acme", reservationID: reservation.id) == "u")
+            #expect(try await repository.reservationOwner(tenant: "acme", reservationID: reservation.id) == nil) // released, never committed: gone
         }
     }
 

@@ -95,7 +95,8 @@ public func buildDependencies(
         historyCycles: configuration.historyCycles, dedupeTTLSeconds: configuration.dedupeTTLSeconds,
         eventStreamLength: configuration.eventStreamLength,
         maximumReservationTTLSeconds: configuration.reservationMaximumTTLSeconds,
-        quotaCacheMilliseconds: configuration.quotaCacheMilliseconds
+        quotaCacheMilliseconds: configuration.quotaCacheMilliseconds,
+        maximumActiveReservationsPerUser: configuration.reservationMaximumActivePerUser
     )
     let repository = makeRepository?(client, repositorySettings)
         ?? RedisQuotaRepository(client: client, settings: repositorySettings, logger: logger)

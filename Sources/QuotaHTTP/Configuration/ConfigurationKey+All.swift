@@ -37,6 +37,8 @@ extension ConfigurationKey {
                   kind: .integer(\.reservationDefaultTTLSeconds, 1...86_400)),
             .init(path: "reservations.max_ttl_seconds", environmentVariable: "QUOTAD_RESERVATION_MAX_TTL_SECONDS",
                   kind: .integer(\.reservationMaximumTTLSeconds, 1...86_400)),
+            .init(path: "reservations.max_active_per_user", environmentVariable: "QUOTAD_RESERVATIONS_MAX_ACTIVE_PER_USER",
+                  kind: .integer(\.reservationMaximumActivePerUser, 1...100_000)),
             .init(path: "usage.history_cycles", environmentVariable: "QUOTAD_HISTORY_CYCLES", kind: .integer(\.historyCycles, 1...1000)),
             .init(path: "usage.dedupe_ttl_seconds", environmentVariable: "QUOTAD_DEDUPE_TTL_SECONDS",
                   kind: .integer(\.dedupeTTLSeconds, 60...31_536_000)),

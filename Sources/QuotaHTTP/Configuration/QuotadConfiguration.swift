@@ -35,6 +35,9 @@ public struct QuotadConfiguration: Sendable {
     public var reservationDefaultTTLSeconds = 300
     /// `reservations.max_ttl_seconds` / `QUOTAD_RESERVATION_MAX_TTL_SECONDS`.
     public var reservationMaximumTTLSeconds = 3600
+    /// `reservations.max_active_per_user`: the most active reservations one user may hold (then 429
+    /// `too_many_reservations`).
+    public var reservationMaximumActivePerUser = 1000
     /// `usage.history_cycles` / `QUOTAD_HISTORY_CYCLES`: past cycles of totals kept.
     public var historyCycles = 12
     /// `usage.dedupe_ttl_seconds` / `QUOTAD_DEDUPE_TTL_SECONDS`: how long event ids are remembered.

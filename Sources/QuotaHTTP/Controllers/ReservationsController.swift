@@ -133,6 +133,12 @@ public struct ReservationsController: Sendable {
             let response = try await dependencies.recorder.record(body, tenant: tenant, eventID: id, logger: context.logger)
             return JSONResponse.make(fragment: response.fragment)
         }
+        if let named = body.user, let owner = ReservationID.owner(of: id), named != owner {
+            throw APIError(
+                .conflict, code: "conflict",
+                "reservation \(id) belongs to user '\(owner)', not '\(named)'; nothing was recorded"
+            )
+        }
         var user = body.user
         if user == nil {
             do {

@@ -18,6 +18,10 @@ extension APIError {
         case .unavailable: self = .redisUnavailable(error.message)
         case .outcomeUnknown: self = .outcomeUnknown(error.message)
         case .storageFull: self = .insufficientStorage(error.message)
+        case .tooManyReservations:
+            var headers = HTTPFields()
+            headers[.retryAfter] = "1"
+            self = APIError(.tooManyRequests, code: "too_many_reservations", error.message, headers: headers)
         default: self = .internalError()
         }
     }

@@ -10,9 +10,12 @@ public enum Identifier {
         }
     }
 
+    /// The longest event or reservation id.
+    public static let maximumEventIDLength = 200
+
     /// Checks an event or reservation id.
     public static func validateEventID(_ value: String, field: String) throws(QuotaError) {
-        guard (1...200).contains(value.utf8.count), value.utf8.allSatisfy({ isNameByte($0) || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: "/") }) else {
+        guard (1...maximumEventIDLength).contains(value.utf8.count), value.utf8.allSatisfy({ isNameByte($0) || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: "/") }) else {
             throw QuotaError(.invalidArgument, "\(field) must be 1-200 characters of A-Z a-z 0-9 . _ @ - : / (got \(quoted(value)))")
         }
     }

@@ -20,6 +20,8 @@ public struct QuotaError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let overflow = Code(raw: "overflow")
         /// Redis is out of memory (`OOM`) and refuses writes (HTTP 507); nothing was recorded.
         public static let storageFull = Code(raw: "storage_full")
+        /// The user already holds the most active reservations allowed (HTTP 429 `too_many_reservations`).
+        public static let tooManyReservations = Code(raw: "too_many_reservations")
         /// Stored data is not what the code expects (HTTP 500).
         public static let internalError = Code(raw: "internal_error")
         /// The snake_case code string.

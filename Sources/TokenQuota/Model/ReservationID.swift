@@ -5,7 +5,15 @@ public enum ReservationID {
     public static func make(user: String, suffix: String?) throws(QuotaError) -> String {
         if let suffix {
             try Identifier.validateEventID(suffix, field: "reservation_id")
-            return "res:\(user):\(suffix)"
+            let id = "res:\(user):\(suffix)"
+            // The granted id must be usable on every later route (commit, release): it is an event id too.
+            guard id.utf8.count <= Identifier.maximumEventIDLength else {
+                throw QuotaError(
+                    .invalidArgument,
+                    "reservation_id is too long for this user: 'res:<user>:' plus the id must be at most \(Identifier.maximumEventIDLength) characters (got \(id.utf8.count))"
+                )
+            }
+            return id
         }
         var generator = SystemRandomNumberGenerator()
         let random = (0..<4).map { _ in String(generator.next() as UInt32, radix: 16) }.joined()

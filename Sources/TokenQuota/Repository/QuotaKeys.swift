@@ -6,7 +6,8 @@
 /// | `q:{t/u}:c:<cycle>` | hash | totals (`in cin cw cw1 out rsn ain aout wsr req err cost unp est`, each at most 2^53) and per model `<model>\|<field>` |
 /// | `q:{t/u}:e:<event id>` | string | dedupe marker `<cycle>\|<cost>`, expires after the dedupe TTL |
 /// | `q:{t/u}:r` | hash | active reservations: id → `<tokens>\|<cost>\|<expires ms>` |
-/// | `q:{t/u}:rx` | zset | reservation ids by expiry (ms) |
+/// | `q:{t/u}:rx` | zset | reservation ids by expiry (ms, Redis's clock) |
+/// | `q:{t/u}:rs` | hash | running totals of the active reservations: `t` tokens, `c` cost, `n` count |
 /// | `q:{t/u}:quota` | hash | the user's own quota: `own tokens cost requests anchor tz tr_id tr_start tr_end` |
 /// | `q:{t/u}:log` | stream | optional capped audit stream of recorded events |
 /// | `q:t:{t}:default` | hash | the tenant's default quota (same fields) |
@@ -26,6 +27,7 @@ struct QuotaKeys {
     func dedupe(_ eventID: String) -> String { prefix + "e:" + eventID }
     var reservations: String { prefix + "r" }
     var reservationExpiry: String { prefix + "rx" }
+    var reservationTotals: String { prefix + "rs" }
     var quota: String { prefix + "quota" }
     var log: String { prefix + "log" }
 

@@ -19,27 +19,49 @@ enum QuotaScripts {
     /// The totals the record script returns, in this order.
     static let totalsFields = ["in", "cin", "cw", "cw1", "out", "rsn", "ain", "aout", "wsr", "req", "err", "cost", "unp", "est"]
 
-    /// Shared helpers: Redis's time in milliseconds (the one clock every decision uses), and
-    /// `active_reserved`, which drops expired reservations and sums the active ones (tokens, cost, count).
+    /// Shared helpers: Redis's time in milliseconds (the one clock every decision uses), and the
+    /// reservations: a hash (id → `tokens|cost|expires ms`), a zset by expiry, and running totals (`t c n`)
+    /// so that no call sums over every held reservation. `active_reserved` drops the expired ones (only
+    /// those: each reservation is dropped once) and answers the totals; it rebuilds them from the hash
+    /// once when they are missing (data written before they existed).
     static let reservedFunction = """
     local function redis_now()
       local t = redis.call('TIME')
       return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
     end
-    local function active_reserved(hkey, zkey, now)
+    local function reserved_adjust(skey, t, c, n)
+      local left = redis.call('HINCRBY', skey, 'n', n)
+      if left <= 0 then
+        redis.call('DEL', skey)
+        return
+      end
+      redis.call('HINCRBY', skey, 't', string.format('%d', t))
+      redis.call('HINCRBY', skey, 'c', string.format('%d', c))
+    end
+    local function reservation_drop(hkey, zkey, skey, id)
+      local v = redis.call('HGET', hkey, id)
+      if not v then return nil end
+      redis.call('HDEL', hkey, id)
+      redis.call('ZREM', zkey, id)
+      local t, c = string.match(v, '^(%d+)|(%d+)|')
+      reserved_adjust(skey, -tonumber(t), -tonumber(c), -1)
+      return v
+    end
+    local function active_reserved(hkey, zkey, skey, now)
+      if redis.call('EXISTS', skey) == 0 and redis.call('HLEN', hkey) > 0 then
+        local tokens, cost, count = 0, 0, 0
+        for _, v in ipairs(redis.call('HVALS', hkey)) do
+          local t, c = string.match(v, '^(%d+)|(%d+)|')
+          tokens, cost, count = tokens + tonumber(t), cost + tonumber(c), count + 1
+        end
+        reserved_adjust(skey, tokens, cost, count)
+        local ttl = redis.call('PTTL', hkey)
+        if ttl > 0 then redis.call('PEXPIRE', skey, ttl) end
+      end
       local expired = redis.call('ZRANGEBYSCORE', zkey, '-inf', now)
-      for _, id in ipairs(expired) do
-        redis.call('HDEL', hkey, id)
-      end
-      if #expired > 0 then redis.call('ZREMRANGEBYSCORE', zkey, '-inf', now) end
-      local values = redis.call('HVALS', hkey)
-      local tokens, cost = 0, 0
-      for _, v in ipairs(values) do
-        local t, c = string.match(v, '^(%d+)|(%d+)|')
-        tokens = tokens + tonumber(t)
-        cost = cost + tonumber(c)
-      end
-      return tokens, cost, #values
+      for _, id in ipairs(expired) do reservation_drop(hkey, zkey, skey, id) end
+      local s = redis.call('HMGET', skey, 't', 'c', 'n')
+      return tonumber(s[1] or '0'), tonumber(s[2] or '0'), tonumber(s[3] or '0')
     end
     local totals_fields = {'in', 'cin', 'cw', 'cw1', 'out', 'rsn', 'ain', 'aout', 'wsr', 'req', 'err', 'cost', 'unp', 'est'}
 
@@ -54,7 +76,11 @@ enum QuotaScripts {
     /// The cycle is the caller's estimate: when Redis's time lies outside [ARGV 1, ARGV 24) the script
     /// changes nothing and returns {-3, Redis time ms}, and the caller asks again for the right cycle.
     ///
-    /// KEYS: 1 cycle hash, 2 dedupe key, 3 reservations hash, 4 reservation expiry zset, 5 audit stream.
+    /// Settling the reservation (ARGV 20) happens for a duplicate too: a retried commit releases what the
+    /// first one left held.
+    ///
+    /// KEYS: 1 cycle hash, 2 dedupe key, 3 reservations hash, 4 reservation expiry zset, 5 audit stream,
+    /// 6 reservation totals.
     /// ARGV: 1 cycle start ms, 2 dedupe TTL s, 3 cycle id, 4 cycle key EXPIREAT (unix s), 5 model, 6 error 0/1,
     /// 7 token statistics 0/1, 8-17 in cin cw cw1 out rsn ain aout wsr cost (``countFields``), 18 priced 0/1,
     /// 19 estimated 0/1, 20 reservation id or '', 21 stream MAXLEN (0 = off), 22 event id, 23 provider,
@@ -108,10 +134,7 @@ enum QuotaScripts {
       recorded = 1
       prior = ARGV[3] .. '|' .. ARGV[17]
       redis.call('SET', KEYS[2], prior, 'EX', ARGV[2])
-      if ARGV[20] ~= '' then
-        redis.call('HDEL', KEYS[3], ARGV[20])
-        redis.call('ZREM', KEYS[4], ARGV[20])
-      end
+      if ARGV[20] ~= '' then reservation_drop(KEYS[3], KEYS[4], KEYS[6], ARGV[20]) end
       for _, c in ipairs(changes) do
         redis.call('HINCRBY', h, c[1], c[2])
         redis.call('HINCRBY', h, m .. c[1], c[2])
@@ -125,9 +148,11 @@ enum QuotaScripts {
           'cost', ARGV[17], 'priced', ARGV[18], 'estimated', ARGV[19])
         redis.call('EXPIREAT', KEYS[5], ARGV[4])
       end
+    elseif ARGV[20] ~= '' then
+      reservation_drop(KEYS[3], KEYS[4], KEYS[6], ARGV[20])
     end
     local totals = redis.call('HMGET', KEYS[1], unpack(totals_fields))
-    local rt, rc, rn = active_reserved(KEYS[3], KEYS[4], now)
+    local rt, rc, rn = active_reserved(KEYS[3], KEYS[4], KEYS[6], now)
     return {recorded, prior, totals, rt, rc, rn}
     """)
 
@@ -140,9 +165,14 @@ enum QuotaScripts {
     /// Expiry is Redis's time plus the TTL; as for record, a cycle that does not contain Redis's time is
     /// refused with {-3, Redis time ms}.
     ///
-    /// KEYS: 1 cycle hash, 2 reservations hash, 3 reservation expiry zset, 4 user quota hash.
+    /// A reservation id that was already committed (its dedupe key exists) is refused with {-4}; a user
+    /// holding ARGV 10 active reservations is refused with {-5, count}.
+    ///
+    /// KEYS: 1 cycle hash, 2 reservations hash, 3 reservation expiry zset, 4 user quota hash, 5 reservation
+    /// totals, 6 the dedupe key of the reservation id.
     /// ARGV: 1 cycle start ms, 2 reservation id, 3 tokens, 4 cost, 5 TTL ms, 6-8 tenant default limits
-    /// (tokens, cost, requests; '' = unlimited), used when the user has no quota of their own, 9 cycle end ms.
+    /// (tokens, cost, requests; '' = unlimited), used when the user has no quota of their own, 9 cycle end ms,
+    /// 10 most active reservations per user.
     /// Returns {1, id, expires ms} or {0, limit name, limit, used, reserved, requested, retry ms or '',
     /// Redis time ms}.
     static let reserve = RedisScript(reservedFunction + """
@@ -155,6 +185,7 @@ enum QuotaScripts {
       local expires = string.match(existing, '|(%d+)$')
       if tonumber(expires) > now then return {1, id, expires} end
     end
+    if redis.call('EXISTS', KEYS[6]) == 1 then return {-4} end
     local q = redis.call('HMGET', KEYS[4], 'own', 'tokens', 'cost', 'requests')
     local lt, lc, lr
     if q[1] then lt, lc, lr = q[2], q[3], q[4] else lt, lc, lr = ARGV[6], ARGV[7], ARGV[8] end
@@ -165,7 +196,8 @@ enum QuotaScripts {
     local used_tokens = tonumber(u[1] or '0') + tonumber(u[2] or '0')
     local used_cost = tonumber(u[3] or '0')
     local used_requests = tonumber(u[4] or '0')
-    local rt, rc, rn = active_reserved(KEYS[2], KEYS[3], now)
+    local rt, rc, rn = active_reserved(KEYS[2], KEYS[3], KEYS[5], now)
+    if rn >= tonumber(ARGV[10]) then return {-5, rn} end
     local tokens = tonumber(ARGV[3])
     local cost = tonumber(ARGV[4])
     -- The first limit that would be exceeded with t tokens, c cost and n requests held, or nil.
@@ -199,18 +231,18 @@ enum QuotaScripts {
     end
     redis.call('HSET', KEYS[2], id, ARGV[3] .. '|' .. ARGV[4] .. '|' .. expires_at)
     redis.call('ZADD', KEYS[3], expires_at, id)
+    reserved_adjust(KEYS[5], tokens, cost, 1)
     local last = redis.call('ZRANGE', KEYS[3], -1, -1, 'WITHSCORES')
     redis.call('PEXPIREAT', KEYS[2], last[2])
     redis.call('PEXPIREAT', KEYS[3], last[2])
+    redis.call('PEXPIREAT', KEYS[5], last[2])
     return {1, id, expires_at}
     """)
 
-    /// release(reservation). KEYS: 1 reservations hash, 2 expiry zset. ARGV: 1 unused, 2 id.
-    /// Returns 1 if an active reservation (by Redis's time) was dropped, else 0.
+    /// release(reservation). KEYS: 1 reservations hash, 2 expiry zset, 3 reservation totals. ARGV: 1 unused,
+    /// 2 id. Returns 1 if an active reservation (by Redis's time) was dropped, else 0.
     static let release = RedisScript(reservedFunction + """
-    local value = redis.call('HGET', KEYS[1], ARGV[2])
-    redis.call('HDEL', KEYS[1], ARGV[2])
-    redis.call('ZREM', KEYS[2], ARGV[2])
+    local value = reservation_drop(KEYS[1], KEYS[2], KEYS[3], ARGV[2])
     if not value then return 0 end
     local expires = string.match(value, '|(%d+)$')
     if tonumber(expires) <= redis_now() then return 0 end
@@ -218,10 +250,11 @@ enum QuotaScripts {
     """)
 
     /// Reads a cycle's hash and the active reservations (by Redis's time). KEYS: 1 cycle hash,
-    /// 2 reservations hash, 3 expiry zset. Returns {flat HGETALL, reserved tokens, cost, count}.
+    /// 2 reservations hash, 3 expiry zset, 4 reservation totals. Returns {flat HGETALL, reserved tokens,
+    /// cost, count}.
     static let read = RedisScript(reservedFunction + """
     local all = redis.call('HGETALL', KEYS[1])
-    local rt, rc, rn = active_reserved(KEYS[2], KEYS[3], redis_now())
+    local rt, rc, rn = active_reserved(KEYS[2], KEYS[3], KEYS[4], redis_now())
     return {all, rt, rc, rn}
     """)
 

@@ -67,7 +67,10 @@ public final class RedisQuotaRepository: QuotaRepository {
             ]
             reply = try await run(
                 QuotaScripts.record,
-                keys: [keys.cycle(cycle.id), keys.dedupe(event.eventID), keys.reservations, keys.reservationExpiry, keys.log],
+                keys: [
+                    keys.cycle(cycle.id), keys.dedupe(event.eventID), keys.reservations, keys.reservationExpiry, keys.log,
+                    keys.reservationTotals,
+                ],
                 arguments: arguments
             )
             guard let redisNow = redisTimeOfCycleRefusal(reply) else { break }
@@ -118,11 +121,15 @@ public final class RedisQuotaRepository: QuotaRepository {
         for attempt in 1...Self.cycleAttempts {
             reply = try await run(
                 QuotaScripts.reserve,
-                keys: [keys.cycle(cycle.id), keys.reservations, keys.reservationExpiry, keys.quota],
+                keys: [
+                    keys.cycle(cycle.id), keys.reservations, keys.reservationExpiry, keys.quota, keys.reservationTotals,
+                    keys.dedupe(id),
+                ],
                 arguments: [
                     Self.milliseconds(cycle.start), id, request.tokens, request.costNanoUSD, request.ttlSeconds * 1000,
                     defaults.tokens.map(String.init) ?? "", defaults.costNanoUSD.map(String.init) ?? "",
                     defaults.requests.map(String.init) ?? "", Self.milliseconds(cycle.end),
+                    settings.maximumActiveReservationsPerUser,
                 ]
             )
             guard let redisNow = redisTimeOfCycleRefusal(reply) else { break }
@@ -130,6 +137,15 @@ public final class RedisQuotaRepository: QuotaRepository {
             cycle = quota.config.schedule.cycle(containing: Date(timeIntervalSince1970: Double(redisNow) / 1000))
         }
         guard let parts = reply.array, let ok = parts.first?.int else { throw unexpectedReply(script: "reserve", reply) }
+        if ok == -4 {
+            throw QuotaError(.conflict, "reservation \(id) was already committed; reserve with a new reservation_id")
+        }
+        if ok == -5 {
+            throw QuotaError(
+                .tooManyReservations,
+                "user '\(request.user)' holds \(settings.maximumActiveReservationsPerUser) active reservations, the most allowed; commit or release some first"
+            )
+        }
         if ok == 1, parts.count == 3, let reservedID = parts[1].text, let expiresMs = parts[2].int {
             return .reserved(Reservation(
                 id: reservedID, expiresAt: Date(timeIntervalSince1970: Double(expiresMs) / 1000),
@@ -160,14 +176,26 @@ public final class RedisQuotaRepository: QuotaRepository {
         try Identifier.validateEventID(reservationID, field: "reservation_id")
         let keys = QuotaKeys(tenant: tenant, user: user)
         let reply = try await run(
-            QuotaScripts.release, keys: [keys.reservations, keys.reservationExpiry],
+            QuotaScripts.release, keys: [keys.reservations, keys.reservationExpiry, keys.reservationTotals],
             arguments: [0, reservationID]
         )
         return reply.int == 1
     }
 
+    /// The owner named in the id when the reservation is held or was committed (a retried commit is then
+    /// answered as a duplicate); nil when it never existed or expired unused.
     public func reservationOwner(tenant: String, reservationID: String) async throws(QuotaError) -> String? {
-        ReservationID.owner(of: reservationID)
+        guard let owner = ReservationID.owner(of: reservationID) else { return nil }
+        try Identifier.validateName(tenant, field: "tenant")
+        let keys = QuotaKeys(tenant: tenant, user: owner)
+        let held = try await redis { () async throws(RedisError) -> RedisReply in
+            try await client.send("HEXISTS", keys.reservations, reservationID)
+        }
+        if held.int == 1 { return owner }
+        let committed = try await redis { () async throws(RedisError) -> RedisReply in
+            try await client.send("EXISTS", keys.dedupe(reservationID))
+        }
+        return committed.int == 1 ? owner : nil
     }
 
     // MARK: Reads
@@ -186,7 +214,7 @@ public final class RedisQuotaRepository: QuotaRepository {
         }
         let keys = QuotaKeys(tenant: tenant, user: user)
         let reply = try await run(
-            QuotaScripts.read, keys: [keys.cycle(cycle.id), keys.reservations, keys.reservationExpiry],
+            QuotaScripts.read, keys: [keys.cycle(cycle.id), keys.reservations, keys.reservationExpiry, keys.reservationTotals],
             arguments: []
         )
         guard let parts = reply.array, parts.count == 4, let flat = parts[0].array else { throw unexpectedReply(script: "read", reply) }

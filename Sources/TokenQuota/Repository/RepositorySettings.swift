@@ -10,19 +10,25 @@ public struct RepositorySettings: Sendable, Hashable {
     public var maximumReservationTTLSeconds: Int
     /// How long the user's quota configuration is cached in-process, in milliseconds (0: always read).
     public var quotaCacheMilliseconds: Int
+    /// The most active reservations one user may hold; beyond it reservations are refused
+    /// (``QuotaError/Code/tooManyReservations``).
+    public var maximumActiveReservationsPerUser: Int
 
-    /// Creates settings: 12 cycles of history, 7 days of dedupe, no audit stream, 1 h max reservations, 1 s cache.
+    /// Creates settings: 12 cycles of history, 7 days of dedupe, no audit stream, 1 h max reservations, 1 s cache,
+    /// 1,000 active reservations per user.
     public init(
         historyCycles: Int = 12,
         dedupeTTLSeconds: Int = 7 * 24 * 3600,
         eventStreamLength: Int = 0,
         maximumReservationTTLSeconds: Int = 3600,
-        quotaCacheMilliseconds: Int = 1000
+        quotaCacheMilliseconds: Int = 1000,
+        maximumActiveReservationsPerUser: Int = 1000
     ) {
         self.historyCycles = historyCycles
         self.dedupeTTLSeconds = dedupeTTLSeconds
         self.eventStreamLength = eventStreamLength
         self.maximumReservationTTLSeconds = maximumReservationTTLSeconds
         self.quotaCacheMilliseconds = quotaCacheMilliseconds
+        self.maximumActiveReservationsPerUser = maximumActiveReservationsPerUser
     }
 }

@@ -1,0 +1,58 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import QuotaHTTP
+import Testing
+
+/// Reservation lifecycle over HTTP: a commit names the reservation's owner or no one; a reservation that
+/// does not exist needs a user; a committed id cannot be reserved again.
+@Suite("Reservation lifecycle over HTTP")
+struct ReservationLifecycleHTTPTests {
+    @Test func commitForAnotherUserIsAConflictAndChangesNothing() async throws {
+        try await withQuotaApp { app, _ in
+            try await app.test(.router) { client in
+                let key = try await createKey(client, tenant: "acme").key
+                let reserve = #"{"user":"alice","model":"gpt-4o","input_tokens":100,"reservation_id":"call-9"}"#
+                let id: String = try await client.execute(uri: "/v1/tenants/acme/reservations", method: .post, headers: auth(key), body: json(reserve)) {
+                    #expect($0.status == .created)
+                    return try #require(object($0)["reservation_id"] as? String)
+                }
+                let commit = #"{"user":"bob","model":"gpt-4o","usage":{"input_tokens":100}}"#
+                try await client.execute(uri: "/v1/tenants/acme/reservations/\(id)/commit", method: .post, headers: auth(key), body: json(commit)) {
+                    #expect($0.status == .conflict)
+                }
+                for user in ["alice", "bob"] {
+                    try await client.execute(uri: "/v1/tenants/acme/users/\(user)/usage", method: .get, headers: auth(key)) { response in
+                        #expect((object(response)["totals"] as? [String: Any])?["requests"] as? Int == 0)
+                    }
+                }
+                // The owner's commit settles it; reserving the same id again is a conflict.
+                let own = #"{"model":"gpt-4o","usage":{"input_tokens":100}}"#
+                try await client.execute(uri: "/v1/tenants/acme/reservations/\(id)/commit", method: .post, headers: auth(key), body: json(own)) {
+                    #expect($0.status == .ok)
+                }
+                try await client.execute(uri: "/v1/tenants/acme/reservations/\(id)/commit", method: .post, headers: auth(key), body: json(own)) {
+                    #expect(object($0)["reason"] as? String == "duplicate")
+                }
+                try await client.execute(uri: "/v1/tenants/acme/reservations", method: .post, headers: auth(key), body: json(reserve)) {
+                    #expect($0.status == .conflict)
+                }
+            }
+        }
+    }
+
+    @Test func commitOfAnUnknownReservationWithoutAUserIsNotFound() async throws {
+        try await withQuotaApp { app, _ in
+            try await app.test(.router) { client in
+                let key = try await createKey(client, tenant: "acme").key
+                let commit = #"{"model":"gpt-4o","usage":{"input_tokens":100}}"#
+                try await client.execute(uri: "/v1/tenants/acme/reservations/res:carol:never/commit", method: .post, headers: auth(key), body: json(commit)) {
+                    #expect($0.status == .notFound)
+                }
+                try await client.execute(uri: "/v1/tenants/acme/users/carol/usage", method: .get, headers: auth(key)) { response in
+                    #expect((object(response)["totals"] as? [String: Any])?["requests"] as? Int == 0)
+                }
+            }
+        }
+    }
+}
