@@ -13,7 +13,7 @@ Every decision against "now" must use Redis's clock, so:
 A sanity check first proves faketime is in effect (each instance's `Date` header is off by its skew).
 Prints PASS/FAIL lines and ends with `N passed, M failed`.
 """
-import concurrent.futures, email.utils, http.client, json, os, shutil, subprocess, sys, tempfile, time
+import concurrent.futures, email.utils, glob, http.client, json, os, shutil, subprocess, sys, tempfile, time
 
 import harness
 from harness import check, free_port, start_redis, stop, summary, wait_ready
@@ -22,16 +22,27 @@ ADMIN = "clock-skew-admin-key-0123456789"
 SKEWS = {"ahead": "+6m", "behind": "-6m", "later": "+40d"}
 
 
+def libfaketime():
+    """The libfaketime library of Debian's `faketime` package (its path depends on the architecture)."""
+    found = glob.glob("/usr/lib/*/faketime/libfaketime.so.1") + glob.glob("/usr/lib/faketime/libfaketime.so.1")
+    if not found:
+        raise RuntimeError("libfaketime.so.1 not found: install the Debian package faketime")
+    return found[0]
+
+
 def start_skewed(skew, http_port, redis_port):
-    """quotad under faketime (wall clock only: monotonic timers stay true)."""
+    """quotad with libfaketime preloaded (wall clock only: monotonic timers stay true).
+
+    The library is preloaded into quotad itself rather than run through the `faketime` wrapper, so the
+    process started here is quotad and `stop` stops it (the wrapper would leave quotad running)."""
     environment = dict(os.environ, QUOTAD_ADMIN_KEYS=ADMIN, QUOTAD_HTTP_PORT=str(http_port),
                        QUOTAD_REDIS_URL=f"redis://127.0.0.1:{redis_port}", QUOTAD_LOG_LEVEL="error",
-                       QUOTAD_QUOTA_CACHE_MS="0", FAKETIME_DONT_FAKE_MONOTONIC="1")
-    proc = subprocess.Popen(["faketime", "-f", skew, harness.QUOTAD, "serve"], env=environment,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+                       QUOTAD_QUOTA_CACHE_MS="0", LD_PRELOAD=libfaketime(), FAKETIME=skew,
+                       FAKETIME_DONT_FAKE_MONOTONIC="1")
+    proc = subprocess.Popen([harness.QUOTAD, "serve"], env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     if not wait_ready(proc, http_port):
         stop(proc)
-        raise RuntimeError(f"quotad under faketime {skew} did not become ready")
+        raise RuntimeError(f"quotad with FAKETIME={skew} did not become ready")
     return proc
 
 
