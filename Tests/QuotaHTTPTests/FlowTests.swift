@@ -156,7 +156,7 @@ struct FlowTests {
         }
     }
 
-    @Test func tokenStatisticsOffCountsOnlyRequests() async throws {
+    @Test func tokenStatisticsOffStillCountsWhatLimitsRead() async throws {
         try await withQuotaApp { app, _ in
             try await app.test(.router) { client in
                 try await client.execute(
@@ -170,8 +170,10 @@ struct FlowTests {
                 try await client.execute(uri: "/v1/tenants/t1/users/dave/usage", method: .get, headers: auth(adminKey)) { response in
                     let totals = object(response)["totals"] as? [String: Any]
                     #expect(totals?["requests"] as? Int == 1)
-                    #expect(totals?["input_tokens"] as? Int == 0)
-                    #expect(totals?["cost_nano_usd"] as? Int == 0)
+                    #expect(totals?["input_tokens"] as? Int == 10)
+                    #expect(totals?["output_tokens"] as? Int == 5)
+                    #expect(totals?["cost_nano_usd"] as? Int == 75_000)
+                    #expect((object(response)["models"] as? [String: Any])?.isEmpty == true)
                 }
             }
         }

@@ -59,13 +59,23 @@ import TokenQuota
         }
     }
 
-    @Test func tokenStatisticsOffCountsOnlyRequests() async throws {
+    @Test func tokenStatisticsOffStillCountsWhatLimitsRead() async throws {
         try await withRepository { repository, _ in
-            let event = UsageEvent(tenant: "acme", user: "u2", eventID: "x", model: "gpt-4o", usage: TokenUsage(inputTokens: 10, outputTokens: 5), costNanoUSD: 99, priced: true)
+            let usage = TokenUsage(inputTokens: 10, cachedInputTokens: 4, outputTokens: 5, reasoningTokens: 2)
+            let event = UsageEvent(tenant: "acme", user: "u2", eventID: "x", model: "gpt-4o", usage: usage, costNanoUSD: 99, priced: true)
             let result = try await repository.record(event, options: RecordOptions(tokenStatistics: false))
             #expect(result.totals.requests == 1)
-            #expect(result.totals.usage == .zero)
-            #expect(result.totals.costNanoUSD == 0)
+            #expect(result.totals.usage == TokenUsage(inputTokens: 10, outputTokens: 5))
+            #expect(result.totals.costNanoUSD == 99)
+            // No per-model breakdown: that is statistics.
+            let read = try await repository.usage(tenant: "acme", user: "u2", cycleID: nil, now: Date())
+            #expect(read.models.isEmpty)
+            // And a token limit is reached by such events.
+            try await repository.setQuota(tenant: "acme", user: "u2", QuotaConfig(limits: QuotaLimits(tokens: 20)), now: Date())
+            let request = ReservationRequest(tenant: "acme", user: "u2", tokens: 10, costNanoUSD: 0, ttlSeconds: 60)
+            guard case .rejected = try await repository.reserve(request, now: Date()) else {
+                Issue.record("token statistics off lifted the token limit"); return
+            }
         }
     }
 
@@ -164,11 +174,14 @@ import TokenQuota
             #expect(map["ain"] == "200")
             #expect(map["aout"] == "100")
             #expect(map["wsr"] == "2")
-            // With token statistics off they are not stored.
+            // With token statistics off they are not stored (input and output, which limits read, are).
             var off = event
             off.eventID = "a3"
             let counted = try await repository.record(off, options: RecordOptions(tokenStatistics: false))
-            #expect(counted.totals.usage == usage + usage)
+            var expected = usage + usage
+            expected.inputTokens += usage.inputTokens
+            expected.outputTokens += usage.outputTokens
+            #expect(counted.totals.usage == expected)
             #expect(counted.totals.requests == 3)
         }
     }

@@ -69,6 +69,10 @@ enum QuotaScripts {
 
     /// record(event): idempotent by event id, and all or nothing.
     ///
+    /// With token statistics off (ARGV 7 = 0) the totals that limits read — input, output, cost and the
+    /// request count — still count; the other classes and the per-model breakdown are not stored. Settings
+    /// never switch enforcement off.
+    ///
     /// Before any write (including the dedupe key) it checks every total and per-model total the event
     /// would change against ``totalBound``; if one would pass it, nothing is changed and the reply names it,
     /// so a retry of the same event id is refused the same way (never taken for a duplicate).
@@ -103,13 +107,19 @@ enum QuotaScripts {
       local m = ARGV[5] .. '|'
       local changes = {}
       if ARGV[6] == '1' then changes[1] = {'err', '1'} else changes[1] = {'req', '1'} end
-      if ARGV[7] == '1' then
-        local names = {'in', 'cin', 'cw', 'cw1', 'out', 'rsn', 'ain', 'aout', 'wsr', 'cost'}
+      local stats = ARGV[7] == '1'
+      local names = {'in', 'cin', 'cw', 'cw1', 'out', 'rsn', 'ain', 'aout', 'wsr', 'cost'}
+      if stats then
         for i = 1, 10 do
           if ARGV[7 + i] ~= '0' then changes[#changes + 1] = {names[i], ARGV[7 + i]} end
         end
         if ARGV[18] == '0' then changes[#changes + 1] = {'unp', '1'} end
         if ARGV[19] == '1' then changes[#changes + 1] = {'est', '1'} end
+      else
+        -- Statistics off: the totals that limits read (input, output, cost, requests) still count.
+        for _, i in ipairs({1, 5, 10}) do
+          if ARGV[7 + i] ~= '0' then changes[#changes + 1] = {names[i], ARGV[7 + i]} end
+        end
       end
       -- Check every total this event changes before writing anything.
       local fields = {}
@@ -137,7 +147,7 @@ enum QuotaScripts {
       if ARGV[20] ~= '' then reservation_drop(KEYS[3], KEYS[4], KEYS[6], ARGV[20]) end
       for _, c in ipairs(changes) do
         redis.call('HINCRBY', h, c[1], c[2])
-        redis.call('HINCRBY', h, m .. c[1], c[2])
+        if stats then redis.call('HINCRBY', h, m .. c[1], c[2]) end
       end
       redis.call('EXPIREAT', h, ARGV[4])
       local maxlen = tonumber(ARGV[21])
