@@ -452,7 +452,9 @@ def main():
                                   QUOTAD_HTTP_IDLE_TIMEOUT_MS=int(IDLE_TIMEOUT_S * 1000), **common)
         env.failopen_port = free_port()
         env.extra.append(start_quotad(env.failopen_port, env.redis_port, ADMIN, QUOTAD_RESERVATIONS_FAIL_OPEN="true", **common))
-        env.key = jbody(call(env.port, "POST", "/v1/tenants/acme/keys", key=ADMIN)[2])["key"]
+        # A key with every scope (quota:write included): these checks exercise the routes, not the scopes.
+        every_scope = {"scopes": ["usage:write", "reservations:write", "usage:read", "reports:read", "quota:read", "quota:write"]}
+        env.key = jbody(call(env.port, "POST", "/v1/tenants/acme/keys", every_scope, ADMIN)[2])["key"]
         for name, test in [("openapi", test_openapi), ("a", test_batches), ("b", test_strict_bodies), ("c", test_percent_encoded),
                            ("d", test_overflow), ("e", test_slow_clients), ("f", test_server_layer), ("g", test_redis_failures),
                            ("h", test_unpriced), ("i", test_429), ("j", test_csv), ("k", test_metrics), ("l", test_estimate_commit)]:

@@ -60,7 +60,9 @@ func errorCode(_ response: TestResponse) -> String? {
 
 /// Creates a tenant key through the API and returns (id, secret).
 func createKey(_ client: some TestClientProtocol, tenant: String) async throws -> (id: String, key: String) {
-    try await client.execute(uri: "/v1/tenants/\(tenant)/keys", method: .post, headers: auth(adminKey)) { response in
+    // Every scope (quota:write included): these tests exercise routes, not scopes (see KeyScopeTests).
+    let scopes = #"{"scopes":["usage:write","reservations:write","usage:read","reports:read","quota:read","quota:write"]}"#
+    return try await client.execute(uri: "/v1/tenants/\(tenant)/keys", method: .post, headers: auth(adminKey), body: json(scopes)) { response in
         #expect(response.status == .created)
         let body = object(response)
         let id = try #require(body["id"] as? String)

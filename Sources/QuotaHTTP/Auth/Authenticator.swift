@@ -39,7 +39,7 @@ public struct Authenticator: Sendable {
         else {
             throw APIError.unauthorized("invalid or revoked API key")
         }
-        return .tenant(found.tenant, keyID: found.keyID)
+        return .tenant(found.tenant, keyID: found.keyID, scopes: found.scopes)
     }
 
     /// Requires an admin key.
@@ -50,15 +50,18 @@ public struct Authenticator: Sendable {
         return principal
     }
 
-    /// Requires an admin key or a key of `tenant`.
+    /// Requires an admin key or a key of `tenant` (holding `scope`, when one is named).
     @discardableResult
-    public func requireTenant(_ request: Request, tenant: String) async throws(APIError) -> Principal {
+    public func requireTenant(_ request: Request, tenant: String, scope: KeyScope? = nil) async throws(APIError) -> Principal {
         let principal = try await principal(for: request)
         switch principal {
         case .admin:
             return principal
-        case .tenant(let own, _):
+        case .tenant(let own, _, let scopes):
             guard own == tenant else { throw APIError.forbidden("this key may act only on its own tenant") }
+            if let scope, !scopes.contains(scope) {
+                throw APIError.forbidden("this key lacks the scope \(scope.rawValue)")
+            }
             return principal
         }
     }

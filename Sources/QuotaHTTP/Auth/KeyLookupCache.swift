@@ -8,6 +8,7 @@ final class KeyLookupCache: Sendable {
     struct Entry: Sendable {
         var tenant: String
         var keyID: String
+        var scopes: Set<KeyScope>
         var expires: ContinuousClock.Instant
     }
 
@@ -20,7 +21,7 @@ final class KeyLookupCache: Sendable {
         self.maximumEntries = maximumEntries
     }
 
-    func get(_ digestHex: String) -> (tenant: String, keyID: String)? {
+    func get(_ digestHex: String) -> (tenant: String, keyID: String, scopes: Set<KeyScope>)? {
         guard ttl > .zero else { return nil }
         let now = ContinuousClock.now
         return entries.withLock { entries in
@@ -29,13 +30,13 @@ final class KeyLookupCache: Sendable {
                 entries[digestHex] = nil
                 return nil
             }
-            return (entry.tenant, entry.keyID)
+            return (entry.tenant, entry.keyID, entry.scopes)
         }
     }
 
-    func put(_ digestHex: String, tenant: String, keyID: String) {
+    func put(_ digestHex: String, tenant: String, keyID: String, scopes: Set<KeyScope>) {
         guard ttl > .zero else { return }
-        let entry = Entry(tenant: tenant, keyID: keyID, expires: ContinuousClock.now + ttl)
+        let entry = Entry(tenant: tenant, keyID: keyID, scopes: scopes, expires: ContinuousClock.now + ttl)
         entries.withLock { entries in
             if entries.count >= maximumEntries { entries.removeAll(keepingCapacity: true) }
             entries[digestHex] = entry

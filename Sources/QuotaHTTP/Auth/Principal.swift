@@ -2,6 +2,6 @@
 public enum Principal: Sendable, Hashable {
     /// An operator holding one of the configured admin keys: may act on every tenant.
     case admin
-    /// A tenant key: may act only on its own tenant.
-    case tenant(String, keyID: String)
+    /// A tenant key: may act only on its own tenant, and only as its scopes allow.
+    case tenant(String, keyID: String, scopes: Set<KeyScope>)
 }

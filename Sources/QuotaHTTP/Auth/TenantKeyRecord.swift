@@ -6,15 +6,18 @@ public struct TenantKeyRecord: Sendable, Hashable, Codable {
     public var id: String
     /// When the key was created.
     public var createdAt: Date
+    /// What the key may do (``KeyScope`` names, sorted).
+    public var scopes: [String]
 
     /// Creates a record.
-    public init(id: String, createdAt: Date) {
+    public init(id: String, createdAt: Date, scopes: [String] = KeyScope.names(KeyScope.defaults)) {
         self.id = id
         self.createdAt = createdAt
+        self.scopes = scopes
     }
 
     enum CodingKeys: String, CodingKey {
-        case id
+        case id, scopes
         case createdAt = "created_at"
     }
 }

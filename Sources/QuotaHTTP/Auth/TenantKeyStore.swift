@@ -4,8 +4,9 @@ public import Foundation
 /// Creates, lists, revokes and resolves tenant API keys in Redis.
 ///
 /// Layout (secrets are never stored, only their SHA-256):
-/// - `q:t:{<tenant>}:keys` — HASH: key id → JSON `{"hash":"<sha256 hex>","created_at":"<ISO 8601>"}`
-/// - `q:key:<sha256 hex>` — STRING `<tenant>|<key id>`: the lookup used to authenticate a request.
+/// - `q:t:{<tenant>}:keys` — HASH: key id → JSON `{"hash":"<sha256 hex>","created_at":"<ISO 8601>","scopes":[…]}`
+/// - `q:key:<sha256 hex>` — STRING `<tenant>|<key id>|<scope,scope,…>`: the lookup used to authenticate a
+///   request (keys stored before scopes existed have no third part and get ``KeyScope/defaults``).
 ///
 /// Creation writes the listing first, then the lookup; revocation deletes the lookup first, then the
 /// listing, so a key is never usable without being listed (and revocable).
@@ -27,7 +28,9 @@ public struct TenantKeyStore: Sendable {
     static func lookupKey(_ digestHex: String) -> String { "q:key:\(digestHex)" }
 
     /// Creates a key for `tenant` and returns its record and the secret (shown once, never stored).
-    public func create(tenant: String, now: Date = Date()) async throws(APIError) -> (record: TenantKeyRecord, secret: String) {
+    public func create(
+        tenant: String, scopes: Set<KeyScope> = KeyScope.defaults, now: Date = Date()
+    ) async throws(APIError) -> (record: TenantKeyRecord, secret: String) {
         var generator = SystemRandomNumberGenerator()
         let secretBytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
         let idBytes = (0..<8).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
@@ -35,14 +38,15 @@ public struct TenantKeyStore: Sendable {
         let id = "k_" + SecretDigest.hex(idBytes)
         let digest = SecretDigest.hex(SecretDigest.sha256(secret))
         let createdAt = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
-        let stored = StoredKey(hash: digest, createdAt: createdAt)
+        let names = KeyScope.names(scopes)
+        let stored = StoredKey(hash: digest, createdAt: createdAt, scopes: names)
         do {
             try await client.send("HSET", Self.listingKey(tenant), id, stored.json())
-            try await client.send("SET", Self.lookupKey(digest), "\(tenant)|\(id)")
+            try await client.send("SET", Self.lookupKey(digest), "\(tenant)|\(id)|\(names.joined(separator: ","))")
         } catch {
             throw APIError(redis: error)
         }
-        return (TenantKeyRecord(id: id, createdAt: createdAt), secret)
+        return (TenantKeyRecord(id: id, createdAt: createdAt, scopes: names), secret)
     }
 
     /// The tenant's keys, sorted by creation time then id.
@@ -55,7 +59,7 @@ public struct TenantKeyStore: Sendable {
         }
         return all.compactMap { id, value in
             guard let stored = StoredKey(json: value) else { return nil }
-            return TenantKeyRecord(id: id, createdAt: stored.createdAt)
+            return TenantKeyRecord(id: id, createdAt: stored.createdAt, scopes: stored.scopes ?? KeyScope.names(KeyScope.defaults))
         }
         .sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
     }
@@ -77,7 +81,7 @@ public struct TenantKeyStore: Sendable {
     }
 
     /// Resolves a key digest to its tenant and key id, or nil when no such key exists.
-    public func lookup(digestHex: String) async throws(APIError) -> (tenant: String, keyID: String)? {
+    public func lookup(digestHex: String) async throws(APIError) -> (tenant: String, keyID: String, scopes: Set<KeyScope>)? {
         if let cached = cache.get(digestHex) { return cached }
         let reply: RedisReply
         do {
@@ -86,12 +90,15 @@ public struct TenantKeyStore: Sendable {
             throw APIError(redis: error)
         }
         guard !reply.isNull, let text = reply.text else { return nil }
-        let parts = text.split(separator: "|", maxSplits: 1)
-        guard parts.count == 2 else { return nil }
+        let parts = text.split(separator: "|", maxSplits: 2, omittingEmptySubsequences: false)
+        guard parts.count >= 2 else { return nil }
         let tenant = String(parts[0])
         let keyID = String(parts[1])
-        cache.put(digestHex, tenant: tenant, keyID: keyID)
-        return (tenant, keyID)
+        // Unknown names (from a newer version) grant nothing; a key without the part predates scopes.
+        let scopes = parts.count == 3
+            ? Set(parts[2].split(separator: ",").compactMap { KeyScope(rawValue: String($0)) }) : KeyScope.defaults
+        cache.put(digestHex, tenant: tenant, keyID: keyID, scopes: scopes)
+        return (tenant, keyID, scopes)
     }
 
     static func base64URL(_ bytes: [UInt8]) -> String {
@@ -106,15 +113,17 @@ public struct TenantKeyStore: Sendable {
 struct StoredKey: Codable {
     var hash: String
     var createdAt: Date
+    var scopes: [String]?
 
     enum CodingKeys: String, CodingKey {
-        case hash
+        case hash, scopes
         case createdAt = "created_at"
     }
 
-    init(hash: String, createdAt: Date) {
+    init(hash: String, createdAt: Date, scopes: [String]? = nil) {
         self.hash = hash
         self.createdAt = createdAt
+        self.scopes = scopes
     }
 
     init?(json: [UInt8]) {

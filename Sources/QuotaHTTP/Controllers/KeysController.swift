@@ -23,10 +23,17 @@ public struct KeysController: Sendable {
         var key: String
         var tenant: String
         var createdAt: Date
+        var scopes: [String]
         enum CodingKeys: String, CodingKey {
-            case id, key, tenant
+            case id, key, tenant, scopes
             case createdAt = "created_at"
         }
+    }
+
+    /// The optional body of `POST …/keys`: `{"scopes":["usage:write",…]}` (absent: ``KeyScope/defaults``).
+    struct CreateBody: StrictJSONBody {
+        var scopes: [String]?
+        static var keySchema: JSONKeySchema { .keys(["scopes"]) }
     }
 
     struct KeyList: Encodable {
@@ -37,9 +44,20 @@ public struct KeysController: Sendable {
     @Sendable func create(_ request: Request, context: QuotaRequestContext) async throws -> Response {
         try await dependencies.authenticator.requireAdmin(request)
         let tenant = try context.nameParameter("tenant")
-        let (record, secret) = try await dependencies.authenticator.keys.create(tenant: tenant)
-        context.logger.info("tenant key created", metadata: ["quota.tenant": "\(tenant)", "quota.key_id": "\(record.id)"])
-        return try JSONResponse.make(status: .created, value: CreatedKey(id: record.id, key: secret, tenant: tenant, createdAt: record.createdAt))
+        let buffer = try await RequestBodyReader.collect(request, limit: dependencies.maxBodyBytes)
+        var scopes = KeyScope.defaults
+        if buffer.readableBytes > 0, let names = try RequestBodyReader.decode(CreateBody.self, from: buffer).scopes {
+            scopes = try KeyScope.parse(names)
+            guard !scopes.isEmpty else { throw APIError.badRequest("scopes must name at least one scope") }
+        }
+        let (record, secret) = try await dependencies.authenticator.keys.create(tenant: tenant, scopes: scopes)
+        context.logger.info(
+            "tenant key created", metadata: ["quota.tenant": "\(tenant)", "quota.key_id": "\(record.id)", "quota.scopes": "\(record.scopes)"]
+        )
+        return try JSONResponse.make(
+            status: .created,
+            value: CreatedKey(id: record.id, key: secret, tenant: tenant, createdAt: record.createdAt, scopes: record.scopes)
+        )
     }
 
     @Sendable func list(_ request: Request, context: QuotaRequestContext) async throws -> Response {

@@ -27,7 +27,7 @@ public struct QuotaController: Sendable {
     }
 
     @Sendable func getUserQuota(_ request: Request, context: QuotaRequestContext) async throws -> Response {
-        let tenant = try await dependencies.authorizedTenant(request, context)
+        let tenant = try await dependencies.authorizedTenant(request, context, scope: .quotaRead)
         let user = try context.nameParameter("user")
         let (config, isUserSpecific) = try await quota(tenant: tenant, user: user)
         return try JSONResponse.make(
@@ -36,7 +36,7 @@ public struct QuotaController: Sendable {
     }
 
     @Sendable func putUserQuota(_ request: Request, context: QuotaRequestContext) async throws -> Response {
-        let tenant = try await dependencies.authorizedTenant(request, context)
+        let tenant = try await dependencies.authorizedTenant(request, context, scope: .quotaWrite)
         let user = try context.nameParameter("user")
         let body = try await RequestBodyReader.decode(QuotaBody.self, from: request, limit: dependencies.maxBodyBytes)
         let limits = try body.quotaLimits()
@@ -56,7 +56,7 @@ public struct QuotaController: Sendable {
     }
 
     @Sendable func deleteUserQuota(_ request: Request, context: QuotaRequestContext) async throws -> Response {
-        let tenant = try await dependencies.authorizedTenant(request, context)
+        let tenant = try await dependencies.authorizedTenant(request, context, scope: .quotaWrite)
         let user = try context.nameParameter("user")
         do {
             try await dependencies.repository.setQuota(tenant: tenant, user: user, nil, now: await dependencies.repository.currentTime())
@@ -67,13 +67,13 @@ public struct QuotaController: Sendable {
     }
 
     @Sendable func getDefaultQuota(_ request: Request, context: QuotaRequestContext) async throws -> Response {
-        let tenant = try await dependencies.authorizedTenant(request, context)
+        let tenant = try await dependencies.authorizedTenant(request, context, scope: .quotaRead)
         let config = try await defaultQuota(tenant: tenant)
         return try JSONResponse.make(value: QuotaView(tenant: tenant, user: nil, source: nil, config: config, now: Date()))
     }
 
     @Sendable func putDefaultQuota(_ request: Request, context: QuotaRequestContext) async throws -> Response {
-        let tenant = try await dependencies.authorizedTenant(request, context)
+        let tenant = try await dependencies.authorizedTenant(request, context, scope: .quotaWrite)
         let body = try await RequestBodyReader.decode(QuotaBody.self, from: request, limit: dependencies.maxBodyBytes)
         let limits = try body.quotaLimits()
         let now = await dependencies.repository.currentTime()

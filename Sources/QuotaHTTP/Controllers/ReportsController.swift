@@ -52,7 +52,7 @@ public struct ReportsController: Sendable {
     public static var csvHeader: String { csvColumns.joined(separator: ",") }
 
     @Sendable func report(_ request: Request, context: QuotaRequestContext) async throws -> Response {
-        let tenant = try await dependencies.authorizedTenant(request, context)
+        let tenant = try await dependencies.authorizedTenant(request, context, scope: .reportsRead)
         let cycleID = try UsageController.cycleParameter(request)
         let format = request.uri.queryParameters.get("format") ?? "json"
         guard format == "json" || format == "csv" else { throw APIError.badRequest("format must be json or csv") }

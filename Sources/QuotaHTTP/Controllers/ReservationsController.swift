@@ -30,7 +30,7 @@ public struct ReservationsController: Sendable {
     }
 
     @Sendable func reserve(_ request: Request, context: QuotaRequestContext) async throws -> Response {
-        let tenant = try await dependencies.authorizedTenant(request, context)
+        let tenant = try await dependencies.authorizedTenant(request, context, scope: .reservationsWrite)
         let body = try await RequestBodyReader.decode(ReservationBody.self, from: request, limit: dependencies.maxBodyBytes)
         do {
             try Identifier.validateName(body.user, field: "user")
@@ -125,7 +125,7 @@ public struct ReservationsController: Sendable {
     }
 
     @Sendable func commit(_ request: Request, context: QuotaRequestContext) async throws -> Response {
-        let tenant = try await dependencies.authorizedTenant(request, context)
+        let tenant = try await dependencies.authorizedTenant(request, context, scope: .reservationsWrite)
         let id = try context.idParameter("id", field: "reservation_id")
         let body = try await RequestBodyReader.decode(UsageRequest.self, from: request, limit: dependencies.maxBodyBytes)
         if id.hasPrefix(Self.failOpenPrefix) {
@@ -155,7 +155,7 @@ public struct ReservationsController: Sendable {
     }
 
     @Sendable func release(_ request: Request, context: QuotaRequestContext) async throws -> Response {
-        let tenant = try await dependencies.authorizedTenant(request, context)
+        let tenant = try await dependencies.authorizedTenant(request, context, scope: .reservationsWrite)
         let id = try context.idParameter("id", field: "reservation_id")
         if id.hasPrefix(Self.failOpenPrefix) { return JSONResponse.noContent() }
         let notFound = APIError.notFound("reservation \(id) does not exist or has expired")

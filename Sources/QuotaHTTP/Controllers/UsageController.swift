@@ -26,14 +26,14 @@ public struct UsageController: Sendable {
     }
 
     @Sendable func record(_ request: Request, context: QuotaRequestContext) async throws -> Response {
-        let tenant = try await dependencies.authorizedTenant(request, context)
+        let tenant = try await dependencies.authorizedTenant(request, context, scope: .usageWrite)
         let body = try await RequestBodyReader.decode(UsageRequest.self, from: request, limit: dependencies.maxBodyBytes)
         let response = try await dependencies.recorder.record(body, tenant: tenant, logger: context.logger)
         return JSONResponse.make(fragment: response.fragment)
     }
 
     @Sendable func batch(_ request: Request, context: QuotaRequestContext) async throws -> Response {
-        let tenant = try await dependencies.authorizedTenant(request, context)
+        let tenant = try await dependencies.authorizedTenant(request, context, scope: .usageWrite)
         let buffer = try await RequestBodyReader.collect(request, limit: dependencies.maxBatchBodyBytes)
         // Key problems inside one event fail that event only; anywhere else they fail the batch.
         var itemViolations: [Int: JSONKeyViolation] = [:]
@@ -128,7 +128,7 @@ public struct UsageController: Sendable {
     }
 
     @Sendable func usage(_ request: Request, context: QuotaRequestContext) async throws -> Response {
-        let tenant = try await dependencies.authorizedTenant(request, context)
+        let tenant = try await dependencies.authorizedTenant(request, context, scope: .usageRead)
         let user = try context.nameParameter("user")
         let cycleID = try Self.cycleParameter(request)
         let usage: UserUsage

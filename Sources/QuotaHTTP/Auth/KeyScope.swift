@@ -1,0 +1,36 @@
+/// What a tenant key may do. Admin keys may do everything; a tenant key only what its scopes allow, so a
+/// key handed to an application cannot lift its own caps unless it was given `quota:write`.
+public enum KeyScope: String, Sendable, Hashable, CaseIterable, Codable {
+    /// Record usage (`POST …/usage`, `POST …/usage/batch`).
+    case usageWrite = "usage:write"
+    /// Hold, commit and release reservations.
+    case reservationsWrite = "reservations:write"
+    /// Read a user's usage.
+    case usageRead = "usage:read"
+    /// Read tenant reports.
+    case reportsRead = "reports:read"
+    /// Read quotas (user and tenant default).
+    case quotaRead = "quota:read"
+    /// Change quotas (user and tenant default).
+    case quotaWrite = "quota:write"
+
+    /// The scopes of a key created without any, and of keys created before scopes existed: everything but
+    /// `quota:write`.
+    public static let defaults: Set<KeyScope> = Set(allCases).subtracting([.quotaWrite])
+
+    /// Parses scope names; unknown names are a 400 naming them.
+    static func parse(_ names: [String]) throws(APIError) -> Set<KeyScope> {
+        var scopes = Set<KeyScope>()
+        for name in names {
+            guard let scope = KeyScope(rawValue: name) else {
+                let known = allCases.map(\.rawValue).joined(separator: ", ")
+                throw APIError.badRequest("unknown scope '\(name.prefix(40))': expected some of \(known)")
+            }
+            scopes.insert(scope)
+        }
+        return scopes
+    }
+
+    /// The scopes as sorted names.
+    public static func names(_ scopes: Set<KeyScope>) -> [String] { scopes.map(\.rawValue).sorted() }
+}
