@@ -1,3 +1,5 @@
+import TokenAccounting
+
 /// The object keys a request body may contain, checked before decoding so that a typo
 /// (`{"limits":{"tokenz":100}}`) is a 400 naming the field instead of a silently ignored member.
 ///
@@ -16,6 +18,9 @@ public indirect enum JSONKeySchema: Sendable {
     public static func keys(_ names: [String]) -> JSONKeySchema {
         .object(Dictionary(uniqueKeysWithValues: names.map { ($0, JSONKeySchema.any) }))
     }
+
+    /// A list of chat messages (`[{"role","content"}]`), derived from `ChatMessage`'s encoding.
+    static let chatMessages: JSONKeySchema = .array(.keys(encodedKeys(of: ChatMessage(role: "", content: ""))))
 
     /// The schema of a member, or nil when `key` is not allowed.
     func member(_ key: String) -> JSONKeySchema? {

@@ -49,6 +49,7 @@ public struct ReservationsController: Sendable {
             provider = candidate
         }
         let maxTokens = TokenUsage.maximumCount
+        let match = dependencies.catalog.match(model: body.model, provider: provider)
         let input: Int
         switch (body.inputTokens, body.messages) {
         case (.some, .some):
@@ -57,10 +58,8 @@ public struct ReservationsController: Sendable {
             guard (0...maxTokens).contains(count) else { throw APIError.badRequest("input_tokens must be 0…\(maxTokens)") }
             input = count
         case (nil, .some(let messages)):
-            guard messages.count <= 10_000 else { throw APIError.badRequest("at most 10000 messages") }
-            let match = dependencies.catalog.match(model: body.model, provider: provider)
-            input = dependencies.estimator.estimateInputTokens(
-                messages: messages, provider: provider ?? match?.provider ?? .openaiCompatible
+            input = try dependencies.recorder.estimateInputTokens(
+                messages, family: UsageRecorder.tokenizerFamily(provider: provider, match: match)
             )
         case (nil, nil):
             input = 0
@@ -74,7 +73,7 @@ public struct ReservationsController: Sendable {
         guard (1...dependencies.reservationMaximumTTLSeconds).contains(ttl) else {
             throw APIError.badRequest("ttl_seconds must be 1…\(dependencies.reservationMaximumTTLSeconds) (got \(ttl))")
         }
-        guard let price = dependencies.catalog.match(model: body.model, provider: provider)?.price else {
+        guard let price = match?.price else {
             try await dependencies.recorder.checkUnpriced(model: body.model, tenant: tenant, user: body.user, logger: context.logger)
             return try await reserve(body, tenant: tenant, tokens: input + output, cost: 0, ttl: ttl, context: context)
         }

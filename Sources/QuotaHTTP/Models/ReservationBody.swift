@@ -13,7 +13,7 @@ struct ReservationBody: StrictJSONBody, Sendable {
 
     static let keySchema: JSONKeySchema = {
         var members = Dictionary(uniqueKeysWithValues: CodingKeys.allCases.map { ($0.rawValue, JSONKeySchema.any) })
-        members[CodingKeys.messages.rawValue] = .array(.keys(encodedKeys(of: ChatMessage(role: "", content: ""))))
+        members[CodingKeys.messages.rawValue] = .chatMessages
         return .object(members)
     }()
 

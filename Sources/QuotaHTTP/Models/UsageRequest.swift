@@ -74,7 +74,7 @@ extension UsageRequest: StrictJSONBody {
     public static let keySchema: JSONKeySchema = {
         var members = Dictionary(uniqueKeysWithValues: CodingKeys.allCases.map { ($0.rawValue, JSONKeySchema.any) })
         members[CodingKeys.usage.rawValue] = .keys(encodedKeys(of: TokenUsage.zero))
-        members[CodingKeys.messages.rawValue] = .array(.keys(encodedKeys(of: ChatMessage(role: "", content: ""))))
+        members[CodingKeys.messages.rawValue] = .chatMessages
         members[CodingKeys.metadata.rawValue] = .map(.any)
         return .object(members)
     }()

@@ -197,11 +197,23 @@ public struct UsageRecorder: Sendable {
         guard !messages.isEmpty || request.outputText != nil else {
             throw APIError.badRequest("\"usage\": \"estimate\" needs 'messages' and/or 'output_text'")
         }
-        guard messages.count <= 10_000 else { throw APIError.badRequest("at most 10000 messages") }
-        let match = request.model.flatMap { catalog.match(model: $0, provider: provider) }
-        let family = provider ?? match?.provider ?? .openaiCompatible
-        let input = messages.isEmpty ? 0 : estimator.estimateInputTokens(messages: messages, provider: family)
+        let family = Self.tokenizerFamily(provider: provider, match: request.model.flatMap { catalog.match(model: $0, provider: provider) })
+        let input = messages.isEmpty ? 0 : try estimateInputTokens(messages, family: family)
         let output = request.outputText.map { estimator.estimateTokens(text: $0, provider: family) } ?? 0
         return TokenUsage(inputTokens: input, outputTokens: output)
+    }
+
+    /// The most messages one estimate reads.
+    static let maximumMessages = 10_000
+
+    /// The provider family whose tokenizer estimates a call: the given provider, else the catalog entry's.
+    static func tokenizerFamily(provider: Provider?, match: PriceMatch?) -> Provider {
+        provider ?? match?.provider ?? .openaiCompatible
+    }
+
+    /// The estimated input tokens of `messages` (at most ``maximumMessages``, else 400).
+    func estimateInputTokens(_ messages: [ChatMessage], family: Provider) throws(APIError) -> Int {
+        guard messages.count <= Self.maximumMessages else { throw APIError.badRequest("at most \(Self.maximumMessages) messages") }
+        return estimator.estimateInputTokens(messages: messages, provider: family)
     }
 }
