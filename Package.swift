@@ -73,6 +73,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
+            // The Lua scripts, compiled into the binary.
+            resources: [
+                .embedInCode("Lua/common.lua"), .embedInCode("Lua/levels.lua"), .embedInCode("Lua/record.lua"),
+                .embedInCode("Lua/reserve.lua"), .embedInCode("Lua/release.lua"), .embedInCode("Lua/read.lua"),
+                .embedInCode("Lua/replace_hash.lua"), .embedInCode("Lua/delete_keys.lua"),
+            ],
             swiftSettings: swiftSettings
         ),
 

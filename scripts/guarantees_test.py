@@ -12,49 +12,11 @@ Prints `figure:` lines and ends with `N passed, M failed`.
 """
 import http.client, json, os, queue, random, shutil, sys, tempfile, threading, time
 
-from harness import check, free_port, start_quotad, start_redis, stop, summary
+from harness import Client, check, free_port, run_workers, start_quotad, start_redis, stop, summary
 ADMIN = "guarantees-admin-key-0123456789"
 EVENTS = int(os.environ.get("GUARANTEE_EVENTS", "50000"))
 
 
-
-class Client:
-    """One keep-alive HTTP connection."""
-    def __init__(self, port, key):
-        self.port, self.key, self.conn = port, key, None
-    def call(self, method, path, body=None):
-        for attempt in range(3):
-            try:
-                if self.conn is None:
-                    self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-                self.conn.request(method, path, body=json.dumps(body) if body is not None else None,
-                                  headers={"Content-Type": "application/json", "Authorization": "Bearer " + self.key})
-                response = self.conn.getresponse()
-                return response.status, response.read()
-            except (OSError, http.client.HTTPException):
-                self.conn = None
-                if attempt == 2:
-                    raise
-
-def run_workers(count, jobs, work):
-    q = queue.Queue()
-    for job in jobs:
-        q.put(job)
-    errors = []
-    def loop():
-        while True:
-            try:
-                job = q.get_nowait()
-            except queue.Empty:
-                return
-            try:
-                work(job)
-            except Exception as error:  # noqa: BLE001 - reported as a failure below
-                errors.append(repr(error))
-    threads = [threading.Thread(target=loop) for _ in range(count)]
-    for t in threads: t.start()
-    for t in threads: t.join()
-    return errors
 
 def main():
     work_dir = tempfile.mkdtemp(prefix="quotad-guarantees-")

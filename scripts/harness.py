@@ -2,7 +2,7 @@
 
 Everything runs on loopback; every process started here is stopped by `stop`.
 """
-import http.client, os, socket, subprocess, time
+import http.client, json, os, queue, socket, subprocess, threading, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 QUOTAD = os.environ.get("QUOTAD_BIN", os.path.join(ROOT, ".build", "debug", "quotad"))
@@ -127,3 +127,42 @@ def port_accepts(port):
             return True
     except OSError:
         return False
+
+class Client:
+    """One keep-alive HTTP connection to quotad, authenticated with `key`; retries a broken connection twice."""
+    def __init__(self, port, key):
+        self.port, self.key, self.conn = port, key, None
+    def call(self, method, path, body=None):
+        for attempt in range(3):
+            try:
+                if self.conn is None:
+                    self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+                self.conn.request(method, path, body=json.dumps(body) if body is not None else None,
+                                  headers={"Content-Type": "application/json", "Authorization": "Bearer " + self.key})
+                response = self.conn.getresponse()
+                return response.status, response.read()
+            except (OSError, http.client.HTTPException):
+                self.conn = None
+                if attempt == 2:
+                    raise
+
+def run_workers(count, jobs, work):
+    """Runs `work(job)` for every job on `count` threads; returns the errors raised (as strings)."""
+    q = queue.Queue()
+    for job in jobs:
+        q.put(job)
+    errors = []
+    def loop():
+        while True:
+            try:
+                job = q.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                work(job)
+            except Exception as error:  # noqa: BLE001 - reported as a failure below
+                errors.append(repr(error))
+    threads = [threading.Thread(target=loop) for _ in range(count)]
+    for t in threads: t.start()
+    for t in threads: t.join()
+    return errors

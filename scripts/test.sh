@@ -59,6 +59,9 @@ step "Redis fault test" live scripts/fault_test.py
 step "clock skew test" live scripts/clock_skew_test.py
 # 50,000 events with 25% retried (exactly once), 1,000 racing reservations over 64 connections (hard cap).
 step "guarantees test" live scripts/guarantees_test.py
+# two instances, 1,000 racing reservations per level (tenant, group, user) and limit kind (cycle, every window):
+# exactly the limit granted, no leaks; a sliding tokens_per_minute window checked from the recorded events.
+step "levels and windows race test (two instances)" live scripts/levels_race_test.py
 # every route with missing/garbage/revoked/foreign keys (Redis unchanged), HTTP fuzz of provider bodies, no key in logs.
 step "security and fuzz test" live scripts/security_fuzz_test.py
 # schemathesis against /openapi.yaml of a live quotad: 0 server errors, 0 schema violations.

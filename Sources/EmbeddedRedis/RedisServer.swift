@@ -164,6 +164,19 @@ public final class RedisServer: @unchecked Sendable {
         return bound == 0
     }
 
+    /// Starts a server on a free port, choosing another one (at most 5 times) when a concurrent process
+    /// took the chosen port between the choice and redis-server's bind.
+    public static func onFreePort(directory: URL? = nil, extraArguments: [String] = []) throws -> RedisServer {
+        var attempt = 1
+        while true {
+            do {
+                return try RedisServer(port: nil, directory: directory, extraArguments: extraArguments)
+            } catch let error as RedisServerError where error.description.contains("in use by another process") && attempt < 5 {
+                attempt += 1
+            }
+        }
+    }
+
     /// Asks the kernel for a free loopback port.
     public static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -191,7 +204,7 @@ public func withRedisServer<T>(
     _ extraArguments: [String] = [],
     _ body: (RedisServer) async throws -> T
 ) async throws -> T {
-    let server = try RedisServer(extraArguments: extraArguments)
+    let server = try RedisServer.onFreePort(extraArguments: extraArguments)
     do {
         let result = try await body(server)
         server.destroy()

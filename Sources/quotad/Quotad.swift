@@ -8,7 +8,7 @@ struct Quotad: AsyncParsableCommand {
         commandName: "quotad",
         abstract: "A Redis-backed multi-tenant LLM token quota service.",
         version: "quotad \(QuotadVersion.string)",
-        subcommands: [Serve.self, UsageCommand.self],
+        subcommands: [Serve.self, UsageCommand.self, MigrateCommand.self],
         defaultSubcommand: Serve.self
     )
 }

@@ -213,7 +213,7 @@ import Testing
     }
 
     @Test func commandsWhileDisconnectedFailFast() async throws {
-        let server = try RedisServer()
+        let server = try RedisServer.onFreePort()
         let client = try await makeClient(server, poolSize: 1, commandTimeout: .seconds(5))
         server.destroy()
         let clock = ContinuousClock()

@@ -123,19 +123,32 @@ struct AuthTests {
         }
     }
 
-    @Test func recordingDisabledDoesNotTouchTheRepository() async throws {
+    /// `enabled=false` governs statistics, never enforcement: the event still counts for limits.
+    @Test func recordingDisabledStillCountsForLimits() async throws {
         try await withQuotaApp { app, _ in
             try await app.test(.router) { client in
                 try await client.execute(uri: "/v1/settings/metrics", method: .patch, headers: auth(adminKey), body: json("{\"enabled\":false}")) {
                     #expect($0.status == .ok)
                 }
-                let event = "{\"user\":\"u1\",\"event_id\":\"ev-1\",\"model\":\"gpt-4o\",\"usage\":{\"input_tokens\":10,\"output_tokens\":5}}"
+                let quota = "{\"limits\":{\"tokens\":20}}"
+                try await client.execute(uri: "/v1/tenants/t1/users/u1/quota", method: .put, headers: auth(adminKey), body: json(quota)) {
+                    #expect($0.status == .ok)
+                }
+                let event = "{\"user\":\"u1\",\"event_id\":\"ev-1\",\"model\":\"gpt-4o\",\"usage\":{\"input_tokens\":10,\"output_tokens\":15}}"
                 try await client.execute(uri: "/v1/tenants/t1/usage", method: .post, headers: auth(adminKey), body: json(event)) { response in
                     #expect(response.status == .ok)
                     let body = object(response)
-                    #expect(body["recorded"] as? Bool == false)
-                    #expect(body["reason"] as? String == "recording_disabled")
-                    #expect(body["priced"] as? Bool == true)
+                    #expect(body["recorded"] as? Bool == true)
+                    #expect(body["over_limit"] as? [String] == ["user"])
+                    #expect((body["totals"] as? [String: Any])?["input_tokens"] as? Int == 10)
+                }
+                let reserve = "{\"user\":\"u1\",\"model\":\"gpt-4o\",\"input_tokens\":1}"
+                try await client.execute(uri: "/v1/tenants/t1/reservations", method: .post, headers: auth(adminKey), body: json(reserve)) { response in
+                    #expect(response.status == .tooManyRequests)
+                }
+                try await client.execute(uri: "/v1/tenants/t1/users/u1/usage", method: .get, headers: auth(adminKey)) { response in
+                    // Statistics are off: no per-model breakdown.
+                    #expect((object(response)["models"] as? [String: Any])?.isEmpty == true)
                 }
             }
         }

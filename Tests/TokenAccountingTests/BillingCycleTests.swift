@@ -185,19 +185,20 @@ private let day: TimeInterval = 86_400
 
     // MARK: Schedules and anchor changes
 
-    @Test func aLaterAnchorGivesALongerTransitionCycle() throws {
-        let old = CycleSchedule()
-        let schedule = CycleSchedule.changing(from: old, to: try policy(15), at: try at("2026-03-20T10:00:00Z"))
+    @Test func aLaterAnchorGivesALongerTransitionCycleWithinTheLongestCycle() throws {
+        // February 1 → March 3 is 30 days: the running cycle stretches to the new anchor.
+        let schedule = CycleSchedule.changing(from: CycleSchedule(), to: try policy(3), at: try at("2026-02-10T10:00:00Z"))
         let transition = try #require(schedule.transition)
-        #expect(transition.cycle == BillingCycle(id: "2026-03-01", start: try at("2026-03-01T00:00:00Z"), end: try at("2026-04-15T00:00:00Z")))
-        #expect(schedule.cycle(containing: try at("2026-04-01T00:00:00Z")).id == "2026-03-01")
-        #expect(schedule.cycle(containing: try at("2026-04-15T00:00:00Z")) == BillingCycle(id: "2026-04-15", start: try at("2026-04-15T00:00:00Z"), end: try at("2026-05-15T00:00:00Z")))
-        #expect(schedule.nextReset(after: try at("2026-03-20T10:00:00Z")) == (try at("2026-04-15T00:00:00Z")))
-        #expect(schedule.secondsUntilReset(from: try at("2026-04-14T23:59:00Z")) == 60)
+        #expect(transition.cycle == BillingCycle(id: "2026-02-01", start: try at("2026-02-01T00:00:00Z"), end: try at("2026-03-03T00:00:00Z")))
+        #expect(schedule.bridge == nil)
+        #expect(schedule.cycle(containing: try at("2026-03-01T00:00:00Z")).id == "2026-02-01")
+        #expect(schedule.cycle(containing: try at("2026-03-03T00:00:00Z")) == BillingCycle(id: "2026-03-03", start: try at("2026-03-03T00:00:00Z"), end: try at("2026-04-03T00:00:00Z")))
+        #expect(schedule.nextReset(after: try at("2026-02-10T10:00:00Z")) == (try at("2026-03-03T00:00:00Z")))
+        #expect(schedule.secondsUntilReset(from: try at("2026-03-02T23:59:00Z")) == 60)
         // The new policy's cycle that would start inside the transition does not exist.
-        #expect { try schedule.cycle(id: "2026-03-15") } throws: { ($0 as? CycleError)?.code == .notACycleStart }
-        #expect(try schedule.cycle(id: "2026-03-01") == transition.cycle)
-        #expect(try schedule.cycle(id: "2026-04-15").end == (try at("2026-05-15T00:00:00Z")))
+        #expect { try schedule.cycle(id: "2026-02-03") } throws: { ($0 as? CycleError)?.code == .notACycleStart }
+        #expect(try schedule.cycle(id: "2026-02-01") == transition.cycle)
+        #expect(try schedule.cycle(id: "2026-03-03").end == (try at("2026-04-03T00:00:00Z")))
     }
 
     @Test func anEarlierAnchorGivesAShorterTransitionCycle() throws {
@@ -228,9 +229,11 @@ private let day: TimeInterval = 86_400
 
     @Test func aTimeZoneChangeNeverGivesTwoConsecutiveCyclesTheSameID() throws {
         // UTC → New York one second into January: New York's next boundary (05:00Z) would start another
-        // "2026-01-01" cycle, so the transition runs on to the following one.
+        // "2026-01-01" cycle, and the one after (February 1 05:00Z) is more than 31 days and an hour away, so the
+        // running cycle keeps its end and a five-hour bridge (still January 31 in New York) follows.
         let schedule = CycleSchedule.changing(from: CycleSchedule(), to: try policy(1, "America/New_York"), at: try at("2026-01-01T00:00:01Z"))
-        #expect(schedule.transition?.cycle == BillingCycle(id: "2026-01-01", start: try at("2026-01-01T00:00:00Z"), end: try at("2026-02-01T05:00:00Z")))
+        #expect(schedule.transition?.cycle == BillingCycle(id: "2026-01-01", start: try at("2026-01-01T00:00:00Z"), end: try at("2026-02-01T00:00:00Z")))
+        #expect(schedule.bridge == BillingCycle(id: "2026-01-31", start: try at("2026-02-01T00:00:00Z"), end: try at("2026-02-01T05:00:00Z")))
         #expect(schedule.cycle(containing: try at("2026-02-01T05:00:00Z")).id == "2026-02-01")
     }
 
@@ -257,12 +260,19 @@ private let day: TimeInterval = 86_400
 
         let policy = try policy(15)
         let start = try at("2026-03-01T00:00:00Z")
-        #expect(throws: CycleError.self) { try CycleSchedule(policy: policy, transition: .init(id: "2026-03-01", start: start, end: try at("2026-04-14T00:00:00Z"))) }
+        // An end off the policy's boundaries is followed by a bridge to the next one.
+        let bridged = try CycleSchedule(policy: policy, transition: .init(id: "2026-03-01", start: start, end: try at("2026-04-14T00:00:00Z")))
+        #expect(bridged.bridge == BillingCycle(id: "2026-04-14", start: try at("2026-04-14T00:00:00Z"), end: try at("2026-04-15T00:00:00Z")))
+        #expect(try decoder.decode(CycleSchedule.self, from: encoder.encode(bridged)) == bridged)
+        // A bridge that would share the next cycle's id ("2026-04-14" is taken, "2026-04-15" starts next).
+        #expect { try CycleSchedule(policy: policy, transition: .init(id: "2026-04-14", start: start, end: try at("2026-04-14T12:00:00Z"))) } throws: {
+            ($0 as? CycleError)?.code == .invalidTransition
+        }
         #expect(throws: CycleError.self) { try CycleSchedule(policy: policy, transition: .init(id: "2026-03-01", start: try at("2026-04-15T00:00:00Z"), end: try at("2026-04-15T00:00:00Z"))) }
         #expect(throws: CycleError.self) { try CycleSchedule(policy: policy, transition: .init(id: "March", start: start, end: try at("2026-04-15T00:00:00Z"))) }
         #expect(throws: Never.self) { try CycleSchedule(policy: policy, transition: .init(id: "2026-03-01", start: start, end: try at("2026-04-15T00:00:00Z"))) }
 
-        let bad = #"{"policy":{"anchor_day":15,"time_zone":"UTC"},"transition":{"id":"2026-03-01","start":"2026-03-01T00:00:00Z","end":"2026-04-14T00:00:00Z"}}"#
+        let bad = #"{"policy":{"anchor_day":15,"time_zone":"UTC"},"transition":{"id":"2026-03-01","start":"2026-04-15T00:00:00Z","end":"2026-04-14T00:00:00Z"}}"#
         #expect(throws: DecodingError.self) { try decoder.decode(CycleSchedule.self, from: Data(bad.utf8)) }
     }
 }

@@ -48,13 +48,13 @@ import TokenQuota
             #expect(read.cycle.id == CyclePolicy.calendarMonthUTC.cycle(containing: Date()).id)
 
             // The cycle key expires (history is bounded) and the audit stream holds the three events.
-            let ttl = try await client.send("TTL", "q:{acme/u1}:c:\(read.cycle.id)").int ?? -1
+            let ttl = try await client.send("TTL", "q:{acme}:u:u1:c:\(read.cycle.id)").int ?? -1
             #expect(ttl > 0)
-            #expect(try await client.send("XLEN", "q:{acme/u1}:log").int == 3)
+            #expect(try await client.send("XLEN", "q:{acme}:u:u1:log").int == 3)
 
             // The tenant report lists the user.
             let report = try await repository.report(tenant: "acme", cycleID: nil, now: Date())
-            #expect(report.users.map(\.user) == ["u1"])
+            #expect(report.users.map(\.id) == ["u1"])
             #expect(report.totals == read.totals)
         }
     }
@@ -167,7 +167,7 @@ import TokenQuota
             let read = try await repository.usage(tenant: "acme", user: "v", cycleID: nil, now: Date())
             #expect(read.totals.usage == usage + usage)
             #expect(read.models["gpt-4o-audio-preview"]?.usage == usage + usage)
-            let entries = try await client.send("XRANGE", "q:{acme/v}:log", "-", "+")
+            let entries = try await client.send("XRANGE", "q:{acme}:u:v:log", "-", "+")
             let fields = entries.array?.first?.array?.last?.array?.compactMap(\.text) ?? []
             var map: [String: String] = [:]
             for index in stride(from: 0, to: fields.count - 1, by: 2) { map[fields[index]] = fields[index + 1] }

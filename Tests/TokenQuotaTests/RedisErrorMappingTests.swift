@@ -21,7 +21,7 @@ import TokenQuota
     @Test func outOfMemoryIsStorageFullAndChangesNothing() async throws {
         try await withRepository { repository, client in
             let first = try await repository.record(Self.event("e1"), options: RecordOptions())
-            let cycleKey = "q:{acme/u}:c:\(first.cycle.id)"
+            let cycleKey = "q:{acme}:u:u:c:\(first.cycle.id)"
             let before = try await client.send("HGETALL", cycleKey)
             let keysBefore = try await client.send("DBSIZE")
             _ = try await client.send("CONFIG", "SET", "maxmemory-policy", "noeviction")
@@ -38,7 +38,7 @@ import TokenQuota
             _ = try await client.send("CONFIG", "SET", "maxmemory", "0")
             #expect(try await client.send("HGETALL", cycleKey) == before)
             #expect(try await client.send("DBSIZE") == keysBefore)
-            #expect(try await client.send("EXISTS", "q:{acme/u}:e:e2").int == 0)
+            #expect(try await client.send("EXISTS", "q:{acme}:u:u:e:e2").int == 0)
             // Once memory is available again the same event records normally.
             #expect(try await repository.record(Self.event("e2"), options: RecordOptions()).recorded)
         }

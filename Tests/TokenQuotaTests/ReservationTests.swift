@@ -44,7 +44,7 @@ import TokenQuota
                     #expect(rejection.limitValue == limit)
                     #expect(rejection.requested == tokens)
                     #expect(rejection.used + rejection.reserved + rejection.requested > limit)
-                    #expect(rejection.retryAfterSeconds > 0)
+                    #expect((rejection.retryAfterSeconds ?? 0) > 0)
                 }
             }
             let usage = try await repository.usage(tenant: "acme", user: "racer", cycleID: nil, now: Date())

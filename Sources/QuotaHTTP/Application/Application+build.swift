@@ -12,8 +12,8 @@ public import TokenQuota
 /// The application type quotad runs.
 public typealias QuotaApplication = Application<RouterResponder<QuotaRequestContext>>
 
-/// Builds quotad from its configuration: Redis (embedded `redis-server` when no URL is configured),
-/// the repository, pricing, the router, and the background services (Redis lifecycle, settings poller).
+/// Builds quotad from its configuration: Redis (embedded `redis-server` when no URL is configured), a
+/// check of Redis's key schema (see `SchemaVersion`), the repository, pricing, the router, and the background services (Redis lifecycle, settings poller).
 ///
 /// Services shut down in reverse order, so at SIGTERM/SIGINT the HTTP server drains in-flight requests
 /// first, then the settings poller stops, then the Redis client is shut down and the embedded server stopped.
@@ -28,6 +28,16 @@ public func buildApplication(
     makeRepository: (@Sendable (RedisClient, RepositorySettings) -> any QuotaRepository)? = nil
 ) async throws -> QuotaApplication {
     let (dependencies, embedded) = try await buildDependencies(configuration: configuration, logger: logger, makeRepository: makeRepository)
+    // Serve only data of the key schema this quotad reads (schema v1 data needs `quotad migrate` first).
+    do {
+        try await checkRedisSchema(
+            client: dependencies.redis, logger: logger, timeout: .milliseconds(configuration.redisConnectTimeoutMilliseconds)
+        )
+    } catch {
+        await dependencies.redis.shutdown()
+        await embedded?.stop()
+        throw error
+    }
     let services: [any Service] = [
         RedisLifecycleService(client: dependencies.redis, embedded: embedded, logger: logger),
         SettingsPoller(store: dependencies.settings, interval: .milliseconds(configuration.settingsPollMilliseconds), logger: logger),
@@ -69,27 +79,7 @@ public func buildDependencies(
         }
     }
 
-    var embedded: EmbeddedRedis?
-    let url: String
-    if let configured = configuration.redisURL {
-        url = configured
-    } else {
-        let server = try await EmbeddedRedis.start(dataDirectory: configuration.dataDirectory, port: configuration.embeddedRedisPort)
-        logger.info("embedded redis-server started", metadata: ["redis.port": "\(server.server.port)", "redis.dir": "\(configuration.dataDirectory)"])
-        embedded = server
-        url = server.url
-    }
-    var redisConfiguration: RedisConfiguration
-    do {
-        redisConfiguration = try RedisConfiguration(url: url)
-    } catch {
-        await embedded?.stop()
-        throw ConfigurationError("redis.url (QUOTAD_REDIS_URL): \(error.message)")
-    }
-    redisConfiguration.poolSize = configuration.redisPoolSize
-    redisConfiguration.commandTimeout = .milliseconds(configuration.redisTimeoutMilliseconds)
-    redisConfiguration.connectTimeout = .milliseconds(configuration.redisConnectTimeoutMilliseconds)
-    let client = RedisClient(configuration: redisConfiguration, logger: logger)
+    let (client, embedded) = try await connectRedis(configuration: configuration, logger: logger)
 
     let repositorySettings = RepositorySettings(
         historyCycles: configuration.historyCycles, dedupeTTLSeconds: configuration.dedupeTTLSeconds,

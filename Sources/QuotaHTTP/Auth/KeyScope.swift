@@ -5,13 +5,13 @@ public enum KeyScope: String, Sendable, Hashable, CaseIterable, Codable {
     case usageWrite = "usage:write"
     /// Hold, commit and release reservations.
     case reservationsWrite = "reservations:write"
-    /// Read a user's usage.
+    /// Read usage (a user, a group, the tenant).
     case usageRead = "usage:read"
     /// Read tenant reports.
     case reportsRead = "reports:read"
-    /// Read quotas (user and tenant default).
+    /// Read quotas (every level).
     case quotaRead = "quota:read"
-    /// Change quotas (user and tenant default).
+    /// Change quotas (every level).
     case quotaWrite = "quota:write"
 
     /// The scopes of a key created without any, and of keys created before scopes existed: everything but

@@ -4,105 +4,113 @@ public import Hummingbird
 import TokenAccounting
 import TokenQuota
 
-/// User quotas and the tenant default quota. Reading and writing needs an admin key or a key of the
-/// tenant (the tenant application manages its own users' limits).
+/// Quotas of every level: a user's own, a group's, the tenant aggregate and the tenant's per-user default.
+/// Reading needs `quota:read`, writing `quota:write` (an admin key, or a tenant key with that scope).
 ///
-/// `PUT` replaces the limits (absent or `null` = unlimited); when the body names no `cycle`, the
-/// effective cycle policy is kept. Changing the policy mid-cycle keeps the running cycle's start.
+/// `PUT` replaces the quota (absent or `null` limits = none); when the body names no `cycle`, the cycle
+/// policy in force is kept, and a policy change keeps the running cycle (see `CycleSchedule.changing`).
+/// No `PUT` resets usage. `DELETE` of a user's quota resets the user's usage in the running cycle (the
+/// group's and tenant's totals keep it); other `DELETE`s only remove the quota.
 public struct QuotaController: Sendable {
     let dependencies: QuotaAPIDependencies
 
     /// Creates the controller.
     public init(dependencies: QuotaAPIDependencies) { self.dependencies = dependencies }
 
-    /// `GET|PUT|DELETE /{tenant}/users/{user}/quota`, `GET|PUT /{tenant}/quota/default` (mounted at `/v1/tenants`).
+    /// `GET|PUT|DELETE /{tenant}/users/{user}/quota`, `…/groups/{group}/quota`, `…/quota/tenant` and
+    /// `…/quota/default` (mounted at `/v1/tenants`).
     public var endpoints: RouteCollection<QuotaRequestContext> {
         let routes = RouteCollection(context: QuotaRequestContext.self)
-        routes.get("{tenant}/users/{user}/quota", use: getUserQuota)
-        routes.put("{tenant}/users/{user}/quota", use: putUserQuota)
-        routes.delete("{tenant}/users/{user}/quota", use: deleteUserQuota)
-        routes.get("{tenant}/quota/default", use: getDefaultQuota)
-        routes.put("{tenant}/quota/default", use: putDefaultQuota)
+        for (path, subject) in [
+            ("{tenant}/users/{user}/quota", Subject.user), ("{tenant}/groups/{group}/quota", .group), ("{tenant}/quota/tenant", .tenant),
+            ("{tenant}/quota/default", .tenantDefault),
+        ] {
+            routes.get(RouterPath(path)) { request, context in try await get(subject, request, context) }
+            routes.put(RouterPath(path)) { request, context in try await put(subject, request, context) }
+            routes.delete(RouterPath(path)) { request, context in try await delete(subject, request, context) }
+        }
         return routes
     }
 
-    @Sendable func getUserQuota(_ request: Request, context: QuotaRequestContext) async throws -> Response {
+    /// The kind of subject a route is about (its id comes from the path).
+    enum Subject: Sendable {
+        case user, group, tenant, tenantDefault
+    }
+
+    func subject(_ kind: Subject, _ context: QuotaRequestContext) throws -> QuotaSubject {
+        switch kind {
+        case .user: .user(try context.nameParameter("user"))
+        case .group: .group(try context.nameParameter("group"))
+        case .tenant: .tenant
+        case .tenantDefault: .tenantDefault
+        }
+    }
+
+    func get(_ kind: Subject, _ request: Request, _ context: QuotaRequestContext) async throws -> Response {
         let tenant = try await dependencies.authorizedTenant(request, context, scope: .quotaRead)
-        let user = try context.nameParameter("user")
-        let (config, isUserSpecific) = try await quota(tenant: tenant, user: user)
-        return try JSONResponse.make(
-            value: QuotaView(tenant: tenant, user: user, source: isUserSpecific ? "user" : "tenant_default", config: config, now: await dependencies.repository.currentTime())
-        )
+        let subject = try subject(kind, context)
+        return try JSONResponse.make(value: try await view(tenant: tenant, subject: subject))
     }
 
-    @Sendable func putUserQuota(_ request: Request, context: QuotaRequestContext) async throws -> Response {
+    func put(_ kind: Subject, _ request: Request, _ context: QuotaRequestContext) async throws -> Response {
         let tenant = try await dependencies.authorizedTenant(request, context, scope: .quotaWrite)
-        let user = try context.nameParameter("user")
+        let subject = try subject(kind, context)
         let body = try await RequestBodyReader.decode(QuotaBody.self, from: request, limit: dependencies.maxBodyBytes)
-        let limits = try body.quotaLimits()
-        let now = await dependencies.repository.currentTime()
-        let existing = try await quota(tenant: tenant, user: user).config
-        let config = QuotaConfig(limits: limits, schedule: try body.schedule(keeping: existing.schedule))
+        let existing = try await view(tenant: tenant, subject: subject).config.schedule
+        let isUser = if case .user = subject { true } else { false }
+        let config = try body.config(keeping: existing, allowsGroup: isUser)
         do {
-            try await dependencies.repository.setQuota(tenant: tenant, user: user, config, now: now)
+            try await dependencies.repository.setQuota(tenant: tenant, subject: subject, config, now: await dependencies.repository.currentTime())
         } catch {
             throw APIError(error)
         }
-        context.logger.info("user quota set", metadata: ["quota.tenant": "\(tenant)", "quota.user": "\(user)"])
-        let (stored, isUserSpecific) = try await quota(tenant: tenant, user: user)
-        return try JSONResponse.make(
-            value: QuotaView(tenant: tenant, user: user, source: isUserSpecific ? "user" : "tenant_default", config: stored, now: now)
-        )
+        context.logger.info("quota set", metadata: ["quota.tenant": "\(tenant)", "quota.subject": "\(subject)"])
+        return try JSONResponse.make(value: try await view(tenant: tenant, subject: subject))
     }
 
-    @Sendable func deleteUserQuota(_ request: Request, context: QuotaRequestContext) async throws -> Response {
+    func delete(_ kind: Subject, _ request: Request, _ context: QuotaRequestContext) async throws -> Response {
         let tenant = try await dependencies.authorizedTenant(request, context, scope: .quotaWrite)
-        let user = try context.nameParameter("user")
+        let subject = try subject(kind, context)
         do {
-            try await dependencies.repository.setQuota(tenant: tenant, user: user, nil, now: await dependencies.repository.currentTime())
+            try await dependencies.repository.setQuota(tenant: tenant, subject: subject, nil, now: await dependencies.repository.currentTime())
         } catch {
             throw APIError(error)
         }
+        context.logger.info("quota removed", metadata: ["quota.tenant": "\(tenant)", "quota.subject": "\(subject)"])
         return JSONResponse.noContent()
     }
 
-    @Sendable func getDefaultQuota(_ request: Request, context: QuotaRequestContext) async throws -> Response {
-        let tenant = try await dependencies.authorizedTenant(request, context, scope: .quotaRead)
-        let config = try await defaultQuota(tenant: tenant)
-        return try JSONResponse.make(value: QuotaView(tenant: tenant, user: nil, source: nil, config: config, now: Date()))
-    }
-
-    @Sendable func putDefaultQuota(_ request: Request, context: QuotaRequestContext) async throws -> Response {
-        let tenant = try await dependencies.authorizedTenant(request, context, scope: .quotaWrite)
-        let body = try await RequestBodyReader.decode(QuotaBody.self, from: request, limit: dependencies.maxBodyBytes)
-        let limits = try body.quotaLimits()
-        let now = await dependencies.repository.currentTime()
-        let existing = try await defaultQuota(tenant: tenant)
-        let config = QuotaConfig(limits: limits, schedule: try body.schedule(keeping: existing.schedule))
+    /// The quota in force for a subject: for a user their own or the tenant default (`source`), for the
+    /// others the stored quota or none (`source: "none"`, no limits, the tenant's cycles).
+    func view(tenant: String, subject: QuotaSubject) async throws(APIError) -> QuotaView {
+        let repository = dependencies.repository
+        let now = await repository.currentTime()
         do {
-            try await dependencies.repository.setDefaultQuota(tenant: tenant, config, now: now)
-        } catch {
-            throw APIError(error)
-        }
-        context.logger.info("tenant default quota set", metadata: ["quota.tenant": "\(tenant)"])
-        let stored = try await defaultQuota(tenant: tenant)
-        return try JSONResponse.make(value: QuotaView(tenant: tenant, user: nil, source: nil, config: stored, now: now))
-    }
-
-    func quota(tenant: String, user: String) async throws(APIError) -> (config: QuotaConfig, isUserSpecific: Bool) {
-        do {
-            return try await dependencies.repository.quota(tenant: tenant, user: user)
-        } catch {
-            throw APIError(error)
-        }
-    }
-
-    func defaultQuota(tenant: String) async throws(APIError) -> QuotaConfig {
-        do {
-            return try await dependencies.repository.defaultQuota(tenant: tenant)
+            switch subject {
+            case .user(let user):
+                let (config, isUserSpecific) = try await repository.quota(tenant: tenant, user: user)
+                return QuotaView(tenant: tenant, level: "user", user: user, source: isUserSpecific ? "user" : "tenant_default", config: config, now: now)
+            case .group(let group):
+                let stored = try await repository.quota(tenant: tenant, subject: subject)
+                var config = stored ?? QuotaConfig()
+                if stored == nil { config.schedule = try await tenantSchedule(tenant) }
+                return QuotaView(tenant: tenant, level: "group", group: group, source: stored == nil ? "none" : "group", config: config, now: now)
+            case .tenant:
+                let stored = try await repository.quota(tenant: tenant, subject: subject)
+                var config = stored ?? QuotaConfig()
+                if stored == nil { config.schedule = try await tenantSchedule(tenant) }
+                return QuotaView(tenant: tenant, level: "tenant", source: stored == nil ? "none" : "tenant", config: config, now: now)
+            case .tenantDefault:
+                return QuotaView(tenant: tenant, level: "default", config: try await repository.defaultQuota(tenant: tenant), now: now)
+            }
         } catch {
             throw APIError(error)
         }
     }
 
+    /// The tenant's cycles: its aggregate quota's schedule, else the per-user default's.
+    func tenantSchedule(_ tenant: String) async throws(QuotaError) -> CycleSchedule {
+        if let aggregate = try await dependencies.repository.quota(tenant: tenant, subject: .tenant) { return aggregate.schedule }
+        return try await dependencies.repository.defaultQuota(tenant: tenant).schedule
+    }
 }

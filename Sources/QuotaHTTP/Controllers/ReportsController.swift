@@ -7,11 +7,14 @@ public import TokenQuota
 
 /// Tenant usage reports as JSON or CSV.
 ///
+/// A report covers one cycle of the tenant (its aggregate quota's schedule, else the per-user default's)
+/// and counts every user's usage within that cycle, whatever the user's own anchor: the user rows add up
+/// to the totals, and so do the model rows.
+///
 /// CSV (`text/csv`, RFC 4180): the columns of ``csvColumns`` — `row_type`, `tenant`, `cycle`, `user`,
-/// `model`, every count of the JSON totals, and the cost both as integer `cost_nano_usd` and as the exact
-/// decimal `cost_usd`. Rows: `row_type=model` for each user × model (models sorted), then `row_type=user`
-/// (the user's totals, model empty), and a last `row_type=total` row (the tenant's totals, user and model
-/// empty). Sum one row type only: summing every row would count each call three times.
+/// `group`, `model`, every count of the JSON totals, and the cost both as integer `cost_nano_usd` and as the
+/// exact decimal `cost_usd`. Rows: `row_type=user` for each user, `row_type=group` for each group,
+/// `row_type=model` for each model (tenant-wide), and a last `row_type=total` row. Sum one row type only.
 public struct ReportsController: Sendable {
     let dependencies: QuotaAPIDependencies
 
@@ -28,21 +31,39 @@ public struct ReportsController: Sendable {
     struct ReportBody: Encodable {
         var report: TenantReport
         enum CodingKeys: String, CodingKey {
-            case tenant, users, totals
+            case tenant, cycle, users, groups, models, totals
             case cycleID = "cycle_id"
+        }
+        struct Row: Encodable {
+            var row: ReportRow
+            var key: String
+            struct Key: CodingKey {
+                var stringValue: String
+                var intValue: Int? { nil }
+                init(stringValue: String) { self.stringValue = stringValue }
+                init?(intValue: Int) { nil }
+            }
+            func encode(to encoder: any Encoder) throws {
+                var c = encoder.container(keyedBy: Key.self)
+                try c.encode(row.id, forKey: Key(stringValue: key))
+                try c.encode(TotalsBody(row.totals), forKey: Key(stringValue: "totals"))
+            }
         }
         func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(report.tenant, forKey: .tenant)
             try c.encode(report.cycleID, forKey: .cycleID)
-            try c.encode(report.users.map(UserUsageBody.init), forKey: .users)
+            try c.encode(CycleBody(report.cycle), forKey: .cycle)
+            try c.encode(report.users.map { Row(row: $0, key: "user") }, forKey: .users)
+            try c.encode(report.groups.map { Row(row: $0, key: "group") }, forKey: .groups)
+            try c.encode(report.models.mapValues(TotalsBody.init), forKey: .models)
             try c.encode(TotalsBody(report.totals), forKey: .totals)
         }
     }
 
     /// The CSV columns, in order.
     public static let csvColumns = [
-        "row_type", "tenant", "cycle", "user", "model", "input_tokens", "cached_input_tokens", "cache_write_tokens",
+        "row_type", "tenant", "cycle", "user", "group", "model", "input_tokens", "cached_input_tokens", "cache_write_tokens",
         "cache_write_1h_tokens", "output_tokens", "reasoning_tokens", "audio_input_tokens", "audio_output_tokens",
         "web_search_requests", "total_tokens", "requests", "errors", "unpriced_requests", "estimated_requests",
         "cost_nano_usd", "cost_usd",
@@ -75,24 +96,23 @@ public struct ReportsController: Sendable {
     /// Renders a report as CSV (see the type's documentation for the layout).
     public static func csv(_ report: TenantReport) -> String {
         var lines = [csvHeader]
-        func row(_ type: String, _ user: String, _ model: String, _ totals: UsageTotals) -> String {
+        func row(_ type: String, user: String = "", group: String = "", model: String = "", _ totals: UsageTotals) -> String {
             let u = totals.usage
             let counts = [
                 u.inputTokens, u.cachedInputTokens, u.cacheWriteTokens, u.cacheWrite1hTokens, u.outputTokens, u.reasoningTokens,
                 u.audioInputTokens, u.audioOutputTokens, u.webSearchRequests, totals.tokens, totals.requests, totals.errors,
                 totals.unpricedRequests, totals.estimatedRequests, totals.costNanoUSD,
             ]
-            let fields = [type, escape(report.tenant), escape(report.cycleID), escape(user), escape(model)]
+            let fields = [type, escape(report.tenant), escape(report.cycleID), escape(user), escape(group), escape(model)]
                 + counts.map { String($0) } + [DecimalUSD.string(fromNanoUSD: totals.costNanoUSD)]
             return fields.joined(separator: ",")
         }
-        for user in report.users.sorted(by: { $0.user < $1.user }) {
-            for model in user.models.keys.sorted() {
-                if let totals = user.models[model] { lines.append(row("model", user.user, model, totals)) }
-            }
-            lines.append(row("user", user.user, "", user.totals))
+        for user in report.users { lines.append(row("user", user: user.id, user.totals)) }
+        for group in report.groups { lines.append(row("group", group: group.id, group.totals)) }
+        for model in report.models.keys.sorted() {
+            if let totals = report.models[model] { lines.append(row("model", model: model, totals)) }
         }
-        lines.append(row("total", "", "", report.totals))
+        lines.append(row("total", report.totals))
         return lines.joined(separator: "\r\n") + "\r\n"
     }
 

@@ -62,12 +62,15 @@ public struct ReservationsController: Sendable {
                 messages, family: UsageRecorder.tokenizerFamily(provider: provider, match: match)
             )
         case (nil, nil):
-            input = 0
+            throw APIError(
+                .badRequest, code: "invalid_request", "a reservation needs an input estimate: give input_tokens or messages",
+                details: ["fields": .array([.string("input_tokens"), .string("messages")])]
+            )
         }
         let output = body.maxOutputTokens ?? 0
         guard (0...maxTokens).contains(output) else { throw APIError.badRequest("max_output_tokens must be 0…\(maxTokens)") }
         guard input + output > 0 else {
-            throw APIError.badRequest("nothing to reserve: give input_tokens or messages, and/or max_output_tokens")
+            throw APIError.badRequest("nothing to reserve: input_tokens (or the messages' estimate) and max_output_tokens are both 0")
         }
         let ttl = body.ttlSeconds ?? dependencies.reservationDefaultTTLSeconds
         guard (1...dependencies.reservationMaximumTTLSeconds).contains(ttl) else {
@@ -77,7 +80,14 @@ public struct ReservationsController: Sendable {
             try await dependencies.recorder.checkUnpriced(model: body.model, tenant: tenant, user: body.user, logger: context.logger)
             return try await reserve(body, tenant: tenant, tokens: input + output, cost: 0, ttl: ttl, context: context)
         }
-        let cost = price.cost(of: TokenUsage(inputTokens: input, outputTokens: output))
+        // Priced pessimistically: every token at the highest rate it could be charged (cache writes, reasoning,
+        // audio, the long-context tier), so a reservation never holds less than the call can cost.
+        let cost: Int
+        do {
+            cost = try price.reservationCost(inputTokens: input, maxOutputTokens: output)
+        } catch {
+            throw APIError.badRequest("\(error)")
+        }
         return try await reserve(body, tenant: tenant, tokens: input + output, cost: cost, ttl: ttl, context: context)
     }
 
@@ -116,9 +126,11 @@ public struct ReservationsController: Sendable {
                 reservationID: reservation.id, user: body.user, model: body.model, expiresAt: reservation.expiresAt,
                 reserved: .init(tokens: reservation.tokens, costNanoUSD: reservation.costNanoUSD), failOpen: false
             )
-            return try JSONResponse.make(status: .created, value: created)
+            var response = try JSONResponse.make(status: .created, value: created)
+            RateLimitHeaders.apply(reservation.rateLimit, to: &response.headers)
+            return response
         case .rejected(let rejection):
-            dependencies.metrics.rejection(limit: rejection.limit.rawValue)
+            dependencies.metrics.rejection(level: rejection.level.rawValue, limit: rejection.limit.rawValue)
             throw Self.quotaExceeded(rejection, now: now)
         }
     }
@@ -150,7 +162,9 @@ public struct ReservationsController: Sendable {
         let response = try await dependencies.recorder.record(
             body, tenant: tenant, user: user, eventID: id, reservationID: id, logger: context.logger
         )
-        return JSONResponse.make(fragment: response.fragment)
+        var answer = JSONResponse.make(fragment: response.fragment)
+        RateLimitHeaders.apply(response.result?.rateLimit, to: &answer.headers)
+        return answer
     }
 
     @Sendable func release(_ request: Request, context: QuotaRequestContext) async throws -> Response {
@@ -175,28 +189,38 @@ public struct ReservationsController: Sendable {
         return JSONResponse.noContent()
     }
 
-    /// `429 quota_exceeded` with `Retry-After` — the earliest moment the request could succeed (the
-    /// earliest reservation expiry that makes room when held reservations block it, else the cycle reset) —
-    /// and the limit's numbers: `retry_at` is that moment and `resets_at` the cycle reset, both ISO 8601;
-    /// cost limits also give their amounts in dollars (`*_usd`, exact decimals).
+    /// `429 quota_exceeded` naming the level (`tenant|group|user`) and the limit (`tokens|cost|requests|
+    /// tokens_per_minute|…`) with used, reserved and requested, and `Retry-After`: the earliest moment the
+    /// same request fits every limit again (a window slide, the expiry of enough reservations, or the cycle
+    /// reset, whichever frees enough first). `retry_at` is that moment and `resets_at` when the limit's room
+    /// comes back (ISO 8601); cost limits also give their amounts in dollars (`*_usd`, exact decimals). A
+    /// request larger than the limit itself can never fit: no `Retry-After`, `retry_at` is null.
     static func quotaExceeded(_ rejection: QuotaRejection, now: Date = Date()) -> APIError {
         let name = rejection.limit.rawValue
         let isCost = rejection.limit == .cost
         func amount(_ value: Int) -> String { isCost ? "$" + DecimalUSD.string(fromNanoUSD: value) : String(value) }
-        let retryAfter = max(1, rejection.retryAfterSeconds)
+        let retryAfter = rejection.retryAfterSeconds.map { max(1, $0) }
         let formatter = ISO8601DateFormatter()
-        let retryAtText = formatter.string(from: now.addingTimeInterval(TimeInterval(retryAfter)))
+        let retryAtText = retryAfter.map { formatter.string(from: now.addingTimeInterval(TimeInterval($0))) }
         let resetsAtText = formatter.string(from: rejection.resetsAt)
-        let message = "\(name) limit exceeded: \(amount(rejection.used)) used + \(amount(rejection.reserved)) reserved + "
-            + "\(amount(rejection.requested)) requested > \(amount(rejection.limitValue)) in cycle \(rejection.cycleID); "
-            + "retry after \(retryAtText) (the cycle resets at \(resetsAtText))"
+        let scope = rejection.limit.windowSeconds.map { "in the rolling \($0) s window" } ?? "in cycle \(rejection.cycleID)"
+        let held = rejection.limit.windowSeconds == nil ? " + \(amount(rejection.reserved)) reserved" : " (reservations included)"
+        var message = "\(rejection.level.rawValue) \(name) limit exceeded: \(amount(rejection.used)) used\(held) + "
+            + "\(amount(rejection.requested)) requested > \(amount(rejection.limitValue)) \(scope); "
+        if let retryAtText {
+            message += "retry after \(retryAtText)"
+        } else {
+            message += "the request alone is larger than the limit and can never fit"
+        }
         var headers = HTTPFields()
-        headers[.retryAfter] = String(retryAfter)
+        if let retryAfter { headers[.retryAfter] = String(retryAfter) }
         var limit: [String: JSONFragment] = [
-            "name": .string(name), "limit": .int(rejection.limitValue), "used": .int(rejection.used),
-            "reserved": .int(rejection.reserved), "requested": .int(rejection.requested), "remaining": .int(rejection.remaining),
-            "cycle_id": .string(rejection.cycleID), "resets_at": .string(resetsAtText), "retry_at": .string(retryAtText),
+            "level": .string(rejection.level.rawValue), "name": .string(name), "limit": .int(rejection.limitValue),
+            "used": .int(rejection.used), "reserved": .int(rejection.reserved), "requested": .int(rejection.requested),
+            "remaining": .int(rejection.remaining), "cycle_id": .string(rejection.cycleID), "resets_at": .string(resetsAtText),
+            "retry_at": retryAtText.map(JSONFragment.string) ?? .null,
         ]
+        if let window = rejection.limit.windowSeconds { limit["window_seconds"] = .int(window) }
         if isCost {
             for (key, value) in [
                 ("limit_usd", rejection.limitValue), ("used_usd", rejection.used), ("reserved_usd", rejection.reserved),
@@ -207,7 +231,10 @@ public struct ReservationsController: Sendable {
         }
         return APIError(
             .tooManyRequests, code: "quota_exceeded", message, headers: headers,
-            details: ["retry_after_seconds": .int(retryAfter), "retry_at": .string(retryAtText), "resets_at": .string(resetsAtText)],
+            details: [
+                "retry_after_seconds": retryAfter.map(JSONFragment.int) ?? .null, "retry_at": retryAtText.map(JSONFragment.string) ?? .null,
+                "resets_at": .string(resetsAtText), "level": .string(rejection.level.rawValue),
+            ],
             topLevel: ["limit": .object(limit)]
         )
     }

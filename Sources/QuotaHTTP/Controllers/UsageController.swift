@@ -15,13 +15,15 @@ public struct UsageController: Sendable {
     /// Creates the controller.
     public init(dependencies: QuotaAPIDependencies) { self.dependencies = dependencies }
 
-    /// `POST /{tenant}/usage`, `POST /{tenant}/usage/batch`, `GET /{tenant}/users/{user}/usage`
-    /// (mounted at `/v1/tenants`).
+    /// `POST /{tenant}/usage`, `POST /{tenant}/usage/batch`, `GET /{tenant}/users/{user}/usage`,
+    /// `GET /{tenant}/usage` (the tenant level), `GET /{tenant}/groups/{group}/usage` (mounted at `/v1/tenants`).
     public var endpoints: RouteCollection<QuotaRequestContext> {
         let routes = RouteCollection(context: QuotaRequestContext.self)
         routes.post("{tenant}/usage", use: record)
         routes.post("{tenant}/usage/batch", use: batch)
         routes.get("{tenant}/users/{user}/usage", use: usage)
+        routes.get("{tenant}/usage") { request, context in try await levelUsage(request, context, group: false) }
+        routes.get("{tenant}/groups/{group}/usage") { request, context in try await levelUsage(request, context, group: true) }
         return routes
     }
 
@@ -29,7 +31,9 @@ public struct UsageController: Sendable {
         let tenant = try await dependencies.authorizedTenant(request, context, scope: .usageWrite)
         let body = try await RequestBodyReader.decode(UsageRequest.self, from: request, limit: dependencies.maxBodyBytes)
         let response = try await dependencies.recorder.record(body, tenant: tenant, logger: context.logger)
-        return JSONResponse.make(fragment: response.fragment)
+        var answer = JSONResponse.make(fragment: response.fragment)
+        RateLimitHeaders.apply(response.result?.rateLimit, to: &answer.headers)
+        return answer
     }
 
     @Sendable func batch(_ request: Request, context: QuotaRequestContext) async throws -> Response {
@@ -148,5 +152,20 @@ public struct UsageController: Sendable {
             throw APIError.badRequest("cycle must be 'current' or a cycle id (yyyy-MM-dd)")
         }
         return value
+    }
+
+    /// The tenant's or a group's state in its cycle (`?cycle=current|<id>`).
+    func levelUsage(_ request: Request, _ context: QuotaRequestContext, group: Bool) async throws -> Response {
+        let tenant = try await dependencies.authorizedTenant(request, context, scope: .usageRead)
+        let subject: QuotaSubject = group ? .group(try context.nameParameter("group")) : .tenant
+        let cycleID = try Self.cycleParameter(request)
+        do {
+            let usage = try await dependencies.repository.usage(
+                tenant: tenant, subject: subject, cycleID: cycleID, now: await dependencies.repository.currentTime()
+            )
+            return try JSONResponse.make(value: LevelUsageBody(usage))
+        } catch let error as QuotaError {
+            throw APIError(error)
+        }
     }
 }

@@ -3,9 +3,10 @@ enum MetricHelp {
     static let texts: [String: String] = [
         "quotad_tokens_total": "Recorded LLM tokens by token class and model (catalog names; others are 'other').",
         "quotad_cost_nano_usd_total": "Recorded LLM cost in nano-USD (1e-9 USD) by model.",
-        "quotad_usage_events_total": "Usage events by outcome: recorded, duplicate (retried event id), disabled (recording off).",
+        "quotad_usage_events_total": "Usage events by outcome: recorded, duplicate (retried event id).",
+        "quotad_over_limit_events_total": "Recorded events that left a level (tenant, group, user) over one of its limits.",
         "quotad_unpriced_usage_total": "Usage or reservations for models without a price: rejected (a cost limit applies) or allowed.",
-        "quotad_quota_rejections_total": "Reservations refused with 429 by the limit that refused them.",
+        "quotad_quota_rejections_total": "Reservations refused with 429 by level (tenant, group, user) and the limit that refused them.",
         "quotad_reservation_fail_open_total": "Reservations granted without Redis (reservations.fail_open).",
         "redis_commands_total": "Redis commands sent.",
         "redis_command_errors_total": "Redis commands that failed, by error code.",

@@ -7,10 +7,12 @@ import Synchronization
 /// - `quotad_tokens_total{class,model}` — recorded tokens by class (`input`, `cached_input`,
 ///   `cache_write`, `output`, `reasoning`, `audio_input`, `audio_output`) and model;
 /// - `quotad_cost_nano_usd_total{model}` — recorded cost;
-/// - `quotad_usage_events_total{result}` — `recorded`, `duplicate`, `disabled`;
+/// - `quotad_usage_events_total{result}` — `recorded`, `duplicate`;
 /// - `quotad_unpriced_usage_total{result}` — usage or reservations for models without a price
 ///   (`rejected`, `allowed`);
-/// - `quotad_quota_rejections_total{limit}` — reservations refused (`tokens`, `cost`, `requests`);
+/// - `quotad_quota_rejections_total{level,limit}` — reservations refused, by level (`tenant`, `group`, `user`) and
+///   limit (`tokens`, `cost`, `requests`, `tokens_per_minute`, …);
+/// - `quotad_over_limit_events_total{level}` — recorded events that left a level over a limit;
 /// - `quotad_reservation_fail_open_total` — reservations granted without Redis (fail-open mode).
 ///
 /// The `model` label takes only the catalog's model names (the matched canonical name); anything else is
@@ -57,8 +59,13 @@ public final class QuotaMetrics: Sendable {
     }
 
     /// Counts a refused reservation.
-    public func rejection(limit: String) {
-        counter("quotad_quota_rejections_total", [("limit", limit)]).increment()
+    public func rejection(level: String, limit: String) {
+        counter("quotad_quota_rejections_total", [("level", level), ("limit", limit)]).increment()
+    }
+
+    /// Counts a recorded event that left a level over one of its limits (recorded anyway: the call happened).
+    public func overLimit(level: String) {
+        counter("quotad_over_limit_events_total", [("level", level)]).increment()
     }
 
     /// Counts usage or a reservation for a model without a price (`rejected` or `allowed`).

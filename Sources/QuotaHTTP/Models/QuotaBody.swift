@@ -2,8 +2,11 @@ import Foundation
 import TokenAccounting
 import TokenQuota
 
-/// The body of `PUT …/quota` and `PUT …/quota/default`:
-/// `{"limits":{"tokens":N|null,"cost_usd":"12.50"|null,"requests":N|null},"cycle":{"anchor_day":1,"timezone":"UTC"}}`.
+/// The body of every quota `PUT` (user, group, tenant aggregate, tenant default):
+/// `{"limits":{"tokens":N|null,"cost_usd":"12.50"|null,"requests":N|null},
+///   "rate":{"tokens_per_minute":N|null,"requests_per_minute":N|null,…_per_hour,…_per_day},
+///   "cycle":{"anchor_day":1,"timezone":"UTC"},"group":"<id>"|null}` — `group` in user quotas only.
+/// `limits` is required (a body without it is a typo, not "unlimited"); `rate` absent = no window limits.
 struct QuotaBody: StrictJSONBody, Sendable {
     struct Limits: Decodable, Sendable {
         var tokens: Int?
@@ -26,12 +29,28 @@ struct QuotaBody: StrictJSONBody, Sendable {
     }
 
     var limits: Limits
+    var rate: RateBody?
     var cycle: Cycle?
+    var group: String?
 
     static let keySchema: JSONKeySchema = .object([
         "limits": .keys(Limits.CodingKeys.allCases.map(\.rawValue)),
+        "rate": .keys(RateBody.CodingKeys.allCases.map(\.rawValue)),
         "cycle": .keys(Cycle.CodingKeys.allCases.map(\.rawValue)),
+        "group": .any,
     ])
+
+    /// The quota this body describes (the schedule keeps `existing` when the body names no cycle).
+    /// `allowsGroup` is true for user quotas only.
+    func config(keeping existing: CycleSchedule, allowsGroup: Bool) throws(APIError) -> QuotaConfig {
+        if group != nil && !allowsGroup { throw APIError.badRequest("'group' is only part of a user's quota") }
+        if let group {
+            do { try Identifier.validateName(group, field: "group") } catch { throw APIError(error) }
+        }
+        return QuotaConfig(
+            limits: try quotaLimits(), rate: try rate?.rateLimits() ?? .none, schedule: try schedule(keeping: existing), group: group
+        )
+    }
 
     /// The limits, validated: non-negative counts, `cost_usd` an exact decimal (≤ 9 fractional digits).
     func quotaLimits() throws(APIError) -> QuotaLimits {

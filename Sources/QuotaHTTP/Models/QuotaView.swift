@@ -2,15 +2,28 @@ import Foundation
 import TokenAccounting
 import TokenQuota
 
-/// A quota in responses: limits (with `cost_usd` as an exact decimal string), cycle policy, current cycle.
+/// A quota in responses: level, limits (with `cost_usd` as an exact decimal string), rolling-window limits,
+/// cycle policy and current cycle, and a user's group.
 struct QuotaView: Encodable, Sendable {
     var tenant: String
+    var level: String
     var user: String?
+    var groupID: String?
     var source: String?
     var config: QuotaConfig
     var now: Date
 
-    enum CodingKeys: String, CodingKey { case tenant, user, source, limits, cycle }
+    init(tenant: String, level: String, user: String? = nil, group: String? = nil, source: String? = nil, config: QuotaConfig, now: Date) {
+        self.tenant = tenant
+        self.level = level
+        self.user = user
+        self.groupID = group
+        self.source = source
+        self.config = config
+        self.now = now
+    }
+
+    enum CodingKeys: String, CodingKey { case tenant, level, user, group, source, limits, rate, cycle }
     enum LimitKeys: String, CodingKey {
         case tokens, requests
         case costUSD = "cost_usd"
@@ -24,13 +37,19 @@ struct QuotaView: Encodable, Sendable {
     func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(tenant, forKey: .tenant)
-        if let user { try c.encode(user, forKey: .user) }
+        try c.encode(level, forKey: .level)
+        if let user {
+            try c.encode(user, forKey: .user)
+            try c.encode(config.group, forKey: .group)
+        }
+        if let groupID { try c.encode(groupID, forKey: .group) }
         if let source { try c.encode(source, forKey: .source) }
         var limits = c.nestedContainer(keyedBy: LimitKeys.self, forKey: .limits)
         try limits.encode(config.limits.tokens, forKey: .tokens)
         try limits.encode(config.limits.costNanoUSD.map(DecimalUSD.string(fromNanoUSD:)), forKey: .costUSD)
         try limits.encode(config.limits.costNanoUSD, forKey: .costNanoUSD)
         try limits.encode(config.limits.requests, forKey: .requests)
+        try c.encode(RateBody(config.rate), forKey: .rate)
         var cycle = c.nestedContainer(keyedBy: CycleKeys.self, forKey: .cycle)
         try cycle.encode(config.schedule.policy.anchorDay, forKey: .anchorDay)
         try cycle.encode(config.schedule.policy.timeZoneIdentifier, forKey: .timezone)

@@ -21,8 +21,9 @@ extension UsageResponse {
             members["reserved"] = Self.amounts(result.reserved.tokens, result.reserved.costNanoUSD, result.reserved.requests)
             members["limits"] = Self.amounts(result.limits.tokens, result.limits.costNanoUSD, result.limits.requests)
             members["remaining"] = Self.amounts(result.remaining.tokens, result.remaining.costNanoUSD, result.remaining.requests)
+            members["over_limit"] = .array(result.overLimit.map { .string($0.rawValue) })
         } else {
-            for key in ["cycle", "totals", "reserved", "limits", "remaining"] { members[key] = .null }
+            for key in ["cycle", "totals", "reserved", "limits", "remaining", "over_limit"] { members[key] = .null }
         }
         return .object(members)
     }

@@ -5,7 +5,7 @@ public import TokenQuota
 public struct UsageResponse: Sendable, Encodable {
     /// Whether this call changed the totals.
     public var recorded: Bool
-    /// Why not: `duplicate` or `recording_disabled`.
+    /// Why not: `duplicate`.
     public var reason: String?
     /// The event id.
     public var eventID: String
@@ -21,11 +21,12 @@ public struct UsageResponse: Sendable, Encodable {
     public var costNanoUSD: Int
     /// Whether the model had a price.
     public var priced: Bool
-    /// The repository's result (nil when recording is disabled).
+    /// The repository's result (totals, limits, levels over a limit, the binding rate window).
     public var result: RecordResult?
 
     enum CodingKeys: String, CodingKey {
         case recorded, reason, user, model, usage, source, priced, cycle, totals, reserved, limits, remaining
+        case overLimit = "over_limit"
         case eventID = "event_id"
         case costNanoUSD = "cost_nano_usd"
     }
@@ -48,5 +49,6 @@ public struct UsageResponse: Sendable, Encodable {
         try c.encode(result.map { AmountsBody($0.reserved) }, forKey: .reserved)
         try c.encode(result.map { AmountsBody($0.limits) }, forKey: .limits)
         try c.encode(result.map { AmountsBody($0.remaining) }, forKey: .remaining)
+        try c.encode(result.map { $0.overLimit.map(\.rawValue) }, forKey: .overLimit)
     }
 }

@@ -1,8 +1,10 @@
 /// The cluster-wide usage-recording switches, stored in Redis (`q:settings:metrics`).
 public struct MetricsSettings: Sendable, Hashable, Codable {
-    /// When false, usage events are acknowledged but not recorded (`recorded:false`, `recording_disabled`).
+    /// When false, statistics stop (per-model breakdowns, detail classes, token metrics) as with
+    /// `tokenStatistics` off; usage still counts toward every limit.
     public var enabled: Bool
-    /// When false, only request and error counts are recorded (no token classes, no cost).
+    /// When false, no per-model breakdown, detail classes or token metrics; the totals limits read
+    /// (input and output tokens, cost, requests) keep counting.
     public var tokenStatistics: Bool
 
     /// Creates settings; both switches default to on.

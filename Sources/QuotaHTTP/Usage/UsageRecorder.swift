@@ -51,24 +51,27 @@ public struct UsageRecorder: Sendable {
         if !event.priced {
             try await checkUnpriced(model: event.model, tenant: tenant, user: user, eventID: eventID, logger: logger)
         }
+        // The switches govern statistics only: with `enabled` or `token_statistics` off, the totals that
+        // limits read still count (the per-model breakdown, detail classes and token metrics do not).
         let current = settings.current
-        guard current.enabled else {
-            metrics.usage(model: event.model, usage: event.usage, costNanoUSD: 0, result: "disabled", tokenStatistics: false)
-            return UsageResponse(
-                recorded: false, reason: "recording_disabled", eventID: event.eventID, user: event.user, model: event.model,
-                usage: event.usage, source: event.source, costNanoUSD: event.costNanoUSD, priced: event.priced, result: nil
-            )
-        }
+        let statistics = current.enabled && current.tokenStatistics
         let result: RecordResult
         do {
-            result = try await repository.record(event, options: RecordOptions(tokenStatistics: current.tokenStatistics))
+            result = try await repository.record(event, options: RecordOptions(tokenStatistics: statistics))
         } catch {
             throw APIError(error)
         }
         metrics.usage(
             model: event.model, usage: event.usage, costNanoUSD: event.costNanoUSD,
-            result: result.recorded ? "recorded" : "duplicate", tokenStatistics: current.tokenStatistics
+            result: result.recorded ? "recorded" : "duplicate", tokenStatistics: statistics
         )
+        for level in result.overLimit { metrics.overLimit(level: level.rawValue) }
+        if !result.overLimit.isEmpty {
+            logger.info(
+                "usage recorded over a limit",
+                metadata: ["quota.tenant": "\(tenant)", "quota.user": "\(user)", "quota.levels": "\(result.overLimit.map(\.rawValue))"]
+            )
+        }
         if !result.recorded {
             logger.debug("duplicate usage event", metadata: ["quota.tenant": "\(tenant)", "quota.event_id": "\(eventID)"])
         }

@@ -141,6 +141,18 @@ public struct CyclePolicy: Sendable, Hashable, Codable {
         return calendar.startOfDay(for: date)
     }
 
+    /// The id-formatted local date (`yyyy-MM-dd`, in this policy's time zone) of `date`, `days` days later.
+    func dayID(of date: Date, addingDays days: Int = 0) -> String {
+        let local = makeCalendar().dateComponents([.year, .month, .day], from: Self.clamp(date))
+        var month = YearMonth(year: local.year ?? 1970, month: local.month ?? 1)
+        var day = (local.day ?? 1) + days
+        while day > month.dayCount {
+            day -= month.dayCount
+            month = month.next
+        }
+        return Self.id(year: month.year, month: month.month, day: day)
+    }
+
     /// `date` moved into ``supportedDates``.
     static func clamp(_ date: Date) -> Date {
         min(max(date, supportedDates.lowerBound), supportedDates.upperBound)

@@ -34,6 +34,7 @@ public struct QuotaExceededError: Error, Sendable, Hashable, CustomStringConvert
     /// Creates the error.
     public init(rejection: QuotaRejection) { self.rejection = rejection }
     public var description: String {
-        "quota exceeded: \(rejection.limit.rawValue) limit \(rejection.limitValue), used \(rejection.used), reserved \(rejection.reserved), requested \(rejection.requested); retry in \(rejection.retryAfterSeconds) s"
+        let retry = rejection.retryAfterSeconds.map { "retry in \($0) s" } ?? "the request alone exceeds the limit"
+        return "quota exceeded: \(rejection.level.rawValue) \(rejection.limit.rawValue) limit \(rejection.limitValue), used \(rejection.used), reserved \(rejection.reserved), requested \(rejection.requested); \(retry)"
     }
 }

@@ -23,26 +23,55 @@ public struct QuotaLimits: Sendable, Hashable {
     public var isLimited: Bool { tokens != nil || costNanoUSD != nil || requests != nil }
 }
 
-/// A user's (or a tenant default's) quota: limits and billing-cycle schedule.
+/// A quota (of a user, group, tenant, or the tenant's per-user default): cycle limits, rolling-window
+/// limits, the billing-cycle schedule, and for a user the group they belong to.
 public struct QuotaConfig: Sendable, Hashable {
     /// The limits per cycle.
     public var limits: QuotaLimits
+    /// The rolling-window limits.
+    public var rate: RateLimits
     /// When cycles start and end.
     public var schedule: CycleSchedule
+    /// The user's group (user quotas only; `nil` = none).
+    public var group: String?
 
     /// Creates a quota.
-    public init(limits: QuotaLimits = .unlimited, schedule: CycleSchedule = CycleSchedule()) {
+    public init(limits: QuotaLimits = .unlimited, rate: RateLimits = .none, schedule: CycleSchedule = CycleSchedule(), group: String? = nil) {
         self.limits = limits
+        self.rate = rate
         self.schedule = schedule
+        self.group = group
     }
 }
 
-/// Which limit a rejection is about.
+/// Which limit a rejection or an over-limit flag is about.
 public enum LimitKind: String, Sendable, Hashable, CaseIterable {
-    /// The token limit.
+    /// Tokens per cycle.
     case tokens
-    /// The cost limit (nano-USD).
+    /// Cost per cycle (nano-USD).
     case cost
-    /// The request limit.
+    /// Requests per cycle.
     case requests
+    /// Tokens per rolling minute.
+    case tokensPerMinute = "tokens_per_minute"
+    /// Requests per rolling minute.
+    case requestsPerMinute = "requests_per_minute"
+    /// Tokens per rolling hour.
+    case tokensPerHour = "tokens_per_hour"
+    /// Requests per rolling hour.
+    case requestsPerHour = "requests_per_hour"
+    /// Tokens per rolling day.
+    case tokensPerDay = "tokens_per_day"
+    /// Requests per rolling day.
+    case requestsPerDay = "requests_per_day"
+
+    /// The window's length in seconds for rolling-window kinds, nil for cycle kinds.
+    public var windowSeconds: Int? {
+        switch self {
+        case .tokens, .cost, .requests: nil
+        case .tokensPerMinute, .requestsPerMinute: 60
+        case .tokensPerHour, .requestsPerHour: 3600
+        case .tokensPerDay, .requestsPerDay: 86400
+        }
+    }
 }

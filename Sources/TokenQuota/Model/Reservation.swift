@@ -36,34 +36,40 @@ public struct Reservation: Sendable, Hashable {
     public var tokens: Int
     /// Cost held in nano-USD.
     public var costNanoUSD: Int
+    /// The rolling window with the least room left once this reservation is held (nil: no window limits).
+    public var rateLimit: RateLimitStatus?
     /// Creates a reservation.
-    public init(id: String, expiresAt: Date, tokens: Int, costNanoUSD: Int) {
+    public init(id: String, expiresAt: Date, tokens: Int, costNanoUSD: Int, rateLimit: RateLimitStatus? = nil) {
         self.id = id
         self.expiresAt = expiresAt
         self.tokens = tokens
         self.costNanoUSD = costNanoUSD
+        self.rateLimit = rateLimit
     }
 }
 
-/// Why a reservation was refused: the first limit that `used + reserved + requested` would exceed.
+/// Why a reservation was refused: of the limits that `used + reserved + requested` would exceed (at any
+/// level), the one whose room comes back last.
 public struct QuotaRejection: Sendable, Hashable {
+    /// The level of the limit.
+    public var level: QuotaLevel
     /// The limit that would be exceeded.
     public var limit: LimitKind
     /// The limit's value.
     public var limitValue: Int
-    /// Already used in this cycle.
+    /// Already used in this cycle (for a rolling window: what the window holds, estimates included).
     public var used: Int
-    /// Held by other active reservations.
+    /// Held by other active reservations (0 for rolling windows, whose sums include them).
     public var reserved: Int
     /// What this reservation asked for.
     public var requested: Int
-    /// Whole seconds until the earliest moment the same request could succeed (for `Retry-After`), at
-    /// least 1: when active reservations block it and their expiry would make room, the expiry of the
-    /// earliest reservation after which it fits; otherwise the cycle reset (the same as ``resetsAt``).
-    public var retryAfterSeconds: Int
-    /// When the cycle ends and its usage resets (the cycle's end).
+    /// Whole seconds (at least 1) until the earliest moment the same request fits every limit again: the
+    /// window slide, the expiry of enough reservations, or the cycle's reset, whichever frees enough first.
+    /// Nil when it never can (the request alone is larger than the limit).
+    public var retryAfterSeconds: Int?
+    /// When the limit's room comes back: for a cycle limit the cycle's end; for a window, the retry moment.
     public var resetsAt: Date
-    /// The cycle the rejection is about.
+    /// The cycle the rejection is about (of the limit's level).
     public var cycleID: String
 
     /// What is left of the limit.
@@ -71,9 +77,10 @@ public struct QuotaRejection: Sendable, Hashable {
 
     /// Creates a rejection.
     public init(
-        limit: LimitKind, limitValue: Int, used: Int, reserved: Int, requested: Int, retryAfterSeconds: Int, resetsAt: Date,
-        cycleID: String
+        level: QuotaLevel = .user, limit: LimitKind, limitValue: Int, used: Int, reserved: Int, requested: Int, retryAfterSeconds: Int?,
+        resetsAt: Date, cycleID: String
     ) {
+        self.level = level
         self.limit = limit
         self.limitValue = limitValue
         self.used = used

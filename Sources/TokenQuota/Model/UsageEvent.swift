@@ -69,7 +69,8 @@ public struct UsageEvent: Sendable, Hashable {
 
 /// How a record call treats the metrics settings.
 public struct RecordOptions: Sendable, Hashable {
-    /// When false, only request and error counts are recorded (no token classes, no cost).
+    /// When false, only the totals limits read are recorded (input and output tokens, cost, requests,
+    /// errors): no per-model breakdown and no detail classes.
     public var tokenStatistics: Bool
     /// Creates options.
     public init(tokenStatistics: Bool = true) { self.tokenStatistics = tokenStatistics }
@@ -91,9 +92,19 @@ public struct RecordResult: Sendable, Hashable {
     public var remaining: RemainingQuota
     /// For a duplicate: the cost recorded the first time.
     public var firstCostNanoUSD: Int
+    /// The levels that ended over one of their limits with this event (recorded anyway: the call happened).
+    /// Empty for a duplicate.
+    public var overLimit: [QuotaLevel]
+    /// The rolling window with the least room left after this event (nil: no window limits; a duplicate).
+    public var rateLimit: RateLimitStatus?
 
     /// Creates a result.
-    public init(recorded: Bool, cycle: BillingCycle, totals: UsageTotals, reserved: ReservedAmounts, limits: QuotaLimits, firstCostNanoUSD: Int) {
+    public init(
+        recorded: Bool, cycle: BillingCycle, totals: UsageTotals, reserved: ReservedAmounts, limits: QuotaLimits, firstCostNanoUSD: Int,
+        overLimit: [QuotaLevel] = [], rateLimit: RateLimitStatus? = nil
+    ) {
+        self.overLimit = overLimit
+        self.rateLimit = rateLimit
         self.recorded = recorded
         self.cycle = cycle
         self.totals = totals

@@ -1,36 +1,61 @@
-/// The Redis key schema. All keys of one user share the hash tag `{tenant/user}`, so every script touches
-/// a single slot and runs unchanged on Redis Cluster. Tenant-wide keys use the tag `{tenant}`.
+/// The Redis key schema, version 2 (see ``SchemaVersion``). Every key of a tenant shares the hash tag
+/// `{tenant}`, so one script can check and change all levels (user, group, tenant) atomically, and each
+/// tenant lives in one Redis Cluster slot.
 ///
 /// | key | type | content |
 /// |---|---|---|
-/// | `q:{t/u}:c:<cycle>` | hash | totals (`in cin cw cw1 out rsn ain aout wsr req err cost unp est`, each at most 2^53) and per model `<model>\|<field>` |
-/// | `q:{t/u}:e:<event id>` | string | dedupe marker `<cycle>\|<cost>`, expires after the dedupe TTL |
-/// | `q:{t/u}:r` | hash | active reservations: id → `<tokens>\|<cost>\|<expires ms>` |
-/// | `q:{t/u}:rx` | zset | reservation ids by expiry (ms, Redis's clock) |
-/// | `q:{t/u}:rs` | hash | running totals of the active reservations: `t` tokens, `c` cost, `n` count |
-/// | `q:{t/u}:quota` | hash | the user's own quota: `own tokens cost requests anchor tz tr_id tr_start tr_end` |
-/// | `q:{t/u}:log` | stream | optional capped audit stream of recorded events |
-/// | `q:t:{t}:default` | hash | the tenant's default quota (same fields) |
-/// | `q:t:{t}:users:<cycle>` | set | users with usage in that cycle (the report index; no KEYS scans) |
+/// | `q:{t}:u:<user>:c:<cycle>` | hash | user totals (`in cin cw cw1 out rsn ain aout wsr req err cost unp est ovr`) and per model `<model>\|<field>` |
+/// | `q:{t}:u:<user>:e:<event id>` | string | dedupe marker `<cycle>\|<cost>`, expires after the dedupe TTL |
+/// | `q:{t}:u:<user>:quota` | hash | the user's own quota: `own group tokens cost requests tpm rpm tph rph tpd rpd anchor tz tr_*` |
+/// | `q:{t}:u:<user>:w` | hash | the user's rolling windows (buckets and sums) |
+/// | `q:{t}:u:<user>:log` | stream | optional capped audit stream of recorded events |
+/// | `q:{t}:g:<group>:c:<cycle>` | hash | group totals (no per-model breakdown) |
+/// | `q:{t}:g:<group>:quota`, `…:w` | hash | group quota, group windows |
+/// | `q:{t}:T:c:<cycle>` | hash | tenant totals and per model `<model>\|<field>` |
+/// | `q:{t}:T:r:<cycle>` | hash | report rows of the tenant cycle: `u\|<user>\|<field>`, `g\|<group>\|<field>` |
+/// | `q:{t}:T:w` | hash | the tenant's rolling windows |
+/// | `q:{t}:quota` | hash | the tenant aggregate quota |
+/// | `q:{t}:default` | hash | the tenant's per-user default quota |
+/// | `q:{t}:r` | hash | active reservations: id → `<tokens>\|<cost>\|<expires ms>\|<reserved at ms>\|<user>\|<group>` |
+/// | `q:{t}:rx` | zset | reservation ids by expiry (ms, Redis's clock) |
+/// | `q:{t}:rs` | hash | running totals of the active reservations: `t c n`, `u\|<user>\|t…`, `g\|<group>\|t…` |
 struct QuotaKeys {
     let tenant: String
-    let user: String
     private let prefix: String
 
-    init(tenant: String, user: String) {
+    init(tenant: String) {
         self.tenant = tenant
-        self.user = user
-        self.prefix = "q:{\(tenant)/\(user)}:"
+        self.prefix = "q:{\(tenant)}:"
     }
 
-    func cycle(_ id: String) -> String { prefix + "c:" + id }
-    func dedupe(_ eventID: String) -> String { prefix + "e:" + eventID }
+    func userCycle(_ user: String, _ cycle: String) -> String { prefix + "u:" + user + ":c:" + cycle }
+    func dedupe(_ user: String, _ eventID: String) -> String { prefix + "u:" + user + ":e:" + eventID }
+    func userQuota(_ user: String) -> String { prefix + "u:" + user + ":quota" }
+    func userWindows(_ user: String) -> String { prefix + "u:" + user + ":w" }
+    func userLog(_ user: String) -> String { prefix + "u:" + user + ":log" }
+    func groupCycle(_ group: String, _ cycle: String) -> String { prefix + "g:" + group + ":c:" + cycle }
+    func groupQuota(_ group: String) -> String { prefix + "g:" + group + ":quota" }
+    func groupWindows(_ group: String) -> String { prefix + "g:" + group + ":w" }
+    func tenantCycle(_ cycle: String) -> String { prefix + "T:c:" + cycle }
+    func reportRows(_ cycle: String) -> String { prefix + "T:r:" + cycle }
+    var tenantWindows: String { prefix + "T:w" }
+    var tenantQuota: String { prefix + "quota" }
+    var tenantDefault: String { prefix + "default" }
     var reservations: String { prefix + "r" }
     var reservationExpiry: String { prefix + "rx" }
     var reservationTotals: String { prefix + "rs" }
-    var quota: String { prefix + "quota" }
-    var log: String { prefix + "log" }
 
-    static func tenantDefault(_ tenant: String) -> String { "q:t:{\(tenant)}:default" }
-    static func tenantUsers(_ tenant: String, cycle: String) -> String { "q:t:{\(tenant)}:users:\(cycle)" }
+    /// The quota hash of a subject.
+    func quota(_ subject: QuotaSubject) -> String {
+        switch subject {
+        case .tenant: tenantQuota
+        case .tenantDefault: tenantDefault
+        case .group(let group): groupQuota(group)
+        case .user(let user): userQuota(user)
+        }
+    }
+
+    /// A placeholder key in the tenant's slot, for script key positions that a call does not use (a user
+    /// without a group); the scripts never touch it.
+    var unused: String { prefix + "-" }
 }

@@ -1,5 +1,5 @@
 public import Foundation
-public import TokenAccounting
+import TokenAccounting
 
 /// Stores usage and enforces quotas. ``RedisQuotaRepository`` is the implementation; the protocol lets the
 /// HTTP layer and the callback handlers be tested against it.
@@ -28,9 +28,22 @@ public protocol QuotaRepository: Sendable {
     /// `isUserSpecific` tells which.
     func quota(tenant: String, user: String) async throws(QuotaError) -> (config: QuotaConfig, isUserSpecific: Bool)
 
-    /// Sets (or, with nil, removes) a user's own quota. Changing the cycle anchor mid-cycle keeps the
-    /// running cycle's start and ends it at the new anchor's first boundary.
+    /// Sets (or, with nil, removes and resets, see ``setQuota(tenant:subject:_:now:)``) a user's own quota.
+    /// Changing the cycle policy mid-cycle keeps the running cycle (see `CycleSchedule.changing`).
     func setQuota(tenant: String, user: String, _ config: QuotaConfig?, now: Date) async throws(QuotaError)
+
+    /// The stored quota of a subject (nil: none set). For a user this is their own quota only.
+    func quota(tenant: String, subject: QuotaSubject) async throws(QuotaError) -> QuotaConfig?
+
+    /// Sets or (nil) removes a subject's quota. Removing a user's quota also resets the user's usage in
+    /// the running cycle and their windows (the group's and tenant's totals keep it); no other change
+    /// resets usage: removing another quota removes its limits and keeps its cycles unless they are the
+    /// ones it falls back to.
+    func setQuota(tenant: String, subject: QuotaSubject, _ config: QuotaConfig?, now: Date) async throws(QuotaError)
+
+    /// The state of the tenant level or a group in its current cycle (`cycleID == nil`) or the cycle with
+    /// that id.
+    func usage(tenant: String, subject: QuotaSubject, cycleID: String?, now: Date) async throws(QuotaError) -> LevelUsage
 
     /// The tenant's default quota (used for users without their own).
     func defaultQuota(tenant: String) async throws(QuotaError) -> QuotaConfig
@@ -38,7 +51,7 @@ public protocol QuotaRepository: Sendable {
     /// Sets the tenant's default quota.
     func setDefaultQuota(tenant: String, _ config: QuotaConfig, now: Date) async throws(QuotaError)
 
-    /// Every user with usage in the cycle (`nil` = the tenant default schedule's current cycle).
+    /// Every user and group with usage in the tenant's cycle (`nil` = the current one), counted within it.
     func report(tenant: String, cycleID: String?, now: Date) async throws(QuotaError) -> TenantReport
 
     /// Whether an event with this id was already recorded for the user (within the dedupe window), so a

@@ -12,7 +12,7 @@ extension RedisQuotaRepository {
         try Identifier.validateName(tenant, field: "tenant")
         try Identifier.validateName(user, field: "user")
         try Identifier.validateEventID(eventID, field: "event_id")
-        let key = QuotaKeys(tenant: tenant, user: user).dedupe(eventID)
+        let key = QuotaKeys(tenant: tenant).dedupe(user, eventID)
         do {
             return try await client.send("EXISTS", key).int == 1
         } catch {

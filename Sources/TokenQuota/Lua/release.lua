@@ -1,0 +1,21 @@
+-- release: drops a reservation and gives its estimate and request back to the rate windows it was held in.
+-- KEYS: 1 reservations hash, 2 expiry zset, 3 running totals, 4 user window, 5 group window, 6 tenant
+-- window, 7 user quota, 8 tenant per-user default quota, 9 group quota, 10 tenant quota.
+-- ARGV: 1 id, 2 user, 3 the user's group ('' = none; the group window is only adjusted when the
+-- reservation was held for that group).
+-- Returns 1 if an active reservation (by Redis's time) was dropped, else 0.
+local now = redis_now()
+local res = reservation_drop(KEYS[1], KEYS[2], KEYS[3], ARGV[1])
+if not res then return 0 end
+if res.expires <= now then return 0 end
+local own = redis.call('HEXISTS', KEYS[7], 'own')
+local targets = {}
+if own == 1 then targets[1] = {KEYS[4], read_limits(KEYS[7])} else targets[1] = {KEYS[4], read_limits(KEYS[8])} end
+if res.group ~= '' and res.group == ARGV[3] then targets[#targets + 1] = {KEYS[5], read_limits(KEYS[9])} end
+targets[#targets + 1] = {KEYS[6], read_limits(KEYS[10])}
+for _, target in ipairs(targets) do
+  for _, w in ipairs(windows) do
+    if window_limited(target[2], w) then window_add(target[1], w, res.at, now, -res.tokens, -1) end
+  end
+end
+return 1

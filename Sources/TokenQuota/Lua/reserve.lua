@@ -1,0 +1,122 @@
+-- reserve: holds quota at every level (user, group, tenant) unless a cycle limit (used + reserved +
+-- requested) or a rate window (its sum + requested) would be exceeded at any of them.
+--
+-- ARGV (after the levels layout): 9 reservation id, 10 tokens, 11 cost nano-USD, 12 TTL ms, 13 most active
+-- reservations per user.
+-- Returns {1, id, expires ms, binding window} where binding window is '' or
+-- 'level|limit|quota|window seconds|remaining' (the rate window with the least room left, for the RateLimit
+-- headers); {-4} when the id was already committed; {-5, count} when the user holds too many reservations;
+-- or, when refused, {0, level, limit, limit value, used, reserved, requested, retry ms or '', Redis time ms}
+-- naming the limit whose room comes back last (retry '' = the request alone exceeds the limit).
+local id = ARGV[9]
+local existing = redis.call('HGET', KEYS[1], id)
+if existing then
+  local res = reservation_parse(existing)
+  if res.expires > now then return {1, id, int(res.expires), ''} end
+end
+if redis.call('EXISTS', KEYS[4]) == 1 then return {-4} end
+purge_expired(KEYS[1], KEYS[2], KEYS[3], now)
+local tokens, cost = tonumber(ARGV[10]), tonumber(ARGV[11])
+local _, _, held = reserved_of(KEYS[3], levels[1].scope)
+if held >= tonumber(ARGV[13]) then return {-5, int(held)} end
+
+local failures = {}
+for _, L in ipairs(levels) do
+  local l = L.limits
+  local u = redis.call('HMGET', L.cycle, 'in', 'out', 'cost', 'req')
+  L.used = {tokens = tonumber(u[1] or '0') + tonumber(u[2] or '0'), cost = tonumber(u[3] or '0'), requests = tonumber(u[4] or '0')}
+  local rt, rc, rn = reserved_of(KEYS[3], L.scope)
+  L.reserved = {tokens = rt, cost = rc, requests = rn}
+  local asked = {tokens = tokens, cost = cost, requests = 1}
+  for _, kind in ipairs({'tokens', 'cost', 'requests'}) do
+    if l[kind] and L.used[kind] + L.reserved[kind] + asked[kind] > l[kind] then
+      failures[#failures + 1] = {level = L, limit = kind, value = l[kind], used = L.used[kind], reserved = L.reserved[kind], requested = asked[kind]}
+    end
+  end
+  L.windows = {}
+  for _, w in ipairs(windows) do
+    if window_limited(l, w) then
+      local t, r, lo = window_slide(L.win, w, now)
+      L.windows[w.k] = {t = t, r = r, lo = lo}
+      if l[w.tokens] and t + tokens > l[w.tokens] then
+        failures[#failures + 1] = {level = L, limit = 'tokens_per_' .. w.name, value = l[w.tokens], used = t, reserved = 0, requested = tokens, window = w, t = t, r = r, lo = lo}
+      end
+      if l[w.requests] and r + 1 > l[w.requests] then
+        failures[#failures + 1] = {level = L, limit = 'requests_per_' .. w.name, value = l[w.requests], used = r, reserved = 0, requested = 1, window = w, t = t, r = r, lo = lo}
+      end
+    end
+  end
+end
+
+-- When a cycle limit has room again: the expiry of the reservation (walking them by expiry) after which
+-- the request fits, else the cycle's end (usage resets); nil when the request alone exceeds the limit.
+local function cycle_retry(f)
+  if f.requested > f.value then return nil end
+  local L = f.level
+  local reserved = f.reserved
+  local order = redis.call('ZRANGE', KEYS[2], 0, 4999, 'WITHSCORES')
+  for i = 1, #order, 2 do
+    local v = redis.call('HGET', KEYS[1], order[i])
+    if v then
+      local res = reservation_parse(v)
+      if held_at(L, res) then
+        if f.limit == 'tokens' then reserved = reserved - res.tokens
+        elseif f.limit == 'cost' then reserved = reserved - res.cost
+        else reserved = reserved - 1 end
+        if f.used + reserved + f.requested <= f.value then return tonumber(order[i + 1]) end
+      end
+    end
+  end
+  return L.stop
+end
+
+if #failures > 0 then
+  local worst, worst_retry = nil, nil
+  for _, f in ipairs(failures) do
+    local retry
+    if f.window then
+      retry = window_retry(f.level.win, f.window, f.level.limits, f.t, f.r, f.lo, now, tokens)
+    else
+      retry = cycle_retry(f)
+    end
+    if retry == nil then
+      worst, worst_retry = f, nil
+      break
+    end
+    if worst == nil or retry > worst_retry then worst, worst_retry = f, retry end
+  end
+  local retry = ''
+  if worst_retry then retry = int(worst_retry) end
+  return {0, worst.level.name, worst.limit, int(worst.value), int(worst.used), int(worst.reserved), int(worst.requested), retry, int(now)}
+end
+
+local expires = now + tonumber(ARGV[12])
+redis.call('HSET', KEYS[1], id, int(tokens) .. '|' .. int(cost) .. '|' .. int(expires) .. '|' .. int(now) .. '|' .. user .. '|' .. group)
+redis.call('ZADD', KEYS[2], expires, id)
+for _, L in ipairs(levels) do reserved_adjust(KEYS[3], L.scope, tokens, cost, 1) end
+local binding, room = '', nil
+for _, L in ipairs(levels) do
+  for _, w in ipairs(windows) do
+    local s = L.windows[w.k]
+    if s then
+      window_add(L.win, w, now, now, tokens, 1)
+      for _, pair in ipairs({{w.tokens, 'tokens_per_', s.t + tokens}, {w.requests, 'requests_per_', s.r + 1}}) do
+        local limit = L.limits[pair[1]]
+        if limit then
+          local left = limit - pair[3]
+          local share = 1
+          if limit > 0 then share = left / limit end
+          if room == nil or share < room then
+            room = share
+            binding = L.name .. '|' .. pair[2] .. w.name .. '|' .. int(limit) .. '|' .. w.seconds .. '|' .. int(left)
+          end
+        end
+      end
+    end
+  end
+end
+local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
+redis.call('PEXPIREAT', KEYS[1], last[2])
+redis.call('PEXPIREAT', KEYS[2], last[2])
+redis.call('PEXPIREAT', KEYS[3], last[2])
+return {1, id, int(expires), binding}

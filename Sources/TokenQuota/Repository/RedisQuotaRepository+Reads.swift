@@ -1,0 +1,149 @@
+import AsyncRedis
+public import Foundation
+import TokenAccounting
+
+/// Views: a user (with their group's and tenant's state), a group or the tenant, and the tenant report.
+extension RedisQuotaRepository {
+    public func usage(tenant: String, user: String, cycleID: String?, now: Date) async throws(QuotaError) -> UserUsage {
+        try Identifier.validateName(tenant, field: "tenant")
+        try Identifier.validateName(user, field: "user")
+        let context = try await loadContext(tenant: tenant, user: user)
+        let keys = QuotaKeys(tenant: tenant)
+        let cycle = try Self.cycle(cycleID, of: context.user.schedule, now: now)
+        let own = try await readLevel(
+            keys, level: .user, id: user, cycle: cycle, cycleKey: keys.userCycle(user, cycle.id), windowKey: keys.userWindows(user),
+            quotaKey: context.isUserSpecific ? keys.userQuota(user) : keys.tenantDefault, config: context.user, now: now
+        )
+        var levels: [LevelUsage] = []
+        if let group = context.group {
+            levels.append(try await usage(tenant: tenant, subject: .group(group), cycleID: nil, now: now))
+        }
+        levels.append(try await usage(tenant: tenant, subject: .tenant, cycleID: nil, now: now))
+        return UserUsage(
+            user: user, cycle: cycle, totals: own.totals, models: own.models, reserved: own.reserved, limits: own.limits, rate: own.rate,
+            windows: own.windows, group: context.group, levels: levels
+        )
+    }
+
+    public func usage(tenant: String, subject: QuotaSubject, cycleID: String?, now: Date) async throws(QuotaError) -> LevelUsage {
+        try Self.validate(tenant: tenant, subject: subject)
+        let keys = QuotaKeys(tenant: tenant)
+        let tenantSchedule = try await tenantSchedule(tenant: tenant)
+        switch subject {
+        case .group(let group):
+            let config = try await quota(tenant: tenant, subject: subject) ?? QuotaConfig(schedule: tenantSchedule)
+            let cycle = try Self.cycle(cycleID, of: config.schedule, now: now)
+            return try await readLevel(
+                keys, level: .group, id: group, cycle: cycle, cycleKey: keys.groupCycle(group, cycle.id), windowKey: keys.groupWindows(group),
+                quotaKey: keys.groupQuota(group), config: config, now: now
+            )
+        case .tenant:
+            var config = try await quota(tenant: tenant, subject: .tenant) ?? QuotaConfig()
+            config.schedule = tenantSchedule
+            let cycle = try Self.cycle(cycleID, of: tenantSchedule, now: now)
+            return try await readLevel(
+                keys, level: .tenant, id: tenant, cycle: cycle, cycleKey: keys.tenantCycle(cycle.id), windowKey: keys.tenantWindows,
+                quotaKey: keys.tenantQuota, config: config, now: now
+            )
+        case .user, .tenantDefault:
+            throw QuotaError(.invalidArgument, "level usage is for the tenant or a group; use usage(tenant:user:) for a user")
+        }
+    }
+
+    public func report(tenant: String, cycleID: String?, now: Date) async throws(QuotaError) -> TenantReport {
+        try Identifier.validateName(tenant, field: "tenant")
+        let keys = QuotaKeys(tenant: tenant)
+        let cycle = try Self.cycle(cycleID, of: try await tenantSchedule(tenant: tenant), now: now)
+        let rowsKey = keys.reportRows(cycle.id)
+        let totalsKey = keys.tenantCycle(cycle.id)
+        let rows = try await redis { () async throws(RedisError) -> RedisReply in try await client.send("HGETALL", rowsKey) }
+        let tenantHash = try await redis { () async throws(RedisError) -> RedisReply in try await client.send("HGETALL", totalsKey) }
+        var users: [String: [String: Int]] = [:]
+        var groups: [String: [String: Int]] = [:]
+        for (field, value) in Self.pairs(rows.array ?? []) {
+            let parts = field.split(separator: "|", omittingEmptySubsequences: false)
+            guard parts.count == 3 else { continue }
+            if parts[0] == "u" { users[String(parts[1]), default: [:]][String(parts[2])] = value }
+            if parts[0] == "g" { groups[String(parts[1]), default: [:]][String(parts[2])] = value }
+        }
+        let (totals, models) = Self.totalsAndModels(tenantHash.array ?? [])
+        return TenantReport(
+            tenant: tenant, cycle: cycle,
+            users: users.keys.sorted().map { ReportRow(id: $0, totals: Self.totals(from: users[$0] ?? [:])) },
+            groups: groups.keys.sorted().map { ReportRow(id: $0, totals: Self.totals(from: groups[$0] ?? [:])) },
+            models: models, totals: totals
+        )
+    }
+
+    // MARK: Internals
+
+    func readLevel(
+        _ keys: QuotaKeys, level: QuotaLevel, id: String, cycle: BillingCycle, cycleKey: String, windowKey: String, quotaKey: String,
+        config: QuotaConfig, now: Date
+    ) async throws(QuotaError) -> LevelUsage {
+        let scope: String =
+            switch level {
+            case .user: "u|\(id)|"
+            case .group: "g|\(id)|"
+            case .tenant: ""
+            }
+        let reply = try await run(
+            QuotaScripts.read, keys: [keys.reservations, keys.reservationExpiry, keys.reservationTotals, cycleKey, windowKey, quotaKey],
+            arguments: [scope]
+        )
+        guard let parts = reply.array, parts.count == 6, let flat = parts[0].array, let state = parts[4].array else {
+            throw unexpectedReply(script: "read", reply)
+        }
+        let (totals, models) = Self.totalsAndModels(flat)
+        var windows: [WindowUsage] = []
+        var index = 0
+        while index + 2 < state.count {
+            let seconds = ["minute": 60, "hour": 3600, "day": 86400][state[index].text ?? ""] ?? 0
+            windows.append(WindowUsage(seconds: seconds, tokens: state[index + 1].int ?? 0, requests: state[index + 2].int ?? 0))
+            index += 3
+        }
+        let isCurrent = cycle.contains(now)
+        return LevelUsage(
+            level: level, id: id, cycle: cycle, totals: totals, models: level == .group ? [:] : models,
+            reserved: isCurrent ? ReservedAmounts(tokens: parts[1].int ?? 0, costNanoUSD: parts[2].int ?? 0, requests: parts[3].int ?? 0) : ReservedAmounts(),
+            limits: config.limits, rate: config.rate, windows: windows, overLimitEvents: Self.fieldValue(flat, "ovr")
+        )
+    }
+
+    static func cycle(_ id: String?, of schedule: CycleSchedule, now: Date) throws(QuotaError) -> BillingCycle {
+        guard let id else { return schedule.cycle(containing: now) }
+        do {
+            return try schedule.cycle(id: id)
+        } catch {
+            throw QuotaError(.invalidArgument, "cycle '\(id.prefix(40))': \(error.message)")
+        }
+    }
+
+    static func pairs(_ flat: [RedisReply]) -> [(String, Int)] {
+        var result: [(String, Int)] = []
+        var index = 0
+        while index + 1 < flat.count {
+            if let field = flat[index].text, let value = flat[index + 1].int { result.append((field, value)) }
+            index += 2
+        }
+        return result
+    }
+
+    static func fieldValue(_ flat: [RedisReply], _ name: String) -> Int {
+        pairs(flat).first { $0.0 == name }?.1 ?? 0
+    }
+
+    /// A cycle hash's totals and its per-model breakdown (`<model>|<field>`).
+    static func totalsAndModels(_ flat: [RedisReply]) -> (UsageTotals, [String: UsageTotals]) {
+        var totalsFields: [String: Int] = [:]
+        var modelFields: [String: [String: Int]] = [:]
+        for (field, value) in pairs(flat) {
+            if let bar = field.lastIndex(of: "|") {
+                modelFields[String(field[..<bar]), default: [:]][String(field[field.index(after: bar)...])] = value
+            } else {
+                totalsFields[field] = value
+            }
+        }
+        return (totals(from: totalsFields), modelFields.mapValues(totals(from:)))
+    }
+}

@@ -1,0 +1,112 @@
+import AsyncRedis
+public import Foundation
+import TokenAccounting
+
+/// Reservations: held at every level in one script, released with their share of the rolling windows.
+extension RedisQuotaRepository {
+    public func reserve(_ request: ReservationRequest, now: Date) async throws(QuotaError) -> ReserveOutcome {
+        try Identifier.validateName(request.tenant, field: "tenant")
+        try Identifier.validateName(request.user, field: "user")
+        guard request.tokens >= 0, request.tokens <= TokenUsage.maximumCount else {
+            throw QuotaError(.invalidArgument, "reserved tokens must be between 0 and \(TokenUsage.maximumCount)")
+        }
+        guard request.costNanoUSD >= 0, request.costNanoUSD <= QuotaScripts.totalBound else {
+            throw QuotaError(.invalidArgument, "reserved cost must be between 0 and \(QuotaScripts.totalBound) nano-USD")
+        }
+        guard (1...settings.maximumReservationTTLSeconds).contains(request.ttlSeconds) else {
+            throw QuotaError(.invalidArgument, "ttl_seconds must be between 1 and \(settings.maximumReservationTTLSeconds)")
+        }
+        let id = try ReservationID.make(user: request.user, suffix: request.reservationID)
+        let keys = QuotaKeys(tenant: request.tenant)
+        var context = try await userContext(tenant: request.tenant, user: request.user)
+        var at = await clock.now(client)
+        var cycles = context.cycles(at: at)
+        var reply = RedisReply.null
+        for attempt in 1...Self.attempts {
+            cycles = context.cycles(at: at)
+            reply = try await run(
+                QuotaScripts.reserve,
+                keys: levelKeys(keys, user: request.user, group: context.group, cycles: cycles, dedupe: keys.dedupe(request.user, id)),
+                arguments: levelArguments(user: request.user, group: context.group, cycles: cycles) + [
+                    id, request.tokens, request.costNanoUSD, request.ttlSeconds * 1000, settings.maximumActiveReservationsPerUser,
+                ]
+            )
+            guard let retry = try await retryAfterRefusal(reply, tenant: request.tenant, user: request.user, attempt: attempt, script: "reserve")
+            else { break }
+            (context, at) = retry
+        }
+        guard let parts = reply.array, let status = parts.first?.int else { throw unexpectedReply(script: "reserve", reply) }
+        switch status {
+        case -4:
+            throw QuotaError(.conflict, "reservation \(id) was already committed; reserve with a new reservation_id")
+        case -5:
+            throw QuotaError(
+                .tooManyReservations,
+                "user '\(request.user)' holds \(settings.maximumActiveReservationsPerUser) active reservations, the most allowed; commit or release some first"
+            )
+        case 1:
+            guard parts.count == 4, let reservedID = parts[1].text, let expiresMs = parts[2].int else { break }
+            return .reserved(Reservation(
+                id: reservedID, expiresAt: Date(timeIntervalSince1970: Double(expiresMs) / 1000),
+                tokens: request.tokens, costNanoUSD: request.costNanoUSD,
+                rateLimit: parts[3].text.flatMap(RateLimitStatus.init(scriptValue:))
+            ))
+        case 0:
+            guard parts.count == 9, let levelName = parts[1].text, let level = QuotaLevel(rawValue: levelName),
+                  let name = parts[2].text, let kind = LimitKind(rawValue: name), let limit = parts[3].int, let used = parts[4].int,
+                  let reserved = parts[5].int, let requested = parts[6].int, let redisNow = parts[8].int
+            else { break }
+            clock.observe(redisMilliseconds: redisNow)
+            let cycle: BillingCycle =
+                switch level {
+                case .user: cycles.user
+                case .group: cycles.group ?? cycles.tenant
+                case .tenant: cycles.tenant
+                }
+            let retryMs = parts[7].int
+            let retryAfter = retryMs.map { max(1, Int((Double($0 - redisNow) / 1000).rounded(.up))) }
+            let resetsAt = kind.windowSeconds == nil ? cycle.end : retryMs.map { Date(timeIntervalSince1970: Double($0) / 1000) } ?? cycle.end
+            return .rejected(QuotaRejection(
+                level: level, limit: kind, limitValue: limit, used: used, reserved: reserved, requested: requested,
+                retryAfterSeconds: retryAfter, resetsAt: resetsAt, cycleID: cycle.id
+            ))
+        default:
+            break
+        }
+        throw unexpectedReply(script: "reserve", reply)
+    }
+
+    public func release(tenant: String, user: String, reservationID: String) async throws(QuotaError) -> Bool {
+        try Identifier.validateName(tenant, field: "tenant")
+        try Identifier.validateName(user, field: "user")
+        try Identifier.validateEventID(reservationID, field: "reservation_id")
+        let keys = QuotaKeys(tenant: tenant)
+        let group = try await userContext(tenant: tenant, user: user).group
+        let reply = try await run(
+            QuotaScripts.release,
+            keys: [
+                keys.reservations, keys.reservationExpiry, keys.reservationTotals, keys.userWindows(user),
+                group.map(keys.groupWindows) ?? keys.unused, keys.tenantWindows, keys.userQuota(user), keys.tenantDefault,
+                group.map(keys.groupQuota) ?? keys.unused, keys.tenantQuota,
+            ],
+            arguments: [reservationID, user, group ?? ""]
+        )
+        return reply.int == 1
+    }
+
+    /// The owner named in the id when the reservation is held or was committed (a retried commit is then
+    /// answered as a duplicate); nil when it never existed or expired unused.
+    public func reservationOwner(tenant: String, reservationID: String) async throws(QuotaError) -> String? {
+        guard let owner = ReservationID.owner(of: reservationID) else { return nil }
+        try Identifier.validateName(tenant, field: "tenant")
+        let keys = QuotaKeys(tenant: tenant)
+        let held = try await redis { () async throws(RedisError) -> RedisReply in
+            try await client.send("HEXISTS", keys.reservations, reservationID)
+        }
+        if held.int == 1 { return owner }
+        let committed = try await redis { () async throws(RedisError) -> RedisReply in
+            try await client.send("EXISTS", keys.dedupe(owner, reservationID))
+        }
+        return committed.int == 1 ? owner : nil
+    }
+}
