@@ -1,16 +1,18 @@
 #!/usr/bin/env python3
 """The quotad command line keeps its promises: `--version`, configuration errors that name the key and
-its line, and a one-line message when the listening port is taken or the address is not this host's.
+its line, a one-line message when the listening port is taken or the address is not this host's, and the
+key-schema check: `serve` refuses a Redis holding schema v1 data with one line naming `quotad migrate`,
+which converts it (dry run first, idempotent), after which quotad serves the migrated usage.
 
 Run against the release binary:
     swift build -c release --product quotad
     QUOTAD_BIN=.build/release/quotad python3 scripts/cli_test.py
 Needs redis-server on PATH (quotad starts its embedded Redis before it binds). Standard library only.
 """
-import os, re, socket, subprocess, sys, tempfile, time
+import http.client, json, os, re, socket, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import QUOTAD, ROOT, check, free_port, summary  # noqa: E402
+from harness import QUOTAD, ROOT, check, free_port, start_quotad, start_redis, stop, summary  # noqa: E402
 
 QUOTAD = os.path.abspath(QUOTAD)  # the runs below change directory
 
@@ -110,6 +112,51 @@ def test_bind_failures(directory):
           f"cannot listen on 192.0.2.1:{port}: address not available" in err, err.strip())
 
 
+def redis_cli(port, *args):
+    return subprocess.run(["redis-cli", "-p", str(port), *args], capture_output=True, text=True, timeout=10).stdout.strip()
+
+
+def test_schema(directory):
+    admin = "cli-test-admin-key-0123456789"
+    port = free_port()
+    redis = start_redis(port, directory)
+    try:
+        # Schema v1 data: a user's cycle totals and a tenant default, as quotad 1.x wrote them.
+        redis_cli(port, "HSET", "q:{acme/alice}:c:2026-11-01", "in", "10", "out", "5", "req", "1", "cost", "70")
+        redis_cli(port, "HSET", "q:t:{acme}:default", "tokens", "1000", "anchor", "1", "tz", "UTC")
+        env = {"QUOTAD_REDIS_URL": f"redis://127.0.0.1:{port}", "QUOTAD_ADMIN_KEYS": admin, "QUOTAD_HTTP_PORT": str(free_port())}
+        code, _, err, _ = run(["serve"], env=env, cwd=directory)
+        check("v1 data: serve refuses (exit 78)", code == 78, f"exit {code}, {err.strip()!r}")
+        check("v1 data: one line naming `quotad migrate`", one_line(err) and "quotad migrate" in err and "v1" in err, repr(err))
+        code, out, err, _ = run(["migrate", "--dry-run"], env=env, cwd=directory)
+        check("migrate --dry-run: exit 0 and nothing changed", code == 0 and redis_cli(port, "EXISTS", "q:{acme/alice}:c:2026-11-01") == "1",
+              f"exit {code}, {out.strip()!r} {err.strip()!r}")
+        code, out, err, _ = run(["migrate"], env=env, cwd=directory)
+        check("migrate: exit 0, v2 keys and the marker written",
+              code == 0 and redis_cli(port, "HGET", "q:{acme}:u:alice:c:2026-11-01", "in") == "10"
+              and redis_cli(port, "GET", "quotad:schema") == "2" and redis_cli(port, "EXISTS", "q:{acme/alice}:c:2026-11-01") == "0",
+              f"exit {code}, {out.strip()!r} {err.strip()!r}")
+        code, out, err, _ = run(["migrate"], env=env, cwd=directory)
+        check("migrate again: exit 0, nothing left to do", code == 0, f"exit {code}, {out.strip()!r} {err.strip()!r}")
+        http_port = free_port()
+        quotad = start_quotad(http_port, port, admin)
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", http_port, timeout=10)
+            conn.request("GET", "/v1/tenants/acme/users/alice/usage?cycle=2026-11-01", headers={"Authorization": "Bearer " + admin})
+            response = conn.getresponse()
+            body = json.loads(response.read())
+            check("after migrate: quotad serves the migrated usage and the tenant default",
+                  response.status == 200 and body["totals"]["input_tokens"] == 10 and body["limits"]["tokens"] == 1000,
+                  f"{response.status} {json.dumps(body)[:200]}")
+        finally:
+            stop(quotad)
+        redis_cli(port, "SET", "quotad:schema", "3")
+        code, _, err, _ = run(["serve"], env=env, cwd=directory)
+        check("a newer schema: serve refuses with one line", code == 78 and one_line(err), f"exit {code}, {err.strip()!r}")
+    finally:
+        stop(redis)
+
+
 def main():
     if not os.access(QUOTAD, os.X_OK):
         print(f"quotad binary not found at {QUOTAD}: build it (swift build -c release --product quotad) and set QUOTAD_BIN")
@@ -119,6 +166,7 @@ def main():
         test_version()
         test_configuration_errors(directory)
         test_bind_failures(directory)
+        test_schema(directory)
     return summary()
 
 
