@@ -5,11 +5,13 @@ import Foundation
 import Logging
 import TokenQuota
 
-/// Redis memory per user-cycle: records usage for users over several models and asks `MEMORY USAGE`.
+/// Redis memory per user-cycle (key schema v2): records usage for users over several models and asks
+/// `MEMORY USAGE` of what a user-cycle costs — the user's cycle hash, plus the user's share of the tenant's
+/// cycle totals and of the tenant cycle's report rows.
 struct FootprintBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "footprint",
-        abstract: "Redis memory per user-cycle (MEMORY USAGE of the cycle hash) with N models; target <= 1 KiB for 5 models."
+        abstract: "Redis memory per user-cycle (user cycle hash + shares of tenant totals and report rows) with N models; target <= 1 KiB for 5 models."
     )
 
     @Option(help: "Models per user.")
@@ -40,18 +42,37 @@ struct FootprintBench: AsyncParsableCommand {
             }
         }
         let cycle = try await repository.usage(tenant: "acme", user: "user-0", cycleID: nil, now: Date()).cycle.id
-        var total = 0
-        for user in 0..<users {
-            total += try await client.send("MEMORY", "USAGE", "q:{acme/user-\(user)}:c:\(cycle)", "SAMPLES", "0").int ?? 0
+        let tenantCycle = try await repository.usage(tenant: "acme", subject: .tenant, cycleID: nil, now: Date()).cycle.id
+
+        /// MEMORY USAGE (all samples) of a key that must exist (key schema v2, see QuotaKeys).
+        func bytes(_ key: String) async throws -> Int {
+            guard let size = try await client.send("MEMORY", "USAGE", key, "SAMPLES", "0").int else {
+                throw ValidationError("\(key) does not exist: has the key schema changed?")
+            }
+            return size
         }
-        let perUser = Double(total) / Double(users)
-        let dedupe = try await client.send("MEMORY", "USAGE", "q:{acme/user-0}:e:e-0").int ?? 0
-        let index = try await client.send("MEMORY", "USAGE", "q:t:{acme}:users:\(cycle)").int ?? 0
-        let encoding = try await client.send("OBJECT", "ENCODING", "q:{acme/user-0}:c:\(cycle)").text ?? "?"
+        func describe(_ key: String) async throws -> String {
+            let encoding = try await client.send("OBJECT", "ENCODING", key).text ?? "?"
+            let fields = try await client.send("HLEN", key).int ?? 0
+            return "\(fields) fields, \(encoding)"
+        }
+        var userCycles = 0
+        for user in 0..<users { userCycles += try await bytes("q:{acme}:u:user-\(user):c:\(cycle)") }
+        let userCycle = Double(userCycles) / Double(users)
+        let tenantKey = "q:{acme}:T:c:\(tenantCycle)"
+        let rowsKey = "q:{acme}:T:r:\(tenantCycle)"
+        let tenantTotals = try await bytes(tenantKey)
+        let rows = try await bytes(rowsKey)
+        let perUser = userCycle + Double(tenantTotals) / Double(users) + Double(rows) / Double(users)
+        let dedupe = try await bytes("q:{acme}:u:user-0:e:e-0")
+        print("\(users) users, \(events) events each over \(models) models, cycle \(cycle)")
+        func figure(_ value: Double) -> String { String(format: "%7.1f", value) }
+        print("  user cycle hash     \(figure(userCycle)) bytes per user (\(try await describe("q:{acme}:u:user-0:c:\(cycle)")))")
+        print("  tenant totals share \(figure(Double(tenantTotals) / Double(users))) bytes per user (\(tenantTotals) bytes / \(users) users; \(try await describe(tenantKey)))")
+        print("  report rows share   \(figure(Double(rows) / Double(users))) bytes per user (\(rows) bytes / \(users) users; \(try await describe(rowsKey)))")
+        print(String(format: "user-cycle with %d models: %.0f bytes (target <= 1024)", models, perUser))
+        print("dedupe marker per event: \(dedupe) bytes (kept for the dedupe TTL, not per cycle)")
         await client.shutdown()
-        print("user-cycle totals hash with \(models) models (\(encoding)): \(Int(perUser)) bytes per user-cycle (target <= 1024)")
-        print("dedupe marker per event: \(dedupe) bytes (kept for the dedupe TTL)")
-        print("tenant report index for \(users) users: \(index) bytes")
         print(String(format: "ratio %.2f", perUser / 1024))
     }
 }

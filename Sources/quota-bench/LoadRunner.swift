@@ -1,0 +1,73 @@
+import ArgumentParser
+import Foundation
+
+/// Drives an operation from many concurrent tasks, bounded by count and by time, and runs `redis-benchmark`
+/// with the same concurrency for the reference rate.
+struct LoadRunner {
+    /// Concurrent tasks (and redis-benchmark connections).
+    var concurrency: Int
+    /// Operations per measurement.
+    var requests: Int
+    /// Pipeline depth given to redis-benchmark (`-P`).
+    var pipeline: Int
+    /// Longest time one measurement may take, in seconds: our tasks stop early, redis-benchmark is stopped.
+    var maxSeconds: Double
+
+    /// The outcome of one of our measurements.
+    struct Measurement {
+        /// Operations completed.
+        var operations: Int
+        /// Operations per second.
+        var rate: Double
+        /// Client process CPU per operation, in microseconds.
+        var cpuMicroseconds: Double
+        /// Whether the time limit ended the run before every operation was done.
+        var stoppedEarly: Bool
+    }
+
+    /// Runs `requests` operations (fewer if ``maxSeconds`` passes first) from ``concurrency`` tasks.
+    /// The operation receives a random non-negative integer; `warmup` operations run first, unmeasured.
+    func measure(warmup: Int = 100, _ operation: @escaping @Sendable (Int) async throws -> Void) async throws -> Measurement {
+        for index in 0..<warmup { try await operation(999_999_000_000 + index) }
+        let perTask = max(1, requests / concurrency)
+        let clock = ContinuousClock()
+        let cpuBefore = processCPUSeconds()
+        let start = clock.now
+        let deadline = start + .milliseconds(Int(maxSeconds * 1000))
+        let done = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<concurrency {
+                group.addTask {
+                    var generator = SystemRandomNumberGenerator()
+                    var count = 0
+                    while count < perTask, clock.now < deadline {
+                        try await operation(Int(generator.next() % 1_000_000_000_000))
+                        count += 1
+                    }
+                    return count
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        let elapsed = seconds(clock.now - start)
+        let cpu = processCPUSeconds() - cpuBefore
+        return Measurement(
+            operations: done, rate: Double(done) / elapsed, cpuMicroseconds: cpu * 1e6 / Double(max(done, 1)),
+            stoppedEarly: done < perTask * concurrency
+        )
+    }
+
+    /// Runs redis-benchmark (`-c concurrency -P pipeline -n requests -r keyspace`) with `command` against the
+    /// server and returns its requests per second.
+    func referenceRate(_ target: BenchTarget, keyspace: Int = 100_000_000, command: [String]) throws -> Double {
+        let text = try BoundedProcess.output(target.redisBenchmark, [
+            "-h", target.host, "-p", String(target.port), "-c", String(concurrency), "-P", String(pipeline),
+            "-n", String(requests), "-r", String(keyspace), "--csv",
+        ] + command, timeout: maxSeconds)
+        // CSV: a header line, then "name","rps",...
+        for line in text.split(separator: "\n") where !line.hasPrefix("\"test\"") {
+            let fields = line.split(separator: ",").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
+            if fields.count >= 2, let rate = Double(fields[1]) { return rate }
+        }
+        throw ValidationError("could not read redis-benchmark's output: \(text)")
+    }
+}
