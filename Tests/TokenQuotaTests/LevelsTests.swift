@@ -159,6 +159,29 @@ import TokenQuota
         }
     }
 
+    /// Per-model fields name each model once per hash (`@<model>` = n, `#<n>|<field>`) and report rows are one
+    /// packed field per user; fields in the v1 forms a migration leaves (`<model>|<field>`, `u|<user>|<field>`)
+    /// add up with them.
+    @Test func compactFieldsAndMigratedFieldsAddUp() async throws {
+        try await withRepository { repository, client in
+            let first = try await repository.record(Self.event("u", "e1", input: 3, output: 1), options: RecordOptions())
+            let cycle = first.cycle.id
+            _ = try await client.send("HSET", "q:{acme}:u:u:c:\(cycle)", "gpt-4o|in", 5)
+            _ = try await client.send("HSET", "q:{acme}:T:r:\(cycle)", "u|u|in", 5)
+            let fields = try await client.send("HKEYS", "q:{acme}:u:u:c:\(cycle)").array?.compactMap(\.text) ?? []
+            #expect(fields.contains("@gpt-4o") && fields.contains("#1|in"))
+            _ = try await repository.record(Self.event("u", "e2", input: 2, output: 0), options: RecordOptions())
+            let usage = try await repository.usage(tenant: "acme", user: "u", cycleID: nil, now: Date())
+            #expect(usage.models["gpt-4o"]?.usage.inputTokens == 10)
+            #expect(usage.models["gpt-4o"]?.requests == 2)
+            let report = try await repository.report(tenant: "acme", cycleID: nil, now: Date())
+            #expect(report.users.first?.totals.usage.inputTokens == 10)
+            #expect(report.users.first?.totals.requests == 2)
+            let packed = try await client.send("HGET", "q:{acme}:T:r:\(cycle)", "u|u").text ?? ""
+            #expect(packed.hasPrefix("5 0 0 0 1 0 0 0 0 2 0 60 "), "\(packed)")
+        }
+    }
+
     /// An instance that cached the user's old group is refused by the script and reloads: usage lands in
     /// the new group.
     @Test func staleGroupMembershipIsReloaded() async throws {

@@ -46,28 +46,48 @@ if not prior then
       if ARGV[18 + i] ~= '0' then changes[#changes + 1] = {names[i], ARGV[18 + i]} end
     end
   end
-  -- Check every total this event changes, at every level, before writing anything.
+  -- Per-model fields: '#<n>|<field>', with '@<model>' = n once per hash (a model's name is stored once,
+  -- not in every field); '<model>|<field>' fields written by schema v1 (migrated) still count.
+  local function model_prefix(h, create)
+    local n = redis.call('HGET', h, '@' .. model)
+    if not n then
+      if not create then return nil end
+      n = redis.call('HINCRBY', h, '#', 1)
+      redis.call('HSET', h, '@' .. model, n)
+    end
+    return '#' .. n .. '|'
+  end
+  -- Check every total this event changes, at every level, before writing anything: the total, and the
+  -- model's total (v1 field plus indexed field).
   local function check(h, with_model)
+    local indexed = nil
+    if with_model then indexed = model_prefix(h, false) end
     local fields = {}
     for _, c in ipairs(changes) do
       fields[#fields + 1] = c[1]
-      if with_model then fields[#fields + 1] = m .. c[1] end
+      fields[#fields + 1] = m .. c[1]
+      fields[#fields + 1] = (indexed or m) .. c[1]
     end
     local current = redis.call('HMGET', h, unpack(fields))
-    local step = 1
-    if with_model then step = 2 end
     for i, c in ipairs(changes) do
       if above_bound(c[2]) then return {-1, c[1], ''} end
       local room = bound - tonumber(c[2])
-      for j = 0, step - 1 do
-        local v = current[step * (i - 1) + 1 + j]
+      local values = {current[3 * i - 2]}
+      if with_model then
+        values[2] = current[3 * i - 1]
+        if indexed then values[3] = current[3 * i] end
+      end
+      local model_total = 0
+      for j, v in pairs(values) do
         if v then
           local which = ''
-          if j == 1 then which = model end
+          if j > 1 then which = model end
           if not string.match(v, '^%-?%d+$') then return {-2, c[1], which} end
-          if tonumber(v) > room then return {-1, c[1], which} end
+          if j == 1 and tonumber(v) > room then return {-1, c[1], ''} end
+          if j > 1 then model_total = model_total + tonumber(v) end
         end
       end
+      if model_total > room then return {-1, c[1], model} end
     end
     return nil
   end
@@ -82,16 +102,40 @@ if not prior then
   if ARGV[31] ~= '' then res = reservation_drop(KEYS[1], KEYS[2], KEYS[3], ARGV[31]) end
   local expire = {user = ARGV[10], group = ARGV[12], tenant = ARGV[14]}
   for _, L in ipairs(levels) do
+    local prefix = nil
+    if stats and L.name ~= 'group' then prefix = model_prefix(L.cycle, true) end
     for _, c in ipairs(changes) do
       redis.call('HINCRBY', L.cycle, c[1], c[2])
-      if stats and L.name ~= 'group' then redis.call('HINCRBY', L.cycle, m .. c[1], c[2]) end
+      if prefix then redis.call('HINCRBY', L.cycle, prefix .. c[1], c[2]) end
     end
     redis.call('EXPIREAT', L.cycle, expire[L.name])
   end
-  for _, c in ipairs(changes) do
-    redis.call('HINCRBY', KEYS[15], 'u|' .. user .. '|' .. c[1], c[2])
-    if group ~= '' then redis.call('HINCRBY', KEYS[15], 'g|' .. group .. '|' .. c[1], c[2]) end
+  -- Report rows: one field per user ('u|<user>') and group ('g|<group>'), holding the counts of
+  -- row_fields separated by spaces (rows from a v1 migration are 'u|<user>|<field>' fields instead).
+  local row_fields = {'in', 'cin', 'cw', 'cw1', 'out', 'rsn', 'ain', 'aout', 'wsr', 'req', 'err', 'cost', 'unp', 'est'}
+  local row_index = {}
+  for i, f in ipairs(row_fields) do row_index[f] = i end
+  local function row_add(field)
+    local counts = {}
+    for i = 1, #row_fields do counts[i] = 0 end
+    local stored = redis.call('HGET', KEYS[15], field)
+    if stored then
+      local i = 1
+      for n in string.gmatch(stored, '%d+') do
+        counts[i] = tonumber(n)
+        i = i + 1
+      end
+    end
+    for _, c in ipairs(changes) do
+      local i = row_index[c[1]]
+      counts[i] = counts[i] + tonumber(c[2])
+    end
+    local parts = {}
+    for i = 1, #row_fields do parts[i] = int(counts[i]) end
+    redis.call('HSET', KEYS[15], field, table.concat(parts, ' '))
   end
+  row_add('u|' .. user)
+  if group ~= '' then row_add('g|' .. group) end
   redis.call('EXPIREAT', KEYS[15], ARGV[14])
   local tokens = tonumber(ARGV[19]) + tonumber(ARGV[23])
   -- When the call was admitted (Redis's time): at its reservation, else now.

@@ -4,15 +4,15 @@
 ///
 /// | key | type | content |
 /// |---|---|---|
-/// | `q:{t}:u:<user>:c:<cycle>` | hash | user totals (`in cin cw cw1 out rsn ain aout wsr req err cost unp est ovr`) and per model `<model>\|<field>` |
+/// | `q:{t}:u:<user>:c:<cycle>` | hash | user totals (`in cin cw cw1 out rsn ain aout wsr req err cost unp est ovr`) and per model `#<n>\|<field>`, with `@<model>` = n naming each model once (v1-migrated fields: `<model>\|<field>`) |
 /// | `q:{t}:u:<user>:e:<event id>` | string | dedupe marker `<cycle>\|<cost>`, expires after the dedupe TTL |
 /// | `q:{t}:u:<user>:quota` | hash | the user's own quota: `own group tokens cost requests tpm rpm tph rph tpd rpd anchor tz tr_*` |
 /// | `q:{t}:u:<user>:w` | hash | the user's rolling windows (buckets and sums) |
 /// | `q:{t}:u:<user>:log` | stream | optional capped audit stream of recorded events |
 /// | `q:{t}:g:<group>:c:<cycle>` | hash | group totals (no per-model breakdown) |
 /// | `q:{t}:g:<group>:quota`, `…:w` | hash | group quota, group windows |
-/// | `q:{t}:T:c:<cycle>` | hash | tenant totals and per model `<model>\|<field>` |
-/// | `q:{t}:T:r:<cycle>` | hash | report rows of the tenant cycle: `u\|<user>\|<field>`, `g\|<group>\|<field>` |
+/// | `q:{t}:T:c:<cycle>` | hash | tenant totals and per model (as the user's) |
+/// | `q:{t}:T:r:<cycle>` | hash | report rows of the tenant cycle: `u\|<user>`, `g\|<group>` → the counts `in cin cw cw1 out rsn ain aout wsr req err cost unp est` separated by spaces (migrated v1 rows: `u\|<user>\|<field>`) |
 /// | `q:{t}:T:w` | hash | the tenant's rolling windows |
 /// | `q:{t}:quota` | hash | the tenant aggregate quota |
 /// | `q:{t}:default` | hash | the tenant's per-user default quota |

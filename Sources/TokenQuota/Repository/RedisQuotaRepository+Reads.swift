@@ -60,11 +60,25 @@ extension RedisQuotaRepository {
         let tenantHash = try await redis { () async throws(RedisError) -> RedisReply in try await client.send("HGETALL", totalsKey) }
         var users: [String: [String: Int]] = [:]
         var groups: [String: [String: Int]] = [:]
-        for (field, value) in Self.pairs(rows.array ?? []) {
+        // Rows are `u|<user>` / `g|<group>` fields holding the counts of ``reportRowFields`` separated by
+        // spaces; rows migrated from schema v1 are `u|<user>|<field>` fields. Both add up.
+        let flat = rows.array ?? []
+        var index = 0
+        while index + 1 < flat.count {
+            defer { index += 2 }
+            guard let field = flat[index].text, let value = flat[index + 1].text else { continue }
             let parts = field.split(separator: "|", omittingEmptySubsequences: false)
-            guard parts.count == 3 else { continue }
-            if parts[0] == "u" { users[String(parts[1]), default: [:]][String(parts[2])] = value }
-            if parts[0] == "g" { groups[String(parts[1]), default: [:]][String(parts[2])] = value }
+            guard parts.count >= 2, parts[0] == "u" || parts[0] == "g" else { continue }
+            var counts: [String: Int] = [:]
+            if parts.count == 3 {
+                counts[String(parts[2])] = Int(value) ?? 0
+            } else if parts.count == 2 {
+                for (name, number) in zip(Self.reportRowFields, value.split(separator: " ")) { counts[name] = Int(number) ?? 0 }
+            }
+            for (name, number) in counts {
+                if parts[0] == "u" { users[String(parts[1]), default: [:]][name, default: 0] += number }
+                if parts[0] == "g" { groups[String(parts[1]), default: [:]][name, default: 0] += number }
+            }
         }
         let (totals, models) = Self.totalsAndModels(tenantHash.array ?? [])
         return TenantReport(
@@ -76,6 +90,9 @@ extension RedisQuotaRepository {
     }
 
     // MARK: Internals
+
+    /// The counts of a packed report row, in order (see `record.lua`).
+    static let reportRowFields = ["in", "cin", "cw", "cw1", "out", "rsn", "ain", "aout", "wsr", "req", "err", "cost", "unp", "est"]
 
     func readLevel(
         _ keys: QuotaKeys, level: QuotaLevel, id: String, cycle: BillingCycle, cycleKey: String, windowKey: String, quotaKey: String,
@@ -133,16 +150,31 @@ extension RedisQuotaRepository {
         pairs(flat).first { $0.0 == name }?.1 ?? 0
     }
 
-    /// A cycle hash's totals and its per-model breakdown (`<model>|<field>`).
+    /// A cycle hash's totals and its per-model breakdown: `#<n>|<field>` fields with `@<model>` = n naming
+    /// the model once per hash, and `<model>|<field>` fields written by schema v1 (migrated), added up.
     static func totalsAndModels(_ flat: [RedisReply]) -> (UsageTotals, [String: UsageTotals]) {
         var totalsFields: [String: Int] = [:]
         var modelFields: [String: [String: Int]] = [:]
+        var indexed: [String: [String: Int]] = [:]
+        var names: [String: String] = [:]
         for (field, value) in pairs(flat) {
-            if let bar = field.lastIndex(of: "|") {
-                modelFields[String(field[..<bar]), default: [:]][String(field[field.index(after: bar)...])] = value
-            } else {
+            if field.hasPrefix("@") {
+                names["#\(value)"] = String(field.dropFirst())
+            } else if let bar = field.lastIndex(of: "|") {
+                let owner = String(field[..<bar])
+                let name = String(field[field.index(after: bar)...])
+                if owner.hasPrefix("#") {
+                    indexed[owner, default: [:]][name] = value
+                } else {
+                    modelFields[owner, default: [:]][name, default: 0] += value
+                }
+            } else if field != "#" {
                 totalsFields[field] = value
             }
+        }
+        for (index, fields) in indexed {
+            guard let model = names[index] else { continue }
+            for (name, value) in fields { modelFields[model, default: [:]][name, default: 0] += value }
         }
         return (totals(from: totalsFields), modelFields.mapValues(totals(from:)))
     }
