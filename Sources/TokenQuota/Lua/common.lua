@@ -41,54 +41,74 @@ local function window_limited(l, w)
   return l[w.tokens] ~= nil or l[w.requests] ~= nil
 end
 
--- Drops the buckets that left the window and answers the sums (tokens, requests) and the oldest bucket.
-local function window_slide(key, w, now)
-  local nowb = math.floor(now / w.gran)
-  local lo = nowb - w.span + 1
-  local s = redis.call('HMGET', key, w.k .. 'L', w.k .. 'T', w.k .. 'R')
-  if not s[1] then
-    redis.call('HSET', key, w.k .. 'L', int(lo))
-    return 0, 0, lo
-  end
+-- A window's state at `now`, with the bucket of time `at`: one HMGET, plus (only when buckets left the
+-- window since the last call) one HMGET, one HDEL of those buckets and one HSET of the new sums. Fields:
+-- key, w, t, r (sums), lo (oldest live bucket), b, bt, br (the bucket of `at` and its counts; b < lo when
+-- that bucket already left the window), dirty (a window never written: its oldest bucket is to be set).
+local function window_state(key, w, now, at)
+  local lo = math.floor(now / w.gran) - w.span + 1
+  local b = math.floor(at / w.gran)
+  local s = redis.call('HMGET', key, w.k .. 'L', w.k .. 'T', w.k .. 'R', w.k .. 't' .. int(b), w.k .. 'r' .. int(b))
+  local st = {key = key, w = w, t = 0, r = 0, lo = lo, b = b, bt = 0, br = 0, dirty = true}
+  if not s[1] then return st end
   local last = tonumber(s[1])
-  local t, r = tonumber(s[2] or '0'), tonumber(s[3] or '0')
-  if last >= lo then return t, r, last end
-  local stop = math.min(lo - 1, last + w.span - 1)
+  st.t, st.r = tonumber(s[2] or '0'), tonumber(s[3] or '0')
+  st.bt, st.br = tonumber(s[4] or '0'), tonumber(s[5] or '0')
+  if last >= lo then
+    st.lo, st.dirty = last, false
+    return st
+  end
+  -- Buckets [last, lo - 1] left the window (all stored buckets lie within [last, last + span - 1]).
   local names = {}
-  for b = last, stop do
-    names[#names + 1] = w.k .. 't' .. int(b)
-    names[#names + 1] = w.k .. 'r' .. int(b)
+  for i = last, math.min(lo - 1, last + w.span - 1) do
+    names[#names + 1] = w.k .. 't' .. int(i)
+    names[#names + 1] = w.k .. 'r' .. int(i)
   end
   local values = redis.call('HMGET', key, unpack(names))
-  local dt, dr = 0, 0
   for i = 1, #names, 2 do
-    dt = dt + tonumber(values[i] or '0')
-    dr = dr + tonumber(values[i + 1] or '0')
+    st.t = st.t - tonumber(values[i] or '0')
+    st.r = st.r - tonumber(values[i + 1] or '0')
   end
   redis.call('HDEL', key, unpack(names))
-  t, r = t - dt, r - dr
-  redis.call('HSET', key, w.k .. 'L', int(lo), w.k .. 'T', int(t), w.k .. 'R', int(r))
-  return t, r, lo
+  -- Written back at once, so that the state stays consistent whatever the script does next.
+  redis.call('HSET', key, w.k .. 'L', int(lo), w.k .. 'T', int(st.t), w.k .. 'R', int(st.r))
+  st.dirty = false
+  if b < lo then st.bt, st.br = 0, 0 end
+  return st
 end
 
--- Adds tokens and requests to the bucket of time `at` (skipped when that bucket already left the window).
-local function window_add(key, w, at, now, tokens, requests)
-  local _, _, lo = window_slide(key, w, now)
-  local b = math.floor(at / w.gran)
-  if b < lo then
-    -- Usage of now always counts (even should Redis's clock step back); a true-up of an old bucket does not.
-    if at < now then return end
-    b = lo
+-- Adds tokens and requests to the state's bucket and writes the window back with one HSET (and PEXPIRE).
+-- A bucket that already left the window is skipped for a true-up (`current` false); usage of now always
+-- counts (in the oldest live bucket, should Redis's clock have stepped back).
+local function window_write(st, tokens, requests, current)
+  local w = st.w
+  local fields = {}
+  if tokens ~= 0 or requests ~= 0 then
+    if st.b < st.lo then
+      if current then
+        local v = redis.call('HMGET', st.key, w.k .. 't' .. int(st.lo), w.k .. 'r' .. int(st.lo))
+        st.b, st.bt, st.br = st.lo, tonumber(v[1] or '0'), tonumber(v[2] or '0')
+      else
+        tokens, requests = 0, 0
+      end
+    end
   end
-  if tokens ~= 0 then
-    redis.call('HINCRBY', key, w.k .. 't' .. int(b), int(tokens))
-    redis.call('HINCRBY', key, w.k .. 'T', int(tokens))
+  if tokens ~= 0 or requests ~= 0 then
+    st.bt, st.br = st.bt + tokens, st.br + requests
+    st.t, st.r = st.t + tokens, st.r + requests
+    fields = {w.k .. 't' .. int(st.b), int(st.bt), w.k .. 'r' .. int(st.b), int(st.br)}
+    st.dirty = true
   end
-  if requests ~= 0 then
-    redis.call('HINCRBY', key, w.k .. 'r' .. int(b), int(requests))
-    redis.call('HINCRBY', key, w.k .. 'R', int(requests))
-  end
-  redis.call('PEXPIRE', key, window_ttl_ms)
+  if not st.dirty then return end
+  fields[#fields + 1] = w.k .. 'L'
+  fields[#fields + 1] = int(st.lo)
+  fields[#fields + 1] = w.k .. 'T'
+  fields[#fields + 1] = int(st.t)
+  fields[#fields + 1] = w.k .. 'R'
+  fields[#fields + 1] = int(st.r)
+  redis.call('HSET', st.key, unpack(fields))
+  redis.call('PEXPIRE', st.key, window_ttl_ms)
+  st.dirty = false
 end
 
 -- The moment (ms) from which `tokens` more tokens and one more request fit the window's limits, walking
@@ -114,32 +134,46 @@ local function reservation_parse(v)
   return {tokens = tonumber(t), cost = tonumber(c), expires = tonumber(e), at = tonumber(at), user = user, group = group}
 end
 
-local function reserved_adjust(skey, scope, t, c, n)
-  local left = redis.call('HINCRBY', skey, scope .. 'n', n)
-  if left <= 0 then
-    redis.call('HDEL', skey, scope .. 'n', scope .. 't', scope .. 'c')
-    return
-  end
-  redis.call('HINCRBY', skey, scope .. 't', int(t))
-  redis.call('HINCRBY', skey, scope .. 'c', int(c))
-end
-
 local function reservation_scopes(res)
   local scopes = {'', 'u|' .. res.user .. '|'}
   if res.group ~= '' then scopes[3] = 'g|' .. res.group .. '|' end
   return scopes
 end
 
--- Removes a reservation and its share of the running totals; returns it (parsed) or nil.
+-- Removes a reservation and its share of the running totals (one HMGET and one HSET or HDEL for every
+-- scope); returns it (parsed) or nil.
 local function reservation_drop(hkey, zkey, skey, id)
   local v = redis.call('HGET', hkey, id)
   if not v then return nil end
   redis.call('HDEL', hkey, id)
   redis.call('ZREM', zkey, id)
   local res = reservation_parse(v)
-  for _, scope in ipairs(reservation_scopes(res)) do
-    reserved_adjust(skey, scope, -res.tokens, -res.cost, -1)
+  local scopes = reservation_scopes(res)
+  local names = {}
+  for _, scope in ipairs(scopes) do
+    names[#names + 1] = scope .. 't'
+    names[#names + 1] = scope .. 'c'
+    names[#names + 1] = scope .. 'n'
   end
+  local current = redis.call('HMGET', skey, unpack(names))
+  local set, gone = {}, {}
+  for i = 1, #names, 3 do
+    local n = tonumber(current[i + 2] or '0') - 1
+    if n <= 0 then
+      gone[#gone + 1] = names[i]
+      gone[#gone + 1] = names[i + 1]
+      gone[#gone + 1] = names[i + 2]
+    else
+      set[#set + 1] = names[i]
+      set[#set + 1] = int(tonumber(current[i] or '0') - res.tokens)
+      set[#set + 1] = names[i + 1]
+      set[#set + 1] = int(tonumber(current[i + 1] or '0') - res.cost)
+      set[#set + 1] = names[i + 2]
+      set[#set + 1] = int(n)
+    end
+  end
+  if #set > 0 then redis.call('HSET', skey, unpack(set)) end
+  if #gone > 0 then redis.call('HDEL', skey, unpack(gone)) end
   return res
 end
 

@@ -10,10 +10,11 @@ local l = read_limits(KEYS[6])
 local state = {}
 for _, w in ipairs(windows) do
   if window_limited(l, w) then
-    local t, r = window_slide(KEYS[5], w, now)
+    local st = window_state(KEYS[5], w, now, now)
+    window_write(st, 0, 0, false)
     state[#state + 1] = w.name
-    state[#state + 1] = int(t)
-    state[#state + 1] = int(r)
+    state[#state + 1] = int(st.t)
+    state[#state + 1] = int(st.r)
   end
 end
 return {all, int(rt), int(rc), int(rn), state, int(now)}

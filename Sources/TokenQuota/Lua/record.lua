@@ -48,80 +48,83 @@ if not prior then
   end
   -- Per-model fields: '#<n>|<field>', with '@<model>' = n once per hash (a model's name is stored once,
   -- not in every field); '<model>|<field>' fields written by schema v1 (migrated) still count.
-  local function model_prefix(h, create)
-    local n = redis.call('HGET', h, '@' .. model)
-    if not n then
-      if not create then return nil end
-      n = redis.call('HINCRBY', h, '#', 1)
-      redis.call('HSET', h, '@' .. model, n)
+  -- Each level's hash is read once (HMGET of every total, and the model's fields this event changes),
+  -- checked, and written once (HSET of the new values).
+  for _, L in ipairs(levels) do
+    local with_model = stats and L.name ~= 'group'
+    local names = {}
+    for i, f in ipairs(totals_fields) do names[i] = f end
+    local model_at = #names
+    if with_model then
+      names[#names + 1] = '@' .. model
+      for _, c in ipairs(changes) do
+        names[#names + 1] = m .. c[1]
+      end
     end
-    return '#' .. n .. '|'
+    local values = redis.call('HMGET', L.cycle, unpack(names))
+    L.current = {}
+    for i, f in ipairs(totals_fields) do L.current[f] = values[i] end
+    if with_model then
+      L.index = values[model_at + 1]
+      L.legacy = {}
+      for i, c in ipairs(changes) do L.legacy[c[1]] = values[model_at + 1 + i] end
+      if L.index then
+        local indexed = {}
+        for _, c in ipairs(changes) do indexed[#indexed + 1] = '#' .. L.index .. '|' .. c[1] end
+        local v = redis.call('HMGET', L.cycle, unpack(indexed))
+        L.indexed = {}
+        for i, c in ipairs(changes) do L.indexed[c[1]] = v[i] end
+      end
+    end
   end
   -- Check every total this event changes, at every level, before writing anything: the total, and the
   -- model's total (v1 field plus indexed field).
-  local function check(h, with_model)
-    local indexed = nil
-    if with_model then indexed = model_prefix(h, false) end
-    local fields = {}
+  for _, L in ipairs(levels) do
     for _, c in ipairs(changes) do
-      fields[#fields + 1] = c[1]
-      fields[#fields + 1] = m .. c[1]
-      fields[#fields + 1] = (indexed or m) .. c[1]
-    end
-    local current = redis.call('HMGET', h, unpack(fields))
-    for i, c in ipairs(changes) do
       if above_bound(c[2]) then return {-1, c[1], ''} end
       local room = bound - tonumber(c[2])
-      local values = {current[3 * i - 2]}
-      if with_model then
-        values[2] = current[3 * i - 1]
-        if indexed then values[3] = current[3 * i] end
+      local v = L.current[c[1]]
+      if v then
+        if not string.match(v, '^%-?%d+$') then return {-2, c[1], ''} end
+        if tonumber(v) > room then return {-1, c[1], ''} end
       end
-      local model_total = 0
-      for j, v in pairs(values) do
-        if v then
-          local which = ''
-          if j > 1 then which = model end
-          if not string.match(v, '^%-?%d+$') then return {-2, c[1], which} end
-          if j == 1 and tonumber(v) > room then return {-1, c[1], ''} end
-          if j > 1 then model_total = model_total + tonumber(v) end
+      if L.legacy then
+        local model_total = 0
+        for _, mv in ipairs({L.legacy[c[1]] or false, (L.indexed and L.indexed[c[1]]) or false}) do
+          if mv then
+            if not string.match(mv, '^%-?%d+$') then return {-2, c[1], model} end
+            model_total = model_total + tonumber(mv)
+          end
         end
+        if model_total > room then return {-1, c[1], model} end
       end
-      if model_total > room then return {-1, c[1], model} end
     end
-    return nil
-  end
-  for _, L in ipairs(levels) do
-    local refused = check(L.cycle, stats and L.name ~= 'group')
-    if refused then return refused end
   end
   recorded = 1
   prior = ARGV[9] .. '|' .. ARGV[28]
   redis.call('SET', KEYS[4], prior, 'EX', ARGV[15])
   local res = nil
   if ARGV[31] ~= '' then res = reservation_drop(KEYS[1], KEYS[2], KEYS[3], ARGV[31]) end
-  local expire = {user = ARGV[10], group = ARGV[12], tenant = ARGV[14]}
+  -- The new totals of every level (written below, with the over-limit count).
   for _, L in ipairs(levels) do
-    local prefix = nil
-    if stats and L.name ~= 'group' then prefix = model_prefix(L.cycle, true) end
-    for _, c in ipairs(changes) do
-      redis.call('HINCRBY', L.cycle, c[1], c[2])
-      if prefix then redis.call('HINCRBY', L.cycle, prefix .. c[1], c[2]) end
-    end
-    redis.call('EXPIREAT', L.cycle, expire[L.name])
+    L.new = {}
+    for _, c in ipairs(changes) do L.new[c[1]] = tonumber(L.current[c[1]] or '0') + tonumber(c[2]) end
   end
   -- Report rows: one field per user ('u|<user>') and group ('g|<group>'), holding the counts of
   -- row_fields separated by spaces (rows from a v1 migration are 'u|<user>|<field>' fields instead).
   local row_fields = {'in', 'cin', 'cw', 'cw1', 'out', 'rsn', 'ain', 'aout', 'wsr', 'req', 'err', 'cost', 'unp', 'est'}
   local row_index = {}
   for i, f in ipairs(row_fields) do row_index[f] = i end
-  local function row_add(field)
+  local row_names = {'u|' .. user}
+  if group ~= '' then row_names[2] = 'g|' .. group end
+  local stored_rows = redis.call('HMGET', KEYS[15], unpack(row_names))
+  local row_values = {}
+  for r, field in ipairs(row_names) do
     local counts = {}
     for i = 1, #row_fields do counts[i] = 0 end
-    local stored = redis.call('HGET', KEYS[15], field)
-    if stored then
+    if stored_rows[r] then
       local i = 1
-      for n in string.gmatch(stored, '%d+') do
+      for n in string.gmatch(stored_rows[r], '%d+') do
         counts[i] = tonumber(n)
         i = i + 1
       end
@@ -132,28 +135,31 @@ if not prior then
     end
     local parts = {}
     for i = 1, #row_fields do parts[i] = int(counts[i]) end
-    redis.call('HSET', KEYS[15], field, table.concat(parts, ' '))
+    row_values[#row_values + 1] = field
+    row_values[#row_values + 1] = table.concat(parts, ' ')
   end
-  row_add('u|' .. user)
-  if group ~= '' then row_add('g|' .. group) end
+  redis.call('HSET', KEYS[15], unpack(row_values))
   redis.call('EXPIREAT', KEYS[15], ARGV[14])
   local tokens = tonumber(ARGV[19]) + tonumber(ARGV[23])
   -- When the call was admitted (Redis's time): at its reservation, else now.
   local admitted = now
   if res and res.at then admitted = res.at end
+  local expire = {user = ARGV[10], group = ARGV[12], tenant = ARGV[14]}
   local flagged = {}
   for _, L in ipairs(levels) do
     local l = L.limits
     local is_over = false
     for _, w in ipairs(windows) do
       if window_limited(l, w) then
+        local st
         if res and res.at and held_at(L, res) then
-          window_add(L.win, w, res.at, now, tokens - res.tokens, 0)
+          st = window_state(L.win, w, now, res.at)
+          window_write(st, tokens - res.tokens, 0, false)
         else
-          window_add(L.win, w, now, now, tokens, 1)
+          st = window_state(L.win, w, now, now)
+          window_write(st, tokens, 1, true)
         end
-        local s = redis.call('HMGET', L.win, w.k .. 'T', w.k .. 'R')
-        local held = {tonumber(s[1] or '0'), tonumber(s[2] or '0')}
+        local held = {st.t, st.r}
         for i, field in ipairs({w.tokens, w.requests}) do
           local limit = l[field]
           if limit then
@@ -171,16 +177,39 @@ if not prior then
       end
     end
     if l.tokens or l.cost or l.requests then
-      local u = redis.call('HMGET', L.cycle, 'in', 'out', 'cost', 'req')
-      local used_tokens = tonumber(u[1] or '0') + tonumber(u[2] or '0')
-      if (l.tokens and used_tokens > l.tokens) or (l.cost and tonumber(u[3] or '0') > l.cost) or (l.requests and tonumber(u[4] or '0') > l.requests) then
+      local function now_value(f) return L.new[f] or tonumber(L.current[f] or '0') end
+      if (l.tokens and now_value('in') + now_value('out') > l.tokens) or (l.cost and now_value('cost') > l.cost)
+        or (l.requests and now_value('req') > l.requests) then
         is_over = true
       end
     end
+    local fields = {}
+    for _, c in ipairs(changes) do
+      fields[#fields + 1] = c[1]
+      fields[#fields + 1] = int(L.new[c[1]])
+    end
     if is_over then
-      redis.call('HINCRBY', L.cycle, 'ovr', 1)
+      L.new['ovr'] = tonumber(L.current['ovr'] or '0') + 1
+      fields[#fields + 1] = 'ovr'
+      fields[#fields + 1] = int(L.new['ovr'])
       flagged[#flagged + 1] = L.name
     end
+    if L.legacy then
+      local index = L.index
+      if not index then
+        index = redis.call('HINCRBY', L.cycle, '#', 1)
+        fields[#fields + 1] = '@' .. model
+        fields[#fields + 1] = int(index)
+      end
+      for _, c in ipairs(changes) do
+        local before = 0
+        if L.indexed and L.indexed[c[1]] then before = tonumber(L.indexed[c[1]]) end
+        fields[#fields + 1] = '#' .. index .. '|' .. c[1]
+        fields[#fields + 1] = int(before + tonumber(c[2]))
+      end
+    end
+    redis.call('HSET', L.cycle, unpack(fields))
+    redis.call('EXPIREAT', L.cycle, expire[L.name])
   end
   over = table.concat(flagged, ',')
   local maxlen = tonumber(ARGV[32])
@@ -195,6 +224,17 @@ elseif ARGV[31] ~= '' then
   reservation_drop(KEYS[1], KEYS[2], KEYS[3], ARGV[31])
 end
 purge_expired(KEYS[1], KEYS[2], KEYS[3], now)
-local totals = redis.call('HMGET', KEYS[5], unpack(totals_fields))
+-- The user's totals after this call (as written above, or as stored for a duplicate).
+local totals
+if recorded == 1 then
+  local user_level = levels[1]
+  totals = {}
+  for i, f in ipairs(totals_fields) do
+    local v = user_level.new[f]
+    if v then totals[i] = int(v) else totals[i] = user_level.current[f] or false end
+  end
+else
+  totals = redis.call('HMGET', KEYS[5], unpack(totals_fields))
+end
 local rt, rc, rn = reserved_of(KEYS[3], levels[1].scope)
 return {recorded, prior, totals, int(rt), int(rc), int(rn), over, binding}

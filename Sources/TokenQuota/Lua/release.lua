@@ -15,7 +15,7 @@ if res.group ~= '' and res.group == ARGV[3] then targets[#targets + 1] = {KEYS[5
 targets[#targets + 1] = {KEYS[6], read_limits(KEYS[10])}
 for _, target in ipairs(targets) do
   for _, w in ipairs(windows) do
-    if window_limited(target[2], w) then window_add(target[1], w, res.at, now, -res.tokens, -1) end
+    if window_limited(target[2], w) then window_write(window_state(target[1], w, now, res.at), -res.tokens, -1, false) end
   end
 end
 return 1

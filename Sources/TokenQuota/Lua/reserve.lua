@@ -17,16 +17,26 @@ end
 if redis.call('EXISTS', KEYS[4]) == 1 then return {-4} end
 purge_expired(KEYS[1], KEYS[2], KEYS[3], now)
 local tokens, cost = tonumber(ARGV[10]), tonumber(ARGV[11])
-local _, _, held = reserved_of(KEYS[3], levels[1].scope)
-if held >= tonumber(ARGV[13]) then return {-5, int(held)} end
 
 local failures = {}
+local scopes = {}
+for _, L in ipairs(levels) do
+  scopes[#scopes + 1] = L.scope .. 't'
+  scopes[#scopes + 1] = L.scope .. 'c'
+  scopes[#scopes + 1] = L.scope .. 'n'
+end
+local held_now = redis.call('HMGET', KEYS[3], unpack(scopes))
+for i, L in ipairs(levels) do
+  L.reserved = {
+    tokens = tonumber(held_now[3 * i - 2] or '0'), cost = tonumber(held_now[3 * i - 1] or '0'),
+    requests = tonumber(held_now[3 * i] or '0'),
+  }
+end
+if levels[1].reserved.requests >= tonumber(ARGV[13]) then return {-5, int(levels[1].reserved.requests)} end
 for _, L in ipairs(levels) do
   local l = L.limits
   local u = redis.call('HMGET', L.cycle, 'in', 'out', 'cost', 'req')
   L.used = {tokens = tonumber(u[1] or '0') + tonumber(u[2] or '0'), cost = tonumber(u[3] or '0'), requests = tonumber(u[4] or '0')}
-  local rt, rc, rn = reserved_of(KEYS[3], L.scope)
-  L.reserved = {tokens = rt, cost = rc, requests = rn}
   local asked = {tokens = tokens, cost = cost, requests = 1}
   for _, kind in ipairs({'tokens', 'cost', 'requests'}) do
     if l[kind] and L.used[kind] + L.reserved[kind] + asked[kind] > l[kind] then
@@ -36,8 +46,9 @@ for _, L in ipairs(levels) do
   L.windows = {}
   for _, w in ipairs(windows) do
     if window_limited(l, w) then
-      local t, r, lo = window_slide(L.win, w, now)
-      L.windows[w.k] = {t = t, r = r, lo = lo}
+      local st = window_state(L.win, w, now, now)
+      L.windows[w.k] = st
+      local t, r, lo = st.t, st.r, st.lo
       if l[w.tokens] and t + tokens > l[w.tokens] then
         failures[#failures + 1] = {level = L, limit = 'tokens_per_' .. w.name, value = l[w.tokens], used = t, reserved = 0, requested = tokens, window = w, t = t, r = r, lo = lo}
       end
@@ -93,14 +104,23 @@ end
 local expires = now + tonumber(ARGV[12])
 redis.call('HSET', KEYS[1], id, int(tokens) .. '|' .. int(cost) .. '|' .. int(expires) .. '|' .. int(now) .. '|' .. user .. '|' .. group)
 redis.call('ZADD', KEYS[2], expires, id)
-for _, L in ipairs(levels) do reserved_adjust(KEYS[3], L.scope, tokens, cost, 1) end
+local totals = {}
+for _, L in ipairs(levels) do
+  totals[#totals + 1] = L.scope .. 't'
+  totals[#totals + 1] = int(L.reserved.tokens + tokens)
+  totals[#totals + 1] = L.scope .. 'c'
+  totals[#totals + 1] = int(L.reserved.cost + cost)
+  totals[#totals + 1] = L.scope .. 'n'
+  totals[#totals + 1] = int(L.reserved.requests + 1)
+end
+redis.call('HSET', KEYS[3], unpack(totals))
 local binding, room = '', nil
 for _, L in ipairs(levels) do
   for _, w in ipairs(windows) do
     local s = L.windows[w.k]
     if s then
-      window_add(L.win, w, now, now, tokens, 1)
-      for _, pair in ipairs({{w.tokens, 'tokens_per_', s.t + tokens}, {w.requests, 'requests_per_', s.r + 1}}) do
+      window_write(s, tokens, 1, true)
+      for _, pair in ipairs({{w.tokens, 'tokens_per_', s.t}, {w.requests, 'requests_per_', s.r}}) do
         local limit = L.limits[pair[1]]
         if limit then
           local left = limit - pair[3]
