@@ -6,6 +6,6 @@ struct QuotaBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quota-bench",
         abstract: "Benchmarks quotad's building blocks against a reference measured in the same run.",
-        subcommands: [RedisBench.self, EngineBench.self, FootprintBench.self]
+        subcommands: [RedisBench.self, EngineBench.self, FootprintBench.self, HTTPReserveBench.self, HTTPBatchBench.self]
     )
 }

@@ -41,6 +41,31 @@ struct ReservationLifecycleHTTPTests {
         }
     }
 
+    /// Committing with the id the caller chose (and the user) settles the granted `res:<user>:<id>`
+    /// reservation rather than recording beside it and leaving it held.
+    @Test func commitByTheCallersOwnIdSettlesTheReservation() async throws {
+        try await withQuotaApp { app, _ in
+            try await app.test(.router) { client in
+                let key = try await createKey(client, tenant: "acme").key
+                let reserve = #"{"user":"carol","model":"gpt-4o","input_tokens":100,"reservation_id":"call-7"}"#
+                try await client.execute(uri: "/v1/tenants/acme/reservations", method: .post, headers: auth(key), body: json(reserve)) {
+                    #expect($0.status == .created)
+                    #expect(object($0)["reservation_id"] as? String == "res:carol:call-7")
+                }
+                let commit = #"{"user":"carol","model":"gpt-4o","usage":{"input_tokens":60}}"#
+                try await client.execute(uri: "/v1/tenants/acme/reservations/call-7/commit", method: .post, headers: auth(key), body: json(commit)) {
+                    #expect($0.status == .ok)
+                    #expect(object($0)["event_id"] as? String == "res:carol:call-7")
+                }
+                try await client.execute(uri: "/v1/tenants/acme/users/carol/usage", method: .get, headers: auth(key)) { response in
+                    let body = object(response)
+                    #expect((body["reserved"] as? [String: Any])?["tokens"] as? Int == 0)
+                    #expect((body["totals"] as? [String: Any])?["input_tokens"] as? Int == 60)
+                }
+            }
+        }
+    }
+
     @Test func commitOfAnUnknownReservationWithoutAUserIsNotFound() async throws {
         try await withQuotaApp { app, _ in
             try await app.test(.router) { client in

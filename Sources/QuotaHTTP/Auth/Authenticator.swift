@@ -26,7 +26,7 @@ public struct Authenticator: Sendable {
         guard parts.count == 2, parts[0].lowercased() == "bearer" else {
             throw APIError.unauthorized("malformed Authorization header: expected Bearer <key>")
         }
-        let token = parts[1].trimmingCharacters(in: .whitespaces)
+        let token = Self.trimmingWhitespace(parts[1])
         guard (1...512).contains(token.utf8.count) else {
             throw APIError.unauthorized("invalid API key")
         }
@@ -40,6 +40,15 @@ public struct Authenticator: Sendable {
             throw APIError.unauthorized("invalid or revoked API key")
         }
         return .tenant(found.tenant, keyID: found.keyID, scopes: found.scopes)
+    }
+
+    /// `text` without leading and trailing whitespace (`CharacterSet.whitespaces`): ASCII spaces and tabs
+    /// are trimmed directly, anything else through Foundation (whose bridging is costly on every request).
+    static func trimmingWhitespace(_ text: Substring) -> String {
+        guard text.utf8.allSatisfy({ $0 < 0x80 }) else { return text.trimmingCharacters(in: .whitespaces) }
+        let isText: (UInt8) -> Bool = { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") }
+        guard let first = text.utf8.firstIndex(where: isText), let last = text.utf8.lastIndex(where: isText) else { return "" }
+        return String(text[first...last])
     }
 
     /// Requires an admin key.

@@ -17,8 +17,13 @@ public enum JSONResponse {
 
     /// Wraps ready JSON bytes.
     public static func make(status: HTTPResponse.Status, bytes: some Sequence<UInt8>) -> Response {
-        let buffer = ByteBuffer(bytes: bytes)
+        make(status: status, buffer: ByteBuffer(bytes: bytes))
+    }
+
+    /// Wraps a buffer of ready JSON.
+    public static func make(status: HTTPResponse.Status, buffer: ByteBuffer) -> Response {
         var headers = HTTPFields()
+        headers.reserveCapacity(6)
         headers[.contentType] = "application/json; charset=utf-8"
         headers[.contentLength] = String(buffer.readableBytes)
         return Response(status: status, headers: headers, body: .init(byteBuffer: buffer))

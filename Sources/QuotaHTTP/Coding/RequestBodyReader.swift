@@ -41,6 +41,13 @@ public enum RequestBodyReader {
         return try decodeUnchecked(type, from: buffer)
     }
 
+    /// Decodes a usage body: in one pass when ``UsageRequestFastDecoder`` understands it (the common shape),
+    /// else by the strict path (key check, then `JSONDecoder`) with its exact errors.
+    public static func decodeUsage(from buffer: ByteBuffer) throws(APIError) -> UsageRequest {
+        if let body = buffer.withUnsafeReadableBytes({ UsageRequestFastDecoder.decode($0) }) { return body }
+        return try decode(UsageRequest.self, from: buffer)
+    }
+
     /// Decodes JSON bytes as `T`; malformed JSON, wrong types and missing fields become `400 invalid_request`.
     public static func decode<T: Decodable>(_ type: T.Type, from buffer: ByteBuffer) throws(APIError) -> T {
         try decodeUnchecked(type, from: buffer)

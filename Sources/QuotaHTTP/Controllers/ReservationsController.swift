@@ -137,12 +137,19 @@ public struct ReservationsController: Sendable {
 
     @Sendable func commit(_ request: Request, context: QuotaRequestContext) async throws -> Response {
         let tenant = try await dependencies.authorizedTenant(request, context, scope: .reservationsWrite)
-        let id = try context.idParameter("id", field: "reservation_id")
-        let body = try await RequestBodyReader.decode(UsageRequest.self, from: request, limit: dependencies.maxBodyBytes)
+        var id = try context.idParameter("id", field: "reservation_id")
+        let body = try RequestBodyReader.decodeUsage(from: try await RequestBodyReader.collect(request, limit: dependencies.maxBodyBytes))
+        // The id the caller chose at reserve (with the body's user) names the granted `res:<user>:<id>`, so
+        // that committing it settles the reservation instead of recording beside it.
+        if !id.hasPrefix(Self.failOpenPrefix), ReservationID.owner(of: id) == nil, let user = body.user,
+           let granted = try? ReservationID.make(user: user, suffix: id)
+        {
+            id = granted
+        }
         if id.hasPrefix(Self.failOpenPrefix) {
             guard body.user != nil else { throw APIError.badRequest("committing a fail-open reservation needs 'user'") }
             let response = try await dependencies.recorder.record(body, tenant: tenant, eventID: id, logger: context.logger)
-            return JSONResponse.make(fragment: response.fragment)
+            return JSONResponse.make(status: .ok, buffer: response.fullJSON)
         }
         if let named = body.user, let owner = ReservationID.owner(of: id), named != owner {
             throw APIError(
@@ -162,7 +169,7 @@ public struct ReservationsController: Sendable {
         let response = try await dependencies.recorder.record(
             body, tenant: tenant, user: user, eventID: id, reservationID: id, logger: context.logger
         )
-        var answer = JSONResponse.make(fragment: response.fragment)
+        var answer = JSONResponse.make(status: .ok, buffer: response.fullJSON)
         RateLimitHeaders.apply(response.result?.rateLimit, to: &answer.headers)
         return answer
     }

@@ -29,9 +29,12 @@ public struct UsageController: Sendable {
 
     @Sendable func record(_ request: Request, context: QuotaRequestContext) async throws -> Response {
         let tenant = try await dependencies.authorizedTenant(request, context, scope: .usageWrite)
-        let body = try await RequestBodyReader.decode(UsageRequest.self, from: request, limit: dependencies.maxBodyBytes)
+        let buffer = try await RequestBodyReader.collect(request, limit: dependencies.maxBodyBytes)
+        let body = try RequestBodyReader.decodeUsage(from: buffer)
         let response = try await dependencies.recorder.record(body, tenant: tenant, logger: context.logger)
-        var answer = JSONResponse.make(fragment: response.fragment)
+        let preference = ReturnPreference(request.headers)
+        var answer = JSONResponse.make(status: .ok, buffer: preference == .minimal ? response.minimalJSON : response.fullJSON)
+        if preference == .minimal { answer.headers[ReturnPreference.appliedHeader] = "return=minimal" }
         RateLimitHeaders.apply(response.result?.rateLimit, to: &answer.headers)
         return answer
     }

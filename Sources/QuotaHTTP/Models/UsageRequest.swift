@@ -39,6 +39,11 @@ public struct UsageRequest: Sendable, Decodable {
         case outputText = "output_text"
     }
 
+    /// An empty body (every member absent), filled in by ``UsageRequestFastDecoder``.
+    init() {
+        usageIsEstimate = false
+    }
+
     /// Decodes the body; `usage` is a counts object or the string `"estimate"`.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)

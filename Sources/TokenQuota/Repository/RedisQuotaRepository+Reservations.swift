@@ -20,10 +20,10 @@ extension RedisQuotaRepository {
         let keys = QuotaKeys(tenant: request.tenant)
         var context = try await userContext(tenant: request.tenant, user: request.user)
         var at = await clock.now(client)
-        var cycles = context.cycles(at: at)
+        var cycles = context.cycles(at: at, cycleCache)
         var reply = RedisReply.null
         for attempt in 1...Self.attempts {
-            cycles = context.cycles(at: at)
+            cycles = context.cycles(at: at, cycleCache)
             reply = try await run(
                 QuotaScripts.reserve,
                 keys: levelKeys(keys, user: request.user, group: context.group, cycles: cycles, dedupe: keys.dedupe(request.user, id)),

@@ -19,6 +19,7 @@ public final class RedisQuotaRepository: QuotaRepository {
     public let settings: RepositorySettings
     let logger: Logger
     let contexts = Mutex<[String: UserContext]>([:])
+    let cycleCache = CycleCache()
     /// The estimate of Redis's time used to pick the cycles a script works in (decisions use Redis's `TIME`).
     public let clock = RedisClock()
     /// How often a script may refuse the estimated cycles or group before the repository gives up (it
@@ -38,8 +39,11 @@ public final class RedisQuotaRepository: QuotaRepository {
         var group: String? { user.group }
 
         /// The cycles of the levels containing `date`: user, group (when the user has one), tenant.
-        func cycles(at date: Date) -> (user: BillingCycle, group: BillingCycle?, tenant: BillingCycle) {
-            (user.schedule.cycle(containing: date), groupConfig?.schedule.cycle(containing: date), tenant.schedule.cycle(containing: date))
+        func cycles(at date: Date, _ cache: CycleCache) -> (user: BillingCycle, group: BillingCycle?, tenant: BillingCycle) {
+            (
+                cache.cycle(of: user.schedule, containing: date), groupConfig.map { cache.cycle(of: $0.schedule, containing: date) },
+                cache.cycle(of: tenant.schedule, containing: date)
+            )
         }
     }
 
@@ -67,9 +71,9 @@ public final class RedisQuotaRepository: QuotaRepository {
         var context = try await userContext(tenant: event.tenant, user: event.user)
         var at = await clock.now(client)
         var reply = RedisReply.null
-        var cycles = context.cycles(at: at)
+        var cycles = context.cycles(at: at, cycleCache)
         for attempt in 1...Self.attempts {
-            cycles = context.cycles(at: at)
+            cycles = context.cycles(at: at, cycleCache)
             let group = context.group
             reply = try await run(
                 QuotaScripts.record,
