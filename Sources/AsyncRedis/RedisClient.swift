@@ -90,9 +90,9 @@ public final class RedisClient: Sendable {
         let deadline = start &+ configuration.commandTimeout.nanoseconds
         let connection = pickConnection()
         metrics.commands.increment()
-        let reply: RedisReply
+        let completed: CompletedReply
         do {
-            reply = try await withUnsafeThrowingContinuation { continuation in
+            completed = try await withUnsafeThrowingContinuation { continuation in
                 connection.enqueue(command, deadline: deadline, continuation: continuation)
             }
         } catch let error as RedisError {
@@ -102,7 +102,8 @@ public final class RedisClient: Sendable {
             metrics.recordError(.protocolError)
             throw RedisError(.protocolError, "unexpected error: \(error)")
         }
-        metrics.latency.recordNanoseconds(Int64(truncatingIfNeeded: monotonicNanoseconds() &- start))
+        metrics.latency.recordNanoseconds(Int64(truncatingIfNeeded: completed.completedAt &- start))
+        let reply = completed.reply
         if case .error(let message) = reply {
             metrics.recordError(.serverError)
             throw RedisError(serverError: message)

@@ -1,11 +1,13 @@
-/// A command as binary-safe arguments, ready for hiredis' Argv API.
+/// A command as binary-safe arguments, encoded for the wire as it is built.
 ///
-/// Arguments are packed into one contiguous buffer so that building a command costs one or two allocations.
+/// Each argument is stored as a RESP bulk string (`$<length>\r\n<bytes>\r\n`) in one contiguous buffer, so
+/// building a command costs one allocation and sending it is a copy: the connection adds the `*<count>\r\n`
+/// header and the bytes go out as they are (no per-command formatting on the connection's I/O thread).
 public struct RedisCommand: Sendable, Hashable {
-    /// All argument bytes, back to back.
+    /// The arguments as RESP bulk strings, back to back.
     @usableFromInline var storage: [UInt8]
-    /// The length of each argument in `storage`.
-    @usableFromInline var lengths: [Int]
+    /// The number of arguments, the command name included.
+    public private(set) var count: Int
 
     /// Creates a command from its name and arguments.
     public init(_ name: String, _ arguments: any RedisArgument...) {
@@ -16,14 +18,10 @@ public struct RedisCommand: Sendable, Hashable {
     public init(_ name: String, _ arguments: [any RedisArgument]) {
         storage = []
         storage.reserveCapacity(128)
-        lengths = []
-        lengths.reserveCapacity(arguments.count + 1)
+        count = 0
         append(name)
         for argument in arguments { argument.append(to: &self) }
     }
-
-    /// The number of arguments, the command name included.
-    public var count: Int { lengths.count }
 
     /// Appends a UTF-8 string argument.
     public mutating func append(_ string: String) {
@@ -33,22 +31,60 @@ public struct RedisCommand: Sendable, Hashable {
 
     /// Appends a decimal integer argument.
     public mutating func append(_ value: Int) {
-        append(String(value))
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            let written = RESP.writeDecimal(value, into: digits)
+            append(bytes: UnsafeBufferPointer(rebasing: digits[(digits.count - written)...]))
+        }
     }
 
     /// Appends raw bytes as one argument.
     public mutating func append(bytes: some Collection<UInt8>) {
+        let length = bytes.count
+        storage.append(UInt8(ascii: "$"))
+        RESP.appendDecimal(length, to: &storage)
+        storage.append(UInt8(ascii: "\r"))
+        storage.append(UInt8(ascii: "\n"))
         storage.append(contentsOf: bytes)
-        lengths.append(bytes.count)
+        storage.append(UInt8(ascii: "\r"))
+        storage.append(UInt8(ascii: "\n"))
+        count += 1
     }
 
     /// The arguments as byte arrays (for logging in tests and debugging).
     public var arguments: [[UInt8]] {
-        var offset = 0
-        return lengths.map { length in
-            defer { offset += length }
-            return Array(storage[offset..<offset + length])
+        var result: [[UInt8]] = []
+        result.reserveCapacity(count)
+        var index = 0
+        while index < storage.count {
+            // "$<length>\r\n<bytes>\r\n"
+            var length = 0
+            index += 1
+            while storage[index] != UInt8(ascii: "\r") {
+                length = length * 10 + Int(storage[index] - UInt8(ascii: "0"))
+                index += 1
+            }
+            index += 2
+            result.append(Array(storage[index..<index + length]))
+            index += length + 2
         }
+        return result
+    }
+
+    /// Appends the whole command (`*<count>\r\n` and the arguments) to `output`.
+    func encode(into output: inout [UInt8]) {
+        output.append(UInt8(ascii: "*"))
+        RESP.appendDecimal(count, to: &output)
+        output.append(UInt8(ascii: "\r"))
+        output.append(UInt8(ascii: "\n"))
+        output.append(contentsOf: storage)
+    }
+
+    /// The whole command as bytes.
+    var encoded: [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(storage.count + 16)
+        encode(into: &output)
+        return output
     }
 }
 

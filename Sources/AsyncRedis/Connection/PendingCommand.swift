@@ -5,7 +5,7 @@ struct PendingCommand {
     let command: RedisCommand
     /// Monotonic deadline in nanoseconds (`DispatchTime.uptimeNanoseconds`).
     let deadline: UInt64
-    let continuation: UnsafeContinuation<RedisReply, any Error>
+    let continuation: UnsafeContinuation<CompletedReply, any Error>
 }
 
 /// Monotonic time in nanoseconds.
