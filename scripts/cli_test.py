@@ -12,7 +12,7 @@ Needs redis-server on PATH (quotad starts its embedded Redis before it binds). S
 import http.client, json, os, re, socket, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import QUOTAD, ROOT, check, free_port, start_quotad, start_redis, stop, summary  # noqa: E402
+from harness import QUOTAD, ROOT, check, free_port, redis_cli, start_quotad, start_redis, stop, summary  # noqa: E402
 
 QUOTAD = os.path.abspath(QUOTAD)  # the runs below change directory
 
@@ -111,9 +111,6 @@ def test_bind_failures(directory):
     check("address not on this host: stderr names the address",
           f"cannot listen on 192.0.2.1:{port}: address not available" in err, err.strip())
 
-
-def redis_cli(port, *args):
-    return subprocess.run(["redis-cli", "-p", str(port), *args], capture_output=True, text=True, timeout=10).stdout.strip()
 
 
 def test_schema(directory):

@@ -166,3 +166,7 @@ def run_workers(count, jobs, work):
     for t in threads: t.start()
     for t in threads: t.join()
     return errors
+
+def redis_cli(port, *args):
+    """Runs one redis-cli command against 127.0.0.1:port (at most 10 s) and returns its output, stripped."""
+    return subprocess.run(["redis-cli", "-p", str(port), *args], capture_output=True, text=True, timeout=10).stdout.strip()

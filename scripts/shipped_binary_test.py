@@ -25,7 +25,7 @@ import concurrent.futures, csv, datetime, decimal, http.client, io, json, os, re
 import sys, tempfile, threading, time
 
 import harness
-from harness import ROOT, check, free_port, start_quotad, stop, summary
+from harness import ROOT, check, free_port, redis_cli, start_quotad, stop, summary
 
 ADMIN = "shipped-binary-admin-key-0123456789"
 READ_TIMEOUT_S, IDLE_TIMEOUT_S = 1.0, 1.5
@@ -103,9 +103,6 @@ def parse_raw(received):
         headers[name.strip().lower()] = value.strip()
     return (int(match.group(1)) if match else None), headers, rest
 
-
-def redis_cli(port, *args):
-    return subprocess.run(["redis-cli", "-p", str(port), *args], capture_output=True, text=True, timeout=10).stdout.strip()
 
 
 def section(name, function, *args):
