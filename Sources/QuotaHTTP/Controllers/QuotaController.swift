@@ -93,12 +93,12 @@ public struct QuotaController: Sendable {
             case .group(let group):
                 let stored = try await repository.quota(tenant: tenant, subject: subject)
                 var config = stored ?? QuotaConfig()
-                if stored == nil { config.schedule = try await tenantSchedule(tenant) }
+                if stored == nil { config.schedule = try await repository.tenantSchedule(tenant: tenant) }
                 return QuotaView(tenant: tenant, level: "group", group: group, source: stored == nil ? "none" : "group", config: config, now: now)
             case .tenant:
                 let stored = try await repository.quota(tenant: tenant, subject: subject)
                 var config = stored ?? QuotaConfig()
-                if stored == nil { config.schedule = try await tenantSchedule(tenant) }
+                if stored == nil { config.schedule = try await repository.tenantSchedule(tenant: tenant) }
                 return QuotaView(tenant: tenant, level: "tenant", source: stored == nil ? "none" : "tenant", config: config, now: now)
             case .tenantDefault:
                 return QuotaView(tenant: tenant, level: "default", config: try await repository.defaultQuota(tenant: tenant), now: now)
@@ -106,11 +106,5 @@ public struct QuotaController: Sendable {
         } catch {
             throw APIError(error)
         }
-    }
-
-    /// The tenant's cycles: its aggregate quota's schedule, else the per-user default's.
-    func tenantSchedule(_ tenant: String) async throws(QuotaError) -> CycleSchedule {
-        if let aggregate = try await dependencies.repository.quota(tenant: tenant, subject: .tenant) { return aggregate.schedule }
-        return try await dependencies.repository.defaultQuota(tenant: tenant).schedule
     }
 }

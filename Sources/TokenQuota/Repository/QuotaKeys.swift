@@ -20,11 +20,9 @@
 /// | `q:{t}:rx` | zset | reservation ids by expiry (ms, Redis's clock) |
 /// | `q:{t}:rs` | hash | running totals of the active reservations: `t c n`, `u\|<user>\|t…`, `g\|<group>\|t…` |
 struct QuotaKeys {
-    let tenant: String
     private let prefix: String
 
     init(tenant: String) {
-        self.tenant = tenant
         self.prefix = "q:{\(tenant)}:"
     }
 

@@ -45,6 +45,10 @@ public protocol QuotaRepository: Sendable {
     /// that id.
     func usage(tenant: String, subject: QuotaSubject, cycleID: String?, now: Date) async throws(QuotaError) -> LevelUsage
 
+    /// The schedule of the tenant's cycles (the tenant level, reports; the fallback of groups without
+    /// their own): the tenant aggregate quota's, else the per-user default's.
+    func tenantSchedule(tenant: String) async throws(QuotaError) -> CycleSchedule
+
     /// The tenant's default quota (used for users without their own).
     func defaultQuota(tenant: String) async throws(QuotaError) -> QuotaConfig
 

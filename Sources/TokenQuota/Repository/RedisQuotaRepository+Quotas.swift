@@ -130,8 +130,8 @@ extension RedisQuotaRepository {
         )
     }
 
-    /// The schedule of the tenant's cycles (reports, the tenant level).
-    func tenantSchedule(tenant: String) async throws(QuotaError) -> CycleSchedule {
+    public func tenantSchedule(tenant: String) async throws(QuotaError) -> CycleSchedule {
+        try Identifier.validateName(tenant, field: "tenant")
         if let aggregate = try await quota(tenant: tenant, subject: .tenant) { return aggregate.schedule }
         return try await quota(tenant: tenant, subject: .tenantDefault)?.schedule ?? CycleSchedule()
     }

@@ -14,11 +14,20 @@ extension RedisQuotaRepository {
             keys, level: .user, id: user, cycle: cycle, cycleKey: keys.userCycle(user, cycle.id), windowKey: keys.userWindows(user),
             quotaKey: context.isUserSpecific ? keys.userQuota(user) : keys.tenantDefault, config: context.user, now: now
         )
+        // The group's and the tenant's current cycles, from the quotas the context already loaded.
         var levels: [LevelUsage] = []
-        if let group = context.group {
-            levels.append(try await usage(tenant: tenant, subject: .group(group), cycleID: nil, now: now))
+        if let group = context.group, let config = context.groupConfig {
+            let current = config.schedule.cycle(containing: now)
+            levels.append(try await readLevel(
+                keys, level: .group, id: group, cycle: current, cycleKey: keys.groupCycle(group, current.id),
+                windowKey: keys.groupWindows(group), quotaKey: keys.groupQuota(group), config: config, now: now
+            ))
         }
-        levels.append(try await usage(tenant: tenant, subject: .tenant, cycleID: nil, now: now))
+        let tenantCycle = context.tenant.schedule.cycle(containing: now)
+        levels.append(try await readLevel(
+            keys, level: .tenant, id: tenant, cycle: tenantCycle, cycleKey: keys.tenantCycle(tenantCycle.id),
+            windowKey: keys.tenantWindows, quotaKey: keys.tenantQuota, config: context.tenant, now: now
+        ))
         return UserUsage(
             user: user, cycle: cycle, totals: own.totals, models: own.models, reserved: own.reserved, limits: own.limits, rate: own.rate,
             windows: own.windows, group: context.group, levels: levels

@@ -23,7 +23,6 @@ extension RedisQuotaRepository {
         var cycles = context.cycles(at: at, cycleCache)
         var reply = RedisReply.null
         for attempt in 1...Self.attempts {
-            cycles = context.cycles(at: at, cycleCache)
             reply = try await run(
                 QuotaScripts.reserve,
                 keys: levelKeys(keys, user: request.user, group: context.group, cycles: cycles, dedupe: keys.dedupe(request.user, id)),
@@ -34,6 +33,7 @@ extension RedisQuotaRepository {
             guard let retry = try await retryAfterRefusal(reply, tenant: request.tenant, user: request.user, attempt: attempt, script: "reserve")
             else { break }
             (context, at) = retry
+            cycles = context.cycles(at: at, cycleCache)
         }
         guard let parts = reply.array, let status = parts.first?.int else { throw unexpectedReply(script: "reserve", reply) }
         switch status {

@@ -73,7 +73,6 @@ public final class RedisQuotaRepository: QuotaRepository {
         var reply = RedisReply.null
         var cycles = context.cycles(at: at, cycleCache)
         for attempt in 1...Self.attempts {
-            cycles = context.cycles(at: at, cycleCache)
             let group = context.group
             reply = try await run(
                 QuotaScripts.record,
@@ -90,6 +89,7 @@ public final class RedisQuotaRepository: QuotaRepository {
             )
             guard let retry = try await retryAfterRefusal(reply, tenant: event.tenant, user: event.user, attempt: attempt, script: "record") else { break }
             (context, at) = retry
+            cycles = context.cycles(at: at, cycleCache)
         }
         if let parts = reply.array, parts.count == 3, let status = parts[0].int, status < 0, let field = parts[1].text {
             throw refusedRecord(status: status, field: field, model: parts[2].text ?? "", event: event)
