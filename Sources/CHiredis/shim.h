@@ -33,11 +33,6 @@ static inline const char *chiredis_context_errstr(const redisContext *c) { retur
 /// The context's socket descriptor.
 static inline int chiredis_context_fd(const redisContext *c) { return c->fd; }
 
-/// Bytes written into the output buffer that were not yet sent.
-static inline size_t chiredis_context_pending_output(const redisContext *c) {
-    return c->obuf == NULL ? 0 : sdslen(c->obuf);
-}
-
 /// Sets SIGPIPE to SIG_IGN when its disposition is still the default (SIG_DFL); a handler or SIG_IGN the
 /// program installed itself is left alone. Returns 1 when it changed the disposition, 0 otherwise.
 static inline int chiredis_ignore_sigpipe_if_default(void) {
