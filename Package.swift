@@ -2,7 +2,8 @@
 // quotad — a Redis-backed, multi-user LLM token quota service.
 //
 // Layers (each imports only the one below it):
-//   CHiredis (C shim) → AsyncRedis (client) → TokenAccounting + TokenQuota (domain) → QuotaHTTP (API) → executables
+//   CHiredis (C shim) → AsyncRedis (client) → TokenAccounting + TokenQuota (domain)
+//   → QuotaAlerts + QuotaExport (services fed by the domain's streams) → QuotaHTTP (API) → executables
 import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [
@@ -18,6 +19,8 @@ let package = Package(
         .library(name: "AsyncRedis", targets: ["AsyncRedis"]),
         .library(name: "TokenAccounting", targets: ["TokenAccounting"]),
         .library(name: "TokenQuota", targets: ["TokenQuota"]),
+        .library(name: "QuotaAlerts", targets: ["QuotaAlerts"]),
+        .library(name: "QuotaExport", targets: ["QuotaExport"]),
         .library(name: "QuotaHTTP", targets: ["QuotaHTTP"]),
         .executable(name: "quotad", targets: ["quotad"]),
         .executable(name: "quota-bench", targets: ["quota-bench"]),
@@ -31,6 +34,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         // quota-bench only: the HTTP load generator (NIO) and its latency histogram.
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
@@ -85,11 +89,42 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: Alerts and export (services beside the domain, fed by its Redis streams)
+        // Webhook endpoints, the alert outbox consumer and signed, retried deliveries.
+        .target(
+            name: "QuotaAlerts",
+            dependencies: [
+                "AsyncRedis",
+                "TokenQuota",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Every recorded event to InfluxDB (line protocol), from the tenants' event streams.
+        .target(
+            name: "QuotaExport",
+            dependencies: [
+                "AsyncRedis",
+                "TokenQuota",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: HTTP API
         .target(
             name: "QuotaHTTP",
             dependencies: [
                 "TokenQuota",
+                "QuotaAlerts",
+                "QuotaExport",
                 "EmbeddedRedis",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -149,6 +184,19 @@ let package = Package(
         .testTarget(
             name: "TokenQuotaTests",
             dependencies: ["TokenQuota", "AsyncRedis", "EmbeddedRedis"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "QuotaAlertsTests",
+            dependencies: [
+                "QuotaAlerts", "AsyncRedis", "TokenQuota", "EmbeddedRedis",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "QuotaExportTests",
+            dependencies: ["QuotaExport", "AsyncRedis", "TokenQuota", "EmbeddedRedis"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -61,6 +61,50 @@ public struct QuotadConfiguration: Sendable {
     /// usage of a model without a price when a cost limit applies.
     public var unpricedModels: UnpricedModelPolicy = .reject
 
+    /// `usage.history_days` / `QUOTAD_HISTORY_DAYS`: days of per-day usage buckets kept (1…3660).
+    public var historyDays = 400
+    /// `events.retention_hours` / `QUOTAD_EVENTS_RETENTION_HOURS`: how long recorded events stay readable in
+    /// each tenant's event stream (`GET …/events`, the export's source), 1…8784 hours.
+    public var eventsRetentionHours = 168
+    /// `export.max_backlog` / `QUOTAD_EXPORT_MAX_BACKLOG`: the most events a tenant's event stream holds;
+    /// beyond it the oldest are trimmed (an exporter that fell that far behind counts them as dropped).
+    public var exportMaxBacklog = 1_000_000
+    /// `export.influxdb.url` / `QUOTAD_EXPORT_INFLUXDB_URL`: InfluxDB's base URL; nil = no export.
+    public var influxURL: String?
+    /// `export.influxdb.database` / `QUOTAD_EXPORT_INFLUXDB_DATABASE`: InfluxDB 1.x database (`/write`).
+    public var influxDatabase: String?
+    /// `export.influxdb.retention_policy` / `QUOTAD_EXPORT_INFLUXDB_RETENTION_POLICY`: InfluxDB 1.x `rp`.
+    public var influxRetentionPolicy: String?
+    /// `export.influxdb.org` / `QUOTAD_EXPORT_INFLUXDB_ORG`: InfluxDB 2.x organisation (`/api/v2/write`).
+    public var influxOrg: String?
+    /// `export.influxdb.bucket` / `QUOTAD_EXPORT_INFLUXDB_BUCKET`: InfluxDB 2.x bucket.
+    public var influxBucket: String?
+    /// `export.influxdb.token` / `QUOTAD_EXPORT_INFLUXDB_TOKEN`: InfluxDB 2.x API token (prefer the env var).
+    public var influxToken: String?
+    /// `export.influxdb.measurement` / `QUOTAD_EXPORT_INFLUXDB_MEASUREMENT`: the measurement name.
+    public var influxMeasurement = "llm_usage"
+    /// `export.influxdb.batch_size` / `QUOTAD_EXPORT_INFLUXDB_BATCH_SIZE`: points per write (1…10000).
+    public var influxBatchSize = 500
+    /// `export.influxdb.flush_interval_ms` / `QUOTAD_EXPORT_INFLUXDB_FLUSH_INTERVAL_MS`: longest wait before
+    /// a partial batch is written (10…60000 ms).
+    public var influxFlushIntervalMilliseconds = 1000
+    /// `webhooks.timeout_ms` / `QUOTAD_WEBHOOKS_TIMEOUT_MS`: a delivery attempt's timeout (100…60000 ms).
+    public var webhookTimeoutMilliseconds = 5000
+    /// `webhooks.max_retry_seconds` / `QUOTAD_WEBHOOKS_MAX_RETRY_SECONDS`: how long a delivery is retried
+    /// before it is dead-lettered (1…604800 s).
+    public var webhookMaximumRetrySeconds = 86_400
+    /// `webhooks.initial_backoff_ms` / `QUOTAD_WEBHOOKS_INITIAL_BACKOFF_MS`: the first retry's delay; it
+    /// doubles per attempt (with jitter) up to `webhooks.max_backoff_ms`.
+    public var webhookInitialBackoffMilliseconds = 1000
+    /// `webhooks.max_backoff_ms` / `QUOTAD_WEBHOOKS_MAX_BACKOFF_MS`: the longest delay between attempts.
+    public var webhookMaximumBackoffMilliseconds = 300_000
+    /// `webhooks.poll_interval_ms` / `QUOTAD_WEBHOOKS_POLL_INTERVAL_MS`: how often new alerts and due
+    /// deliveries are looked for (10…10000 ms).
+    public var webhookPollMilliseconds = 250
+    /// `webhooks.allow_private_targets` / `QUOTAD_WEBHOOKS_ALLOW_PRIVATE_TARGETS`: accept webhook URLs on
+    /// loopback and private networks (off: only public addresses, against SSRF).
+    public var webhookAllowPrivateTargets = false
+
     /// The defaults.
     public init() {}
 }

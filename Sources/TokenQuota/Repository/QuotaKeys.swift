@@ -19,10 +19,16 @@
 /// | `q:{t}:r` | hash | active reservations: id → `<tokens>\|<cost>\|<expires ms>\|<reserved at ms>\|<user>\|<group>` |
 /// | `q:{t}:rx` | zset | reservation ids by expiry (ms, Redis's clock) |
 /// | `q:{t}:rs` | hash | running totals of the active reservations: `t c n`, `u\|<user>\|t…`, `g\|<group>\|t…` |
-struct QuotaKeys {
+/// | `q:{t}:x` | stream | recorded events (export source, `GET …/events`); `q:{t}:xn` their sequence counter |
+/// | `q:{t}:dims` | set | the metadata keys the tenant declares as dimensions |
+/// | `q:{t}:d:<day>` | hash | per-day rows `T`, `u\|<user>`, `g\|<group>`, `m\|<model>`, `um\|<user>\|<model>`, `gm\|<group>\|<model>` → the 14 report counts |
+/// | `q:{t}:al` | stream | alerts (`quota.threshold`, `quota.exceeded`); `q:{t}:ae` last exceeded alert per level, subject and limit |
+/// | `quotad:tenants` | set | every tenant that recorded usage (global, not tenant-tagged) |
+public struct QuotaKeys: Sendable {
     private let prefix: String
 
-    init(tenant: String) {
+    /// The keys of one tenant.
+    public init(tenant: String) {
         self.prefix = "q:{\(tenant)}:"
     }
 
@@ -42,6 +48,21 @@ struct QuotaKeys {
     var reservations: String { prefix + "r" }
     var reservationExpiry: String { prefix + "rx" }
     var reservationTotals: String { prefix + "rs" }
+
+    /// The tenant's stream of recorded events.
+    public var events: String { prefix + "x" }
+    /// The sequence counter of the tenant's recorded events.
+    public var eventSequence: String { prefix + "xn" }
+    /// The set of metadata keys the tenant declares as dimensions.
+    public var dimensions: String { prefix + "dims" }
+    /// The per-day usage rows of one day (`YYYY-MM-DD`, in the tenant's time zone).
+    public func day(_ day: String) -> String { prefix + "d:" + day }
+    /// The tenant's alert stream.
+    public var alerts: String { prefix + "al" }
+    /// When each level, subject and limit last raised a `quota.exceeded` alert.
+    public var exceededAlerts: String { prefix + "ae" }
+    /// The global set of tenants that recorded usage.
+    public static let tenantRegistry = "quotad:tenants"
 
     /// The quota hash of a subject.
     func quota(_ subject: QuotaSubject) -> String {

@@ -1,0 +1,1 @@
+// Webhook alerts: endpoints, the alert outbox consumer and signed, retried deliveries.

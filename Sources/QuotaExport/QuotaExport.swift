@@ -1,0 +1,1 @@
+// Event export: every recorded event to InfluxDB, from the tenants' event streams.
