@@ -35,8 +35,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
-        // quota-bench only: the HTTP load generator (NIO) and its latency histogram.
+        // The HTTP load generator of quota-bench; the HTTP types of async-http-client's callers.
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        // quota-bench only: its latency histogram.
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
@@ -85,6 +86,7 @@ let package = Package(
                 .embedInCode("Lua/common.lua"), .embedInCode("Lua/levels.lua"), .embedInCode("Lua/record.lua"),
                 .embedInCode("Lua/reserve.lua"), .embedInCode("Lua/release.lua"), .embedInCode("Lua/read.lua"),
                 .embedInCode("Lua/replace_hash.lua"), .embedInCode("Lua/delete_keys.lua"),
+                .embedInCode("Lua/replace_set.lua"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -97,6 +99,9 @@ let package = Package(
                 "AsyncRedis",
                 "TokenQuota",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -111,6 +116,9 @@ let package = Package(
                 "AsyncRedis",
                 "TokenQuota",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -49,7 +49,7 @@ struct ConfigurationTests {
         let topLevel = yamlError("logging:\n  level: info\npricng:\n  file: x.yaml\n")
         #expect(topLevel?.key == "pricng")
         #expect(topLevel?.line == 3 && topLevel?.column == 1)
-        #expect(topLevel?.message.contains("known top-level keys: http, redis, auth, pricing, reservations, usage, settings, logging") == true)
+        #expect(topLevel?.message.contains("known top-level keys: http, redis, auth, pricing, reservations, usage, events, export, webhooks, settings, logging") == true)
     }
 
     @Test func yamlSyntaxErrorGivesLineAndColumn() {

@@ -81,13 +81,16 @@ public func buildDependencies(
 
     let (client, embedded) = try await connectRedis(configuration: configuration, logger: logger)
 
-    let repositorySettings = RepositorySettings(
+    var repositorySettings = RepositorySettings(
         historyCycles: configuration.historyCycles, dedupeTTLSeconds: configuration.dedupeTTLSeconds,
         eventStreamLength: configuration.eventStreamLength,
         maximumReservationTTLSeconds: configuration.reservationMaximumTTLSeconds,
         quotaCacheMilliseconds: configuration.quotaCacheMilliseconds,
         maximumActiveReservationsPerUser: configuration.reservationMaximumActivePerUser
     )
+    repositorySettings.tenantEventStreamLength = configuration.exportMaxBacklog
+    repositorySettings.eventRetentionSeconds = configuration.eventsRetentionHours * 3600
+    repositorySettings.historyDays = configuration.historyDays
     let repository = makeRepository?(client, repositorySettings)
         ?? RedisQuotaRepository(client: client, settings: repositorySettings, logger: logger)
     let settings = MetricsSettingsStore(client: client)

@@ -5,7 +5,8 @@ import TokenQuota
 /// The body of every quota `PUT` (user, group, tenant aggregate, tenant default):
 /// `{"limits":{"tokens":N|null,"cost_usd":"12.50"|null,"requests":N|null},
 ///   "rate":{"tokens_per_minute":N|null,"requests_per_minute":N|null,…_per_hour,…_per_day},
-///   "cycle":{"anchor_day":1,"timezone":"UTC"},"group":"<id>"|null}` — `group` in user quotas only.
+///   "cycle":{"anchor_day":1,"timezone":"UTC"},"group":"<id>"|null,"alerts":{"thresholds_percent":[50,80,100]}}`
+///   — `group` in user quotas only; `alerts` absent = no threshold alerts.
 /// `limits` is required (a body without it is a typo, not "unlimited"); `rate` absent = no window limits.
 struct QuotaBody: StrictJSONBody, Sendable {
     struct Limits: Decodable, Sendable {
@@ -28,16 +29,25 @@ struct QuotaBody: StrictJSONBody, Sendable {
         }
     }
 
+    struct Alerts: Decodable, Sendable {
+        var thresholdsPercent: [Int]
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case thresholdsPercent = "thresholds_percent"
+        }
+    }
+
     var limits: Limits
     var rate: RateBody?
     var cycle: Cycle?
     var group: String?
+    var alerts: Alerts?
 
     static let keySchema: JSONKeySchema = .object([
         "limits": .keys(Limits.CodingKeys.allCases.map(\.rawValue)),
         "rate": .keys(RateBody.CodingKeys.allCases.map(\.rawValue)),
         "cycle": .keys(Cycle.CodingKeys.allCases.map(\.rawValue)),
         "group": .any,
+        "alerts": .keys(Alerts.CodingKeys.allCases.map(\.rawValue)),
     ])
 
     /// The quota this body describes (the schedule keeps `existing` when the body names no cycle).
@@ -48,8 +58,24 @@ struct QuotaBody: StrictJSONBody, Sendable {
             do { try Identifier.validateName(group, field: "group") } catch { throw APIError(error) }
         }
         return QuotaConfig(
-            limits: try quotaLimits(), rate: try rate?.rateLimits() ?? .none, schedule: try schedule(keeping: existing), group: group
+            limits: try quotaLimits(), rate: try rate?.rateLimits() ?? .none, schedule: try schedule(keeping: existing), group: group,
+            alertThresholds: try alertThresholds()
         )
+    }
+
+    /// The alert thresholds: 1…100 percent, at most 10, each once (sorted).
+    func alertThresholds() throws(APIError) -> [Int] {
+        guard let thresholds = alerts?.thresholdsPercent else { return [] }
+        if thresholds.count > 10 {
+            throw APIError.badRequest("alerts.thresholds_percent holds at most 10 thresholds (got \(thresholds.count))")
+        }
+        if let bad = thresholds.first(where: { !(1...100).contains($0) }) {
+            throw APIError.badRequest("alerts.thresholds_percent must hold percents between 1 and 100 (got \(bad))")
+        }
+        if Set(thresholds).count != thresholds.count {
+            throw APIError.badRequest("alerts.thresholds_percent holds a threshold twice")
+        }
+        return thresholds.sorted()
     }
 
     /// The limits, validated: non-negative counts, `cost_usd` an exact decimal (≤ 9 fractional digits).

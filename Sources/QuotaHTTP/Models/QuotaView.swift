@@ -23,7 +23,10 @@ struct QuotaView: Encodable, Sendable {
         self.now = now
     }
 
-    enum CodingKeys: String, CodingKey { case tenant, level, user, group, source, limits, rate, cycle }
+    enum CodingKeys: String, CodingKey { case tenant, level, user, group, source, limits, rate, cycle, alerts }
+    enum AlertKeys: String, CodingKey {
+        case thresholdsPercent = "thresholds_percent"
+    }
     enum LimitKeys: String, CodingKey {
         case tokens, requests
         case costUSD = "cost_usd"
@@ -54,5 +57,7 @@ struct QuotaView: Encodable, Sendable {
         try cycle.encode(config.schedule.policy.anchorDay, forKey: .anchorDay)
         try cycle.encode(config.schedule.policy.timeZoneIdentifier, forKey: .timezone)
         try cycle.encode(CycleBody(config.schedule.cycle(containing: now)), forKey: .current)
+        var alerts = c.nestedContainer(keyedBy: AlertKeys.self, forKey: .alerts)
+        try alerts.encode(config.alertThresholds, forKey: .thresholdsPercent)
     }
 }

@@ -15,15 +15,23 @@ local function int(x)
   return string.format('%d', x)
 end
 
--- The limits of a quota hash: cycle limits and rate-window limits; nil = none.
+-- The limits of a quota hash: cycle limits and rate-window limits; nil = none. Also `al`, the alert
+-- thresholds (comma-separated percents of the cycle limits), as stored.
 local limit_fields = {'tokens', 'cost', 'requests', 'tpm', 'rpm', 'tph', 'rph', 'tpd', 'rpd'}
 local function read_limits(key)
-  local v = redis.call('HMGET', key, unpack(limit_fields))
+  local v = redis.call('HMGET', key, 'al', unpack(limit_fields))
   local l = {}
   for i, name in ipairs(limit_fields) do
-    if v[i] and v[i] ~= '' then l[name] = tonumber(v[i]) end
+    if v[i + 1] and v[i + 1] ~= '' then l[name] = tonumber(v[i + 1]) end
   end
+  if v[1] and v[1] ~= '' then l.al = v[1] end
   return l
+end
+
+-- Alerts (stream KEYS given by the caller, capped): one entry per alert, fields as listed in QuotaKeys.
+local alerts_maxlen = 10000
+local function add_alert(key, fields)
+  redis.call('XADD', key, 'MAXLEN', '~', alerts_maxlen, '*', unpack(fields))
 end
 
 -- Rate windows, counted in buckets of `gran` ms; a window sums its last `span` buckets (the current one

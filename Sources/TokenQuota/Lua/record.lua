@@ -16,14 +16,79 @@
 -- ARGV (after the levels layout): 9 user cycle id, 10 user cycle EXPIREAT s, 11 group cycle id, 12 group
 -- cycle EXPIREAT, 13 tenant cycle id, 14 tenant cycle EXPIREAT, 15 dedupe TTL s, 16 model, 17 error 0/1,
 -- 18 token statistics 0/1, 19-28 in cin cw cw1 out rsn ain aout wsr cost, 29 priced 0/1, 30 estimated 0/1,
--- 31 reservation id or '', 32 stream MAXLEN (0 = off), 33 event id, 34 provider.
+-- 31 reservation id or '', 32 stream MAXLEN (0 = off), 33 event id, 34 provider, 35 tenant, 36 tenant event
+-- stream MAXLEN (0 = off), 37 event retention ms, 38-39 day start/end ms (the tenant's day containing
+-- Redis's time, else {-3, now}), 40 day EXPIREAT s, 41 source, 42 latency ms or '', 43 occurred at ms,
+-- 44 k = metadata pairs offered as dimensions, 45.. k key/value pairs.
+-- KEYS (after the levels layout): 17 tenant event stream, 18 its sequence counter, 19 declared dimensions,
+-- 20 the day's rows, 21 alert stream.
+--
+-- Also, for a recorded event: the day's rows (T, u|user, g|group, and with token statistics m|model,
+-- um|user|model, gm|group|model), report rows per declared dimension (d|name|value), one entry in the
+-- tenant's event stream, and an alert per level, cycle limit and threshold newly reached (marker field
+-- '!<limit>|<percent>' in the level's cycle hash: exactly once per cycle).
 -- Returns {recorded 0/1, first "cycle|cost", {user totals...}, reserved tokens, cost, count (the user's),
 -- over-limit levels 'user,group,tenant' or '', binding window as in reserve.lua or ''}, or {-1, field, model or ''} when the field would pass the
 -- bound, or {-2, field, model or ''} when a stored value is not an integer.
+-- Rows holding the counts of row_fields separated by spaces (report rows, day rows): adds the event's
+-- changes to each named row with one HMGET and one HSET (rows from a v1 migration are 'u|<user>|<field>'
+-- fields instead, and stay as they are).
+local row_fields = {'in', 'cin', 'cw', 'cw1', 'out', 'rsn', 'ain', 'aout', 'wsr', 'req', 'err', 'cost', 'unp', 'est'}
+local row_index = {}
+for i, f in ipairs(row_fields) do row_index[f] = i end
+local function add_rows(key, names, changes)
+  local stored = redis.call('HMGET', key, unpack(names))
+  local values = {}
+  for r, field in ipairs(names) do
+    local counts = {}
+    for i = 1, #row_fields do counts[i] = 0 end
+    if stored[r] then
+      local i = 1
+      for n in string.gmatch(stored[r], '%d+') do
+        counts[i] = tonumber(n)
+        i = i + 1
+      end
+    end
+    for _, c in ipairs(changes) do
+      local i = row_index[c[1]]
+      counts[i] = counts[i] + tonumber(c[2])
+    end
+    local parts = {}
+    for i = 1, #row_fields do parts[i] = int(counts[i]) end
+    values[#values + 1] = field
+    values[#values + 1] = table.concat(parts, ' ')
+  end
+  redis.call('HSET', key, unpack(values))
+end
+
+-- The fields of an event stream entry that carry counts (absent = 0).
+local event_fields = {['in'] = true, cin = true, cw = true, cw1 = true, out = true, rsn = true, ain = true, aout = true, wsr = true, cost = true}
+
+-- A level's alert thresholds: one {kind, percent, marker field} per cycle limit and threshold.
+local function threshold_marks(l)
+  local marks = {}
+  if not l.al then return marks end
+  for _, kind in ipairs({'tokens', 'cost', 'requests'}) do
+    if l[kind] then
+      for p in string.gmatch(l.al, '%d+') do
+        marks[#marks + 1] = {kind = kind, percent = tonumber(p), field = '!' .. kind .. '|' .. p}
+      end
+    end
+  end
+  return marks
+end
+
+-- ceil(value * percent / 100), exactly (value up to 9e15, percent up to 100).
+local function threshold_of(value, percent)
+  local q = math.floor(value / 100)
+  return q * percent + math.ceil((value - q * 100) * percent / 100)
+end
+
 local bound = 9007199254740992
 local function above_bound(s)
   return #s > 16 or (#s == 16 and s > '9007199254740992')
 end
+if now < tonumber(ARGV[38]) or now >= tonumber(ARGV[39]) then return {-3, now} end
 local prior = redis.call('GET', KEYS[4])
 local recorded = 0
 local over = ''
@@ -54,6 +119,8 @@ if not prior then
     local with_model = stats and L.name ~= 'group'
     local names = {}
     for i, f in ipairs(totals_fields) do names[i] = f end
+    L.marks = threshold_marks(L.limits)
+    for _, mk in ipairs(L.marks) do names[#names + 1] = mk.field end
     local model_at = #names
     if with_model then
       names[#names + 1] = '@' .. model
@@ -64,6 +131,7 @@ if not prior then
     local values = redis.call('HMGET', L.cycle, unpack(names))
     L.current = {}
     for i, f in ipairs(totals_fields) do L.current[f] = values[i] end
+    for i, mk in ipairs(L.marks) do mk.set = values[#totals_fields + i] end
     if with_model then
       L.index = values[model_at + 1]
       L.legacy = {}
@@ -110,41 +178,40 @@ if not prior then
     L.new = {}
     for _, c in ipairs(changes) do L.new[c[1]] = tonumber(L.current[c[1]] or '0') + tonumber(c[2]) end
   end
-  -- Report rows: one field per user ('u|<user>') and group ('g|<group>'), holding the counts of
-  -- row_fields separated by spaces (rows from a v1 migration are 'u|<user>|<field>' fields instead).
-  local row_fields = {'in', 'cin', 'cw', 'cw1', 'out', 'rsn', 'ain', 'aout', 'wsr', 'req', 'err', 'cost', 'unp', 'est'}
-  local row_index = {}
-  for i, f in ipairs(row_fields) do row_index[f] = i end
-  local row_names = {'u|' .. user}
-  if group ~= '' then row_names[2] = 'g|' .. group end
-  local stored_rows = redis.call('HMGET', KEYS[15], unpack(row_names))
-  local row_values = {}
-  for r, field in ipairs(row_names) do
-    local counts = {}
-    for i = 1, #row_fields do counts[i] = 0 end
-    if stored_rows[r] then
-      local i = 1
-      for n in string.gmatch(stored_rows[r], '%d+') do
-        counts[i] = tonumber(n)
-        i = i + 1
-      end
+  -- Report rows of the tenant cycle: one field per user ('u|<user>'), group ('g|<group>') and declared
+  -- dimension value ('d|<name>|<value>'); the day's rows likewise.
+  local dims = {}
+  local offered = tonumber(ARGV[44])
+  if offered > 0 then
+    local dim_names = {}
+    for i = 1, offered do dim_names[i] = ARGV[43 + 2 * i] end
+    local declared = redis.call('SMISMEMBER', KEYS[19], unpack(dim_names))
+    for i = 1, offered do
+      if declared[i] == 1 then dims[#dims + 1] = {ARGV[43 + 2 * i], ARGV[44 + 2 * i]} end
     end
-    for _, c in ipairs(changes) do
-      local i = row_index[c[1]]
-      counts[i] = counts[i] + tonumber(c[2])
-    end
-    local parts = {}
-    for i = 1, #row_fields do parts[i] = int(counts[i]) end
-    row_values[#row_values + 1] = field
-    row_values[#row_values + 1] = table.concat(parts, ' ')
   end
-  redis.call('HSET', KEYS[15], unpack(row_values))
+  local report_names = {'u|' .. user}
+  if group ~= '' then report_names[#report_names + 1] = 'g|' .. group end
+  for _, d in ipairs(dims) do report_names[#report_names + 1] = 'd|' .. d[1] .. '|' .. d[2] end
+  add_rows(KEYS[15], report_names, changes)
   redis.call('EXPIREAT', KEYS[15], ARGV[14])
+  local day_names = {'T', 'u|' .. user}
+  if group ~= '' then day_names[#day_names + 1] = 'g|' .. group end
+  if stats then
+    day_names[#day_names + 1] = 'm|' .. model
+    day_names[#day_names + 1] = 'um|' .. user .. '|' .. model
+    if group ~= '' then day_names[#day_names + 1] = 'gm|' .. group .. '|' .. model end
+  end
+  add_rows(KEYS[20], day_names, changes)
+  redis.call('EXPIREAT', KEYS[20], ARGV[40])
   local tokens = tonumber(ARGV[19]) + tonumber(ARGV[23])
   -- When the call was admitted (Redis's time): at its reservation, else now.
   local admitted = now
   if res and res.at then admitted = res.at end
   local expire = {user = ARGV[10], group = ARGV[12], tenant = ARGV[14]}
+  local cycle_of = {user = ARGV[9], group = ARGV[11], tenant = ARGV[13]}
+  local subject_of = {user = user, group = group, tenant = ARGV[35]}
+  local alerts = {}
   local flagged = {}
   for _, L in ipairs(levels) do
     local l = L.limits
@@ -188,6 +255,21 @@ if not prior then
       fields[#fields + 1] = c[1]
       fields[#fields + 1] = int(L.new[c[1]])
     end
+    for _, mk in ipairs(L.marks) do
+      local function now_value(f) return L.new[f] or tonumber(L.current[f] or '0') end
+      local used
+      if mk.kind == 'tokens' then used = now_value('in') + now_value('out')
+      elseif mk.kind == 'cost' then used = now_value('cost')
+      else used = now_value('req') end
+      local value = l[mk.kind]
+      if not mk.set and used >= threshold_of(value, mk.percent) then
+        fields[#fields + 1] = mk.field
+        fields[#fields + 1] = '1'
+        alerts[#alerts + 1] = {'type', 'quota.threshold', 'level', L.name, 'subject', subject_of[L.name], 'user', user,
+          'group', group, 'limit', mk.kind, 'threshold', int(mk.percent), 'used', int(used), 'value', int(value),
+          'cycle', cycle_of[L.name], 'at', int(now), 'event', ARGV[33]}
+      end
+    end
     if is_over then
       L.new['ovr'] = tonumber(L.current['ovr'] or '0') + 1
       fields[#fields + 1] = 'ovr'
@@ -212,6 +294,27 @@ if not prior then
     redis.call('EXPIREAT', L.cycle, expire[L.name])
   end
   over = table.concat(flagged, ',')
+  for _, a in ipairs(alerts) do add_alert(KEYS[21], a) end
+  local events_maxlen = tonumber(ARGV[36])
+  if events_maxlen > 0 then
+    local n = redis.call('INCR', KEYS[18])
+    local entry = {'n', int(n), 'e', ARGV[33], 'u', user, 'g', group, 'm', model, 'p', ARGV[34], 's', ARGV[41],
+      'at', ARGV[43], 'rt', int(now), 'lat', ARGV[42], 'err', ARGV[17]}
+    for _, c in ipairs(changes) do
+      if event_fields[c[1]] then
+        entry[#entry + 1] = c[1]
+        entry[#entry + 1] = c[2]
+      end
+    end
+    for _, d in ipairs(dims) do
+      entry[#entry + 1] = 'd:' .. d[1]
+      entry[#entry + 1] = d[2]
+    end
+    redis.call('XADD', KEYS[17], 'MAXLEN', '~', events_maxlen, '*', unpack(entry))
+    local retention = tonumber(ARGV[37])
+    if n % 256 == 0 then redis.call('XTRIM', KEYS[17], 'MINID', '~', int(now - retention)) end
+    redis.call('PEXPIRE', KEYS[17], retention)
+  end
   local maxlen = tonumber(ARGV[32])
   if maxlen > 0 then
     redis.call('XADD', KEYS[16], 'MAXLEN', '~', maxlen, '*', 'event', ARGV[33], 'cycle', ARGV[9], 'group', group,

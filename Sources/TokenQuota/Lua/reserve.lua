@@ -2,7 +2,10 @@
 -- requested) or a rate window (its sum + requested) would be exceeded at any of them.
 --
 -- ARGV (after the levels layout): 9 reservation id, 10 tokens, 11 cost nano-USD, 12 TTL ms, 13 most active
--- reservations per user.
+-- reservations per user, 14 tenant, 15-17 user, group and tenant cycle ids. KEYS (after the levels
+-- layout): 17 alert stream, 18 when each level, subject and limit last raised a 'quota.exceeded' alert.
+-- A refusal adds a 'quota.exceeded' alert for each limit that refused, at most one per level, subject and
+-- limit per minute.
 -- Returns {1, id, expires ms, binding window} where binding window is '' or
 -- 'level|limit|quota|window seconds|remaining' (the rate window with the least room left, for the RateLimit
 -- headers); {-4} when the id was already committed; {-5, count} when the user holds too many reservations;
@@ -96,6 +99,24 @@ if #failures > 0 then
     end
     if worst == nil or retry > worst_retry then worst, worst_retry = f, retry end
   end
+  local subject_of = {user = user, group = group, tenant = ARGV[14]}
+  local cycle_of = {user = ARGV[15], group = ARGV[16], tenant = ARGV[17]}
+  local names = {}
+  for i, f in ipairs(failures) do names[i] = f.level.name .. '|' .. subject_of[f.level.name] .. '|' .. f.limit end
+  local last = redis.call('HMGET', KEYS[18], unpack(names))
+  local stamped = {}
+  for i, f in ipairs(failures) do
+    if (not last[i] or now - tonumber(last[i]) >= 60000) and not stamped[names[i]] then
+      stamped[names[i]] = true
+      local cycle = cycle_of[f.level.name]
+      if f.window then cycle = '' end
+      add_alert(KEYS[17], {'type', 'quota.exceeded', 'level', f.level.name, 'subject', subject_of[f.level.name], 'user', user,
+        'group', group, 'limit', f.limit, 'threshold', '', 'used', int(f.used), 'value', int(f.value), 'reserved', int(f.reserved),
+        'requested', int(f.requested), 'cycle', cycle, 'at', int(now), 'event', id})
+      redis.call('HSET', KEYS[18], names[i], int(now))
+    end
+  end
+  redis.call('PEXPIRE', KEYS[18], 120000)
   local retry = ''
   if worst_retry then retry = int(worst_retry) end
   return {0, worst.level.name, worst.limit, int(worst.value), int(worst.used), int(worst.reserved), int(worst.requested), retry, int(now)}

@@ -27,6 +27,18 @@ public enum Identifier {
         }
     }
 
+    /// Whether a metadata key can be a declared dimension: 1–64 characters of `A-Z a-z 0-9 . _ -`.
+    public static func isDimensionName(_ value: String) -> Bool {
+        (1...64).contains(value.utf8.count) && value.utf8.allSatisfy { isNameByte($0) && $0 != UInt8(ascii: "@") }
+    }
+
+    /// Checks a dimension name (see ``isDimensionName(_:)``).
+    public static func validateDimensionName(_ value: String) throws(QuotaError) {
+        guard isDimensionName(value) else {
+            throw QuotaError(.invalidArgument, "dimension names must be 1-64 characters of A-Z a-z 0-9 . _ - (got \(quoted(value)))")
+        }
+    }
+
     private static func isNameByte(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):

@@ -34,13 +34,21 @@ public struct QuotaConfig: Sendable, Hashable {
     public var schedule: CycleSchedule
     /// The user's group (user quotas only; `nil` = none).
     public var group: String?
+    /// Alert thresholds, in percent (1...100, at most 10, ascending): when recorded usage reaches one of them
+    /// for a cycle limit (tokens, cost, requests), one `quota.threshold` alert is raised for that level,
+    /// limit, threshold and cycle.
+    public var alertThresholds: [Int]
 
     /// Creates a quota.
-    public init(limits: QuotaLimits = .unlimited, rate: RateLimits = .none, schedule: CycleSchedule = CycleSchedule(), group: String? = nil) {
+    public init(
+        limits: QuotaLimits = .unlimited, rate: RateLimits = .none, schedule: CycleSchedule = CycleSchedule(), group: String? = nil,
+        alertThresholds: [Int] = []
+    ) {
         self.limits = limits
         self.rate = rate
         self.schedule = schedule
         self.group = group
+        self.alertThresholds = alertThresholds
     }
 }
 

@@ -168,6 +168,16 @@ extension RedisQuotaRepository {
             }
         }
         if let group = config.group { try Identifier.validateName(group, field: "group") }
+        let thresholds = config.alertThresholds
+        if thresholds.count > 10 {
+            throw QuotaError(.invalidArgument, "alerts.thresholds_percent holds at most 10 thresholds (got \(thresholds.count))")
+        }
+        if let bad = thresholds.first(where: { !(1...100).contains($0) }) {
+            throw QuotaError(.invalidArgument, "alerts.thresholds_percent must hold percents between 1 and 100 (got \(bad))")
+        }
+        if Set(thresholds).count != thresholds.count {
+            throw QuotaError(.invalidArgument, "alerts.thresholds_percent holds a threshold twice")
+        }
     }
 
     static func schedule(changingFrom current: CycleSchedule, to requested: CycleSchedule, at now: Date) -> CycleSchedule {
@@ -190,6 +200,7 @@ extension RedisQuotaRepository {
             if let value = config.rate[kind] { fields += [field, value] }
         }
         if let group = config.group { fields += ["group", group] }
+        if !config.alertThresholds.isEmpty { fields += ["al", config.alertThresholds.sorted().map(String.init).joined(separator: ",")] }
         fields += ["anchor", config.schedule.policy.anchorDay, "tz", config.schedule.policy.timeZoneIdentifier]
         if let transition = config.schedule.transition {
             fields += ["tr_id", transition.id, "tr_start", milliseconds(transition.start), "tr_end", milliseconds(transition.end)]
@@ -217,7 +228,11 @@ extension RedisQuotaRepository {
             if let id = map["tr_id"], let start = map["tr_start"].flatMap(Int.init), let end = map["tr_end"].flatMap(Int.init) {
                 transition = .init(id: id, start: Date(timeIntervalSince1970: Double(start) / 1000), end: Date(timeIntervalSince1970: Double(end) / 1000))
             }
-            return QuotaConfig(limits: limits, rate: rate, schedule: try CycleSchedule(policy: policy, transition: transition), group: map["group"])
+            let thresholds = (map["al"] ?? "").split(separator: ",").compactMap { Int($0) }
+            return QuotaConfig(
+                limits: limits, rate: rate, schedule: try CycleSchedule(policy: policy, transition: transition), group: map["group"],
+                alertThresholds: thresholds
+            )
         } catch {
             throw QuotaError(.internalError, "stored quota is invalid: \(error.message)")
         }

@@ -160,13 +160,16 @@ extension RedisQuotaRepository {
     }
 
     /// A cycle hash's totals and its per-model breakdown: `#<n>|<field>` fields with `@<model>` = n naming
-    /// the model once per hash, and `<model>|<field>` fields written by schema v1 (migrated), added up.
+    /// the model once per hash, and `<model>|<field>` fields written by schema v1 (migrated), added up
+    /// (alert markers `!<limit>|<percent>` are skipped).
     static func totalsAndModels(_ flat: [RedisReply]) -> (UsageTotals, [String: UsageTotals]) {
         var totalsFields: [String: Int] = [:]
         var modelFields: [String: [String: Int]] = [:]
         var indexed: [String: [String: Int]] = [:]
         var names: [String: String] = [:]
         for (field, value) in pairs(flat) {
+            // `!<limit>|<percent>`: the marker of an alert threshold already crossed this cycle.
+            if field.hasPrefix("!") { continue }
             if field.hasPrefix("@") {
                 names["#\(value)"] = String(field.dropFirst())
             } else if let bar = field.lastIndex(of: "|") {

@@ -25,9 +25,11 @@ extension RedisQuotaRepository {
         for attempt in 1...Self.attempts {
             reply = try await run(
                 QuotaScripts.reserve,
-                keys: levelKeys(keys, user: request.user, group: context.group, cycles: cycles, dedupe: keys.dedupe(request.user, id)),
+                keys: levelKeys(keys, user: request.user, group: context.group, cycles: cycles, dedupe: keys.dedupe(request.user, id))
+                    + [keys.alerts, keys.exceededAlerts],
                 arguments: levelArguments(user: request.user, group: context.group, cycles: cycles) + [
                     id, request.tokens, request.costNanoUSD, request.ttlSeconds * 1000, settings.maximumActiveReservationsPerUser,
+                    request.tenant, cycles.user.id, cycles.group?.id ?? "", cycles.tenant.id,
                 ]
             )
             guard let retry = try await retryAfterRefusal(reply, tenant: request.tenant, user: request.user, attempt: attempt, script: "reserve")

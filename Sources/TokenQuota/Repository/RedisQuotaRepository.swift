@@ -20,6 +20,9 @@ public final class RedisQuotaRepository: QuotaRepository {
     let logger: Logger
     let contexts = Mutex<[String: UserContext]>([:])
     let cycleCache = CycleCache()
+    let dayCache = DayCache()
+    /// When this process last added each tenant to ``QuotaKeys/tenantRegistry`` (monotonic ms).
+    let registered = Mutex<[String: UInt64]>([:])
     /// The estimate of Redis's time used to pick the cycles a script works in (decisions use Redis's `TIME`).
     public let clock = RedisClock()
     /// How often a script may refuse the estimated cycles or group before the repository gives up (it
@@ -72,11 +75,16 @@ public final class RedisQuotaRepository: QuotaRepository {
         var at = await clock.now(client)
         var reply = RedisReply.null
         var cycles = context.cycles(at: at, cycleCache)
+        let dimensionOffer = Self.dimensionCandidates(event.metadata)
+        try await register(tenant: event.tenant)
         for attempt in 1...Self.attempts {
             let group = context.group
+            let day = dayCache.day(in: context.tenant.schedule.policy.timeZone, containing: at)
             reply = try await run(
                 QuotaScripts.record,
-                keys: levelKeys(keys, user: event.user, group: group, cycles: cycles, dedupe: keys.dedupe(event.user, event.eventID)),
+                keys: levelKeys(keys, user: event.user, group: group, cycles: cycles, dedupe: keys.dedupe(event.user, event.eventID)) + [
+                    keys.events, keys.eventSequence, keys.dimensions, keys.day(day.id), keys.alerts,
+                ],
                 arguments: levelArguments(user: event.user, group: group, cycles: cycles) + [
                     cycles.user.id, expireAt(cycles.user), cycles.group?.id ?? "", cycles.group.map(expireAt) ?? 0,
                     cycles.tenant.id, expireAt(cycles.tenant), settings.dedupeTTLSeconds, event.model,
@@ -85,7 +93,12 @@ public final class RedisQuotaRepository: QuotaRepository {
                     u.audioInputTokens, u.audioOutputTokens, u.webSearchRequests, event.costNanoUSD,
                     event.priced ? 1 : 0, event.source == .estimated ? 1 : 0,
                     event.reservationID ?? "", settings.eventStreamLength, event.eventID, event.provider?.rawValue ?? "",
-                ]
+                    event.tenant, settings.tenantEventStreamLength, settings.eventRetentionSeconds * 1000,
+                    Self.milliseconds(day.start), Self.milliseconds(day.end),
+                    Int(day.end.timeIntervalSince1970) + settings.historyDays * 86_400 + 1,
+                    event.source.rawValue, event.latencyMilliseconds.map(String.init) ?? "", Self.milliseconds(event.occurredAt),
+                    dimensionOffer.count / 2,
+                ] + dimensionOffer
             )
             guard let retry = try await retryAfterRefusal(reply, tenant: event.tenant, user: event.user, attempt: attempt, script: "record") else { break }
             (context, at) = retry
@@ -115,6 +128,37 @@ public final class RedisQuotaRepository: QuotaRepository {
             overLimit: over,
             rateLimit: parts[7].text.flatMap(RateLimitStatus.init(scriptValue:))
         )
+    }
+
+    // MARK: Event stream support
+
+    /// The metadata entries that may be declared dimensions (the record script keeps those the tenant
+    /// declared): keys that are valid dimension names, values of at most 256 bytes; at most 32, by key.
+    static func dimensionCandidates(_ metadata: [String: String]) -> [any RedisArgument] {
+        guard !metadata.isEmpty else { return [] }
+        var offer: [any RedisArgument] = []
+        for key in metadata.keys.sorted().prefix(64) where Identifier.isDimensionName(key) {
+            guard let value = metadata[key], value.utf8.count <= 256 else { continue }
+            offer += [key, value]
+            if offer.count == 64 { break }
+        }
+        return offer
+    }
+
+    /// Adds the tenant to the registry of tenants with recorded usage (read by the exporter), at most once a
+    /// minute per tenant and process.
+    func register(tenant: String) async throws(QuotaError) {
+        let now = monotonicMilliseconds()
+        let due = registered.withLock { seen in
+            if let last = seen[tenant], now - last < 60_000 { return false }
+            if seen.count >= 100_000 { seen.removeAll(keepingCapacity: true) }
+            seen[tenant] = now
+            return true
+        }
+        guard due else { return }
+        _ = try await redis { () async throws(RedisError) -> RedisReply in
+            try await client.send("SADD", QuotaKeys.tenantRegistry, tenant)
+        }
     }
 
     // MARK: Script plumbing

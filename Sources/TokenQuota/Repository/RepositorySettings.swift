@@ -13,6 +13,13 @@ public struct RepositorySettings: Sendable, Hashable {
     /// The most active reservations one user may hold; beyond it reservations are refused
     /// (``QuotaError/Code/tooManyReservations``).
     public var maximumActiveReservationsPerUser: Int
+    /// The most entries each tenant's event stream (`q:{t}:x`, the export's source) holds (XADD MAXLEN ~);
+    /// 0 disables the stream.
+    public var tenantEventStreamLength: Int = 1_000_000
+    /// How long recorded events stay in the tenant's event stream, in seconds.
+    public var eventRetentionSeconds: Int = 7 * 24 * 3600
+    /// How many days the per-day usage rows are kept after their day.
+    public var historyDays: Int = 400
 
     /// Creates settings: 12 cycles of history, 7 days of dedupe, no audit stream, 1 h max reservations, 1 s cache,
     /// 1,000 active reservations per user.
