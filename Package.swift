@@ -35,6 +35,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         // The HTTP load generator of quota-bench; the HTTP types of async-http-client's callers.
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         // quota-bench only: its latency histogram.
@@ -107,6 +108,11 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            // The Lua scripts of registration and delivery, compiled into the binary.
+            resources: [
+                .embedInCode("Lua/clock.lua"), .embedInCode("Lua/register.lua"), .embedInCode("Lua/fan_out.lua"),
+                .embedInCode("Lua/claim.lua"), .embedInCode("Lua/complete.lua"), .embedInCode("Lua/retry.lua"),
+            ],
             swiftSettings: swiftSettings
         ),
         // Every recorded event to InfluxDB (line protocol), from the tenants' event streams.
@@ -123,6 +129,8 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            // The exporter's read script, compiled into the binary.
+            resources: [.embedInCode("Lua/read_new.lua")],
             swiftSettings: swiftSettings
         ),
 
@@ -135,6 +143,7 @@ let package = Package(
                 "QuotaExport",
                 "EmbeddedRedis",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -40,7 +40,7 @@ live() {
   esac
 }
 
-step "system packages (redis-server, redis-tools, libhiredis-dev, pkg-config, curl, faketime)" scripts/install-deps.sh faketime
+step "system packages (redis-server, redis-tools, libhiredis-dev, pkg-config, curl, faketime, influxdb)" scripts/install-deps.sh faketime influxdb
 step "Python tools (schemathesis, openapi-spec-validator, pyyaml)" python_tools
 step "OpenAPI document is valid OpenAPI 3.1 (openapi-spec-validator)" openapi-spec-validator Sources/QuotaHTTP/OpenAPI/openapi.yaml
 step "debug build with tests (swift build --build-tests)" swift build --build-tests
@@ -62,6 +62,11 @@ step "guarantees test" live scripts/guarantees_test.py
 # two instances, 1,000 racing reservations per level (tenant, group, user) and limit kind (cycle, every window):
 # exactly the limit granted, no leaks; a sliding tokens_per_minute window checked from the recorded events.
 step "levels and windows race test (two instances)" live scripts/levels_race_test.py
+# alerts: a 1,000-event race over two instances raises each threshold exactly once; webhook deliveries survive a
+# receiver that is down, slow or answering 500, and a quotad killed mid-delivery (at least once, stable ids).
+step "webhook alerts test (two instances, receiver faults)" live scripts/webhook_test.py
+# 20,000 events (10% retried) exported to a real InfluxDB 1.x restarted mid-stream: sums equal quotad's totals.
+step "InfluxDB export test" live scripts/influx_export_test.py
 # every route with missing/garbage/revoked/foreign keys (Redis unchanged), HTTP fuzz of provider bodies, no key in logs.
 step "security and fuzz test" live scripts/security_fuzz_test.py
 # schemathesis against /openapi.yaml of a live quotad: 0 server errors, 0 schema violations.

@@ -5,6 +5,8 @@ public import AsyncRedis
 import Foundation
 public import Hummingbird
 public import Logging
+import QuotaAlerts
+import QuotaExport
 import ServiceLifecycle
 import TokenAccounting
 public import TokenQuota
@@ -38,10 +40,15 @@ public func buildApplication(
         await embedded?.stop()
         throw error
     }
-    let services: [any Service] = [
+    var services: [any Service] = [
         RedisLifecycleService(client: dependencies.redis, embedded: embedded, logger: logger),
         SettingsPoller(store: dependencies.settings, interval: .milliseconds(configuration.settingsPollMilliseconds), logger: logger),
+        WebhookDeliveryService(client: dependencies.redis, settings: dependencies.webhooks, logger: logger),
     ]
+    // After the Redis lifecycle service, so at shutdown it stops (writing and acknowledging what it read) before Redis does.
+    if let export = configuration.influxExportConfiguration(consumerName: configuration.exportConsumerName) {
+        services.append(InfluxExporter(client: dependencies.redis, configuration: export, logger: logger))
+    }
     let readTimeout = TimeAmount.milliseconds(Int64(configuration.httpReadTimeoutMilliseconds))
     let serverLogger = logger
     let http1 = HTTP1Channel.Configuration(
@@ -98,7 +105,7 @@ public func buildDependencies(
     if configuration.adminKeys.isEmpty {
         logger.warning("no admin keys configured (QUOTAD_ADMIN_KEYS): the admin API is unusable")
     }
-    let dependencies = QuotaAPIDependencies(
+    var dependencies = QuotaAPIDependencies(
         repository: repository, redis: client, authenticator: Authenticator(adminKeys: configuration.adminKeys, keys: keys),
         settings: settings, metrics: QuotaMetrics(catalog: catalog), catalog: catalog,
         maxBodyBytes: configuration.maxBodyBytes, maxBatchBodyBytes: configuration.maxBatchBodyBytes,
@@ -108,6 +115,7 @@ public func buildDependencies(
         readinessTimeout: .milliseconds(configuration.redisTimeoutMilliseconds),
         unpricedModels: configuration.unpricedModels
     )
+    dependencies.webhooks = WebhookDeliverySettings(configuration: configuration)
 
     // Best effort: start with the stored settings if Redis is already reachable.
     _ = try? await client.waitUntilConnected(timeout: .milliseconds(min(configuration.redisConnectTimeoutMilliseconds, 2000)))
@@ -133,6 +141,9 @@ public func buildRouter(_ dependencies: QuotaAPIDependencies) -> Router<QuotaReq
     router.addRoutes(ReservationsController(dependencies: dependencies).endpoints, atPath: "/v1/tenants")
     router.addRoutes(QuotaController(dependencies: dependencies).endpoints, atPath: "/v1/tenants")
     router.addRoutes(ReportsController(dependencies: dependencies).endpoints, atPath: "/v1/tenants")
+    router.addRoutes(WebhooksController(dependencies: dependencies).endpoints, atPath: "/v1/tenants")
+    router.addRoutes(HistoryController(dependencies: dependencies).endpoints, atPath: "/v1/tenants")
+    router.addRoutes(EventsController(dependencies: dependencies).endpoints, atPath: "/v1/tenants")
 
     routeTable.load(router.routes.map { RouteTable.Route(method: $0.method, path: $0.path.description) })
     return router

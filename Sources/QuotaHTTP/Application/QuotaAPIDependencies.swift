@@ -1,5 +1,6 @@
 public import AsyncRedis
 import Logging
+public import QuotaAlerts
 public import TokenAccounting
 public import TokenQuota
 
@@ -33,6 +34,8 @@ public struct QuotaAPIDependencies: Sendable {
     public var readinessTimeout: Duration
     /// What to do with usage and reservations for models without a price.
     public var unpricedModels: UnpricedModelPolicy
+    /// Webhook delivery settings (target policy, retry window) for the webhooks API.
+    public var webhooks: WebhookDeliverySettings = WebhookDeliverySettings()
 
     /// Creates the dependencies.
     public init(

@@ -55,6 +55,7 @@ extension QuotadConfiguration {
                 throw ConfigurationError("admin keys (auth.admin_keys / QUOTAD_ADMIN_KEYS) must not contain spaces or commas", key: "auth.admin_keys")
             }
         }
+        try validateExport()
     }
 
     /// A log-safe summary (no keys, no Redis password).

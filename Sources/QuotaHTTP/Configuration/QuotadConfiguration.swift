@@ -68,7 +68,7 @@ public struct QuotadConfiguration: Sendable {
     public var eventsRetentionHours = 168
     /// `export.max_backlog` / `QUOTAD_EXPORT_MAX_BACKLOG`: the most events a tenant's event stream holds;
     /// beyond it the oldest are trimmed (an exporter that fell that far behind counts them as dropped).
-    public var exportMaxBacklog = 1_000_000
+    public var exportMaxBacklog = 200_000
     /// `export.influxdb.url` / `QUOTAD_EXPORT_INFLUXDB_URL`: InfluxDB's base URL; nil = no export.
     public var influxURL: String?
     /// `export.influxdb.database` / `QUOTAD_EXPORT_INFLUXDB_DATABASE`: InfluxDB 1.x database (`/write`).

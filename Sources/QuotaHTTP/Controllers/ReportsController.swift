@@ -21,7 +21,8 @@ public struct ReportsController: Sendable {
     /// Creates the controller.
     public init(dependencies: QuotaAPIDependencies) { self.dependencies = dependencies }
 
-    /// `GET /{tenant}/reports/usage?cycle=current|<id>&format=json|csv` (mounted at `/v1/tenants`).
+    /// `GET /{tenant}/reports/usage?cycle=current|<id>&format=json|csv[&by=<dimension>]` (mounted at
+    /// `/v1/tenants`); with `by`, the rows are the values of a declared dimension (see ``DimensionsReportBody``).
     public var endpoints: RouteCollection<QuotaRequestContext> {
         let routes = RouteCollection(context: QuotaRequestContext.self)
         routes.get("{tenant}/reports/usage", use: report)
@@ -77,6 +78,9 @@ public struct ReportsController: Sendable {
         let cycleID = try UsageController.cycleParameter(request)
         let format = request.uri.queryParameters.get("format") ?? "json"
         guard format == "json" || format == "csv" else { throw APIError.badRequest("format must be json or csv") }
+        if let dimension = HistoryController.query(request, "by") {
+            return try await dimensionReport(tenant: tenant, dimension: dimension, cycleID: cycleID, csv: format == "csv")
+        }
         let report: TenantReport
         do {
             report = try await dependencies.repository.report(tenant: tenant, cycleID: cycleID, now: await dependencies.repository.currentTime())
@@ -90,6 +94,26 @@ public struct ReportsController: Sendable {
         headers[.contentType] = "text/csv; charset=utf-8"
         headers[.contentLength] = String(buffer.readableBytes)
         headers[.contentDisposition] = "attachment; filename=\"usage-\(tenant)-\(report.cycleID).csv\""
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: buffer))
+    }
+
+    /// The report per value of a declared dimension (400 when `dimension` is not declared).
+    func dimensionReport(tenant: String, dimension: String, cycleID: String?, csv: Bool) async throws -> Response {
+        let report: DimensionReport
+        do {
+            report = try await HistoryController.history(dependencies).dimensionReport(
+                tenant: tenant, dimension: dimension, cycleID: cycleID, now: await dependencies.repository.currentTime()
+            )
+        } catch let error as QuotaError {
+            throw APIError(error)
+        }
+        let body = DimensionsReportBody(report)
+        if !csv { return try JSONResponse.make(value: body) }
+        let buffer = ByteBuffer(string: body.csv)
+        var headers = HTTPFields()
+        headers[.contentType] = "text/csv; charset=utf-8"
+        headers[.contentLength] = String(buffer.readableBytes)
+        headers[.contentDisposition] = "attachment; filename=\"usage-\(tenant)-\(report.cycle.id)-by-\(dimension).csv\""
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: buffer))
     }
 

@@ -139,12 +139,14 @@ public struct UsageController: Sendable {
         let user = try context.nameParameter("user")
         let cycleID = try Self.cycleParameter(request)
         let usage: UserUsage
+        let now = await dependencies.repository.currentTime()
         do {
-            usage = try await dependencies.repository.usage(tenant: tenant, user: user, cycleID: cycleID, now: await dependencies.repository.currentTime())
+            usage = try await dependencies.repository.usage(tenant: tenant, user: user, cycleID: cycleID, now: now)
         } catch {
             throw APIError(error)
         }
-        return try JSONResponse.make(value: UserUsageBody(usage))
+        // The forecast extrapolates to Redis's time, the clock every other decision uses.
+        return try JSONResponse.make(value: UserUsageBody(usage, now: now))
     }
 
 
@@ -162,11 +164,10 @@ public struct UsageController: Sendable {
         let tenant = try await dependencies.authorizedTenant(request, context, scope: .usageRead)
         let subject: QuotaSubject = group ? .group(try context.nameParameter("group")) : .tenant
         let cycleID = try Self.cycleParameter(request)
+        let now = await dependencies.repository.currentTime()
         do {
-            let usage = try await dependencies.repository.usage(
-                tenant: tenant, subject: subject, cycleID: cycleID, now: await dependencies.repository.currentTime()
-            )
-            return try JSONResponse.make(value: LevelUsageBody(usage))
+            let usage = try await dependencies.repository.usage(tenant: tenant, subject: subject, cycleID: cycleID, now: now)
+            return try JSONResponse.make(value: LevelUsageBody(usage, now: now))
         } catch let error as QuotaError {
             throw APIError(error)
         }

@@ -1,15 +1,21 @@
+public import Foundation
 public import TokenQuota
 
 /// One level's state (`GET …/usage` of the tenant or a group, and the `levels` of a user's usage): used,
-/// reserved, limits, remaining, and each rolling window with its limits and what is left.
+/// reserved, limits, remaining, each rolling window with its limits and what is left, and the cycle's
+/// `forecast` at `now` (null until enough of the cycle elapsed, see `UsageForecast`).
 public struct LevelUsageBody: Sendable, Encodable {
     let usage: LevelUsage
+    let forecast: UsageForecast?
 
-    /// Wraps a domain view.
-    public init(_ usage: LevelUsage) { self.usage = usage }
+    /// Wraps a domain view; the forecast is made at `now`.
+    public init(_ usage: LevelUsage, now: Date = Date()) {
+        self.usage = usage
+        self.forecast = usage.forecast(at: now)
+    }
 
     enum CodingKeys: String, CodingKey {
-        case level, id, cycle, totals, models, reserved, limits, rate, remaining, windows
+        case level, id, cycle, totals, models, reserved, limits, rate, remaining, windows, forecast
         case overLimitEvents = "over_limit_events"
     }
 
@@ -27,6 +33,7 @@ public struct LevelUsageBody: Sendable, Encodable {
         try c.encode(AmountsBody(usage.remaining), forKey: .remaining)
         try c.encode(usage.windows.map { WindowBody(window: $0, rate: usage.rate) }, forKey: .windows)
         try c.encode(usage.overLimitEvents, forKey: .overLimitEvents)
+        try c.encode(forecast.map(ForecastBody.init), forKey: .forecast)
     }
 }
 

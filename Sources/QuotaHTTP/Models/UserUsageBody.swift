@@ -1,15 +1,21 @@
+public import Foundation
 public import TokenQuota
 
 /// `GET …/users/{user}/usage`: the user's cycle (totals, per-model totals, reserved, limits, remaining),
-/// their rolling windows, their group, and the state of the group and tenant levels.
+/// their rolling windows, their group, the state of the group and tenant levels, and the `forecast` of the
+/// user's cycle (and of each level's) at `now` (null until enough of the cycle elapsed, see `UsageForecast`).
 public struct UserUsageBody: Sendable, Encodable {
     let usage: UserUsage
+    let now: Date
 
-    /// Wraps a domain usage view.
-    public init(_ usage: UserUsage) { self.usage = usage }
+    /// Wraps a domain usage view; forecasts are made at `now`.
+    public init(_ usage: UserUsage, now: Date = Date()) {
+        self.usage = usage
+        self.now = now
+    }
 
     enum CodingKeys: String, CodingKey {
-        case user, group, cycle, totals, models, reserved, limits, rate, remaining, windows, levels
+        case user, group, cycle, totals, models, reserved, limits, rate, remaining, windows, levels, forecast
     }
 
     /// Encodes the view.
@@ -25,6 +31,7 @@ public struct UserUsageBody: Sendable, Encodable {
         try c.encode(RateBody(usage.rate), forKey: .rate)
         try c.encode(AmountsBody(usage.remaining), forKey: .remaining)
         try c.encode(usage.windows.map { WindowBody(window: $0, rate: usage.rate) }, forKey: .windows)
-        try c.encode(usage.levels.map(LevelUsageBody.init), forKey: .levels)
+        try c.encode(usage.levels.map { LevelUsageBody($0, now: now) }, forKey: .levels)
+        try c.encode(usage.forecast(at: now).map(ForecastBody.init), forKey: .forecast)
     }
 }

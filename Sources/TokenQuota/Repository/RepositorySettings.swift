@@ -15,7 +15,7 @@ public struct RepositorySettings: Sendable, Hashable {
     public var maximumActiveReservationsPerUser: Int
     /// The most entries each tenant's event stream (`q:{t}:x`, the export's source) holds (XADD MAXLEN ~);
     /// 0 disables the stream.
-    public var tenantEventStreamLength: Int = 1_000_000
+    public var tenantEventStreamLength: Int = 200_000
     /// How long recorded events stay in the tenant's event stream, in seconds.
     public var eventRetentionSeconds: Int = 7 * 24 * 3600
     /// How many days the per-day usage rows are kept after their day.

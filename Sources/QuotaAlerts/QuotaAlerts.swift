@@ -1,1 +1,0 @@
-// Webhook alerts: endpoints, the alert outbox consumer and signed, retried deliveries.

@@ -1,1 +1,0 @@
-// Event export: every recorded event to InfluxDB, from the tenants' event streams.
