@@ -66,18 +66,24 @@ struct WebhookDeliveryTests {
     }
 
     @Test func aSlowReceiverTimesOutAndIsRetried() async throws {
+        let settings = {
+            var settings = fastSettings()
+            settings.timeout = .seconds(1)
+            return settings
+        }()
         try await withAlertsRedis { client in
-            try await withReceiver(answer: { index, _ in index == 0 ? .slow(.seconds(3), status: 200) : .status(200) }) { receiver, port in
-                let store = WebhookStore(client: client, settings: fastSettings())
+            try await withReceiver(answer: { index, _ in index == 0 ? .slow(.seconds(4), status: 200) : .status(200) }) { receiver, port in
+                let store = WebhookStore(client: client, settings: settings)
                 let hook = try await store.create(tenant: "acme", url: "http://127.0.0.1:\(port)/hook/a", events: ["quota.threshold"], secret: nil)
-                try await withDeliveryServices(client: client, settings: fastSettings()) {
+                try await withDeliveryServices(client: client, settings: settings) {
                     try await addAlert(client, tenant: "acme")
                     try await waitUntil("delivered after a timeout") {
                         try await deliveries(store, tenant: "acme", webhook: hook.id).first?.status == .delivered
                     }
                     let delivery = try #require(try await deliveries(store, tenant: "acme", webhook: hook.id).first)
-                    #expect(delivery.attempts == 2)
-                    #expect(receiver.received.count == 2)
+                    // The first attempt timed out; the next succeeded (or, on a loaded machine, a later one).
+                    #expect(delivery.attempts >= 2)
+                    #expect(receiver.received.count == delivery.attempts)
                     #expect(Set(receiver.received.map(\.id)).count == 1)
                 }
             }
@@ -88,6 +94,8 @@ struct WebhookDeliveryTests {
         try await withAlertsRedis { client in
             let healthy = Flag()
             try await withReceiver(answer: { _, _ in healthy.isSet ? .status(200) : .status(503) }) { receiver, port in
+                // The short retry window dead-letters the delivery after one attempt or a few (however loaded
+                // the machine, every attempt ends with the receiver's 503 within the generous timeout).
                 let settings = fastSettings(maximumRetry: .milliseconds(300))
                 let store = WebhookStore(client: client, settings: settings)
                 let hook = try await store.create(tenant: "acme", url: "http://127.0.0.1:\(port)/hook/a", events: ["quota.exceeded"], secret: nil)
@@ -97,7 +105,8 @@ struct WebhookDeliveryTests {
                         try await deliveries(store, tenant: "acme", webhook: hook.id).first?.status == .dead
                     }
                     let dead = try #require(try await deliveries(store, tenant: "acme", webhook: hook.id).first)
-                    #expect(dead.attempts >= 2)
+                    #expect(dead.attempts >= 1)
+                    #expect(receiver.received.count == dead.attempts)
                     #expect(dead.lastStatusCode == 503)
                     #expect(dead.lastError == "HTTP 503")
                     #expect(dead.nextAttemptAt == nil)

@@ -6,17 +6,19 @@ import Testing
 @Suite("Alert fan-out: exactly once across consumers")
 struct WebhookFanOutTests {
     /// Two delivery services (two consumers of the `webhooks` group) on one Redis: every alert becomes
-    /// exactly one delivery per webhook, and each receiver sees each alert once.
+    /// exactly one delivery per webhook, and each receiver sees each alert — at least once: an attempt that
+    /// reached the receiver but outlived the timeout (a loaded machine) is attempted again, and only then.
     @Test func twoServicesFanOutEachAlertExactlyOnce() async throws {
+        let settings = fastSettings()
         try await withAlertsRedis { client in
             try await withReceiver { receiver, port in
-                let store = WebhookStore(client: client, settings: fastSettings())
+                let store = WebhookStore(client: client, settings: settings)
                 let first = try await store.create(tenant: "acme", url: "http://127.0.0.1:\(port)/hook/one", events: ["quota.threshold"], secret: nil)
                 let second = try await store.create(
                     tenant: "acme", url: "http://127.0.0.1:\(port)/hook/two", events: ["quota.threshold", "quota.exceeded"], secret: nil
                 )
                 let alerts = 300
-                let ids = try await withDeliveryServices(client: client, settings: fastSettings(), consumers: ["one", "two"]) {
+                let ids = try await withDeliveryServices(client: client, settings: settings, consumers: ["one", "two"]) {
                     var ids: [String] = []
                     for index in 0..<alerts { ids.append(try await addAlert(client, tenant: "acme", event: "ev-\(index)")) }
                     try await waitUntil("every delivery", timeout: .seconds(60)) { receiver.received.count >= 2 * alerts }
@@ -26,14 +28,19 @@ struct WebhookFanOutTests {
                     return ids
                 }
                 let received = receiver.received
-                #expect(received.count == 2 * alerts)
-                for path in ["/hook/one", "/hook/two"] {
+                let deliveryKeys = try await client.send("KEYS", "q:{acme}:wd:*").array?.compactMap(\.text) ?? []
+                #expect(deliveryKeys.count == 2 * alerts)
+                for (hook, path) in [(first, "/hook/one"), (second, "/hook/two")] {
                     let messages = received.filter { $0.path == path }.map(\.id)
-                    #expect(messages.count == alerts)
                     #expect(Set(messages) == Set(ids.map { "msg_" + $0 }))
+                    // Repeats only where the delivery records more than one attempt.
+                    var repeats = 0
+                    for key in deliveryKeys where key.hasSuffix("." + hook.id) {
+                        repeats += max(0, (try await client.send("HGET", key, "n").text.flatMap { Int($0) } ?? 1) - 1)
+                    }
+                    #expect(messages.count >= alerts)
+                    #expect(messages.count - alerts <= repeats)
                 }
-                let keys = try await client.send("KEYS", "q:{acme}:wd:*").array?.count
-                #expect(keys == 2 * alerts)
                 for hook in [first, second] {
                     #expect(try await deliveries(store, tenant: "acme", webhook: hook.id).allSatisfy { $0.status == .delivered })
                 }
