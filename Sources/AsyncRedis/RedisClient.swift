@@ -13,13 +13,22 @@ import Synchronization
 ///
 /// Every call returns within the configured command timeout. A command whose reply never arrived fails
 /// with an error whose ``RedisError/isOutcomeUnknown`` is true; the client never retries it.
+///
+/// With ``RedisConfiguration/Mode/cluster(seeds:)`` the same API talks to a Redis Cluster: each command goes
+/// to the primary of its keys' hash slot and the cluster's redirections are followed (see the README,
+/// "Cluster mode").
 public final class RedisClient: Sendable {
     /// The configuration the client was created with.
     public let configuration: RedisConfiguration
-    private let connections: [RedisConnection]
-    private let nextConnection = Atomic<Int>(0)
+    private let backend: Backend
     private let metrics: RedisMetrics
     private let logger: Logger
+
+    /// One server through one pool, or a cluster through its router.
+    private enum Backend: Sendable {
+        case standalone(RedisConnectionPool)
+        case cluster(ClusterRouter)
+    }
 
     /// Creates a client and starts connecting in the background.
     ///
@@ -37,10 +46,17 @@ public final class RedisClient: Sendable {
         self.logger = logger
         let metrics = RedisMetrics(dimensions: metricsDimensions)
         self.metrics = metrics
-        self.connections = (0..<configuration.poolSize).map {
-            RedisConnection(id: $0, configuration: configuration, logger: logger, metrics: metrics)
+        switch configuration.mode {
+        case .standalone:
+            backend = .standalone(RedisConnectionPool(configuration: configuration, logger: logger, metrics: metrics))
+        case .cluster(let seeds):
+            let router = ClusterRouter(
+                configuration: configuration, seeds: seeds, logger: logger, metrics: metrics,
+                clusterMetrics: ClusterMetrics(dimensions: metricsDimensions)
+            )
+            backend = .cluster(router)
+            router.start()
         }
-        for connection in connections { connection.start() }
     }
 
     /// Parses `url` (see ``RedisConfiguration/init(url:)``) and creates a client.
@@ -50,33 +66,41 @@ public final class RedisClient: Sendable {
         self.init(configuration: configuration, logger: logger)
     }
 
-    /// Waits until at least one connection is up.
+    /// Waits until at least one connection is up (cluster mode: until the topology is known and every
+    /// primary has a connection up).
     ///
     /// - Throws: ``RedisError`` with code ``RedisError/Code/connectionFailed`` after `timeout`.
     public func waitUntilConnected(timeout: Duration) async throws {
-        if connections.contains(where: { $0.isConnected.load(ordering: .relaxed) }) { return }
-        try await withThrowingTaskGroup(of: Bool.self) { group in
-            for connection in connections {
+        switch backend {
+        case .standalone(let pool):
+            try await pool.waitUntilConnected(timeout: timeout)
+        case .cluster(let router):
+            if router.isConnected { return }
+            try await withThrowingTaskGroup(of: Bool.self) { group in
                 group.addTask {
-                    try await connection.waitUntilConnected()
+                    try await router.waitUntilReady()
                     return true
                 }
-            }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                return false
-            }
-            defer { group.cancelAll() }
-            while let result = try await group.next() {
-                if result { return }
-                throw RedisError(.connectionFailed, "no connection to \(configuration.endpoint) within \(timeout)")
+                group.addTask {
+                    try await Task.sleep(for: timeout)
+                    return false
+                }
+                defer { group.cancelAll() }
+                while let result = try await group.next() {
+                    if result { return }
+                    throw RedisError(.connectionFailed, "no cluster topology or no connection to every primary within \(timeout)")
+                }
             }
         }
     }
 
-    /// Whether any connection of the pool is up right now.
+    /// Whether any connection of the pool is up right now (cluster mode: whether the topology is known and
+    /// every primary has a connection up).
     public var isConnected: Bool {
-        connections.contains { $0.isConnected.load(ordering: .relaxed) }
+        switch backend {
+        case .standalone(let pool): pool.isConnected
+        case .cluster(let router): router.isConnected
+        }
     }
 
     /// Sends one command and returns its reply.
@@ -84,23 +108,34 @@ public final class RedisClient: Sendable {
     /// - Throws: ``RedisError``: ``RedisError/Code/serverError`` for an error reply,
     ///   with ``RedisError/serverState`` set when the server refused it in a state such as OOM or BUSY (not run),
     ///   ``RedisError/Code/notConnected`` when no connection is up (not sent),
-    ///   ``RedisError/Code/timeout`` or ``RedisError/Code/connectionLost`` (outcome unknown when written).
+    ///   ``RedisError/Code/timeout`` or ``RedisError/Code/connectionLost`` (outcome unknown when written);
+    ///   in cluster mode also ``RedisError/Code/crossSlot`` (keys in different slots, not sent) and the
+    ///   ``RedisError/ServerState/clusterDown`` state.
     public func send(_ command: RedisCommand) async throws(RedisError) -> RedisReply {
+        let pool: RedisConnectionPool
+        switch backend {
+        case .standalone(let standalone):
+            pool = standalone
+        case .cluster(let router):
+            let route: ClusterRoute
+            do {
+                route = try ClusterRoute(command: command)
+            } catch {
+                metrics.recordError(error.code)
+                throw error
+            }
+            return try await router.send(command, route: route)
+        }
         let start = monotonicNanoseconds()
         let deadline = start &+ configuration.commandTimeout.nanoseconds
-        let connection = pickConnection()
+        let connection = pool.pick()
         metrics.commands.increment()
         let completed: CompletedReply
         do {
-            completed = try await withUnsafeThrowingContinuation { continuation in
-                connection.enqueue(command, deadline: deadline, continuation: continuation)
-            }
-        } catch let error as RedisError {
+            completed = try await connection.execute(command, deadline: deadline)
+        } catch {
             metrics.recordError(error.code)
             throw error
-        } catch {
-            metrics.recordError(.protocolError)
-            throw RedisError(.protocolError, "unexpected error: \(error)")
         }
         metrics.latency.recordNanoseconds(Int64(truncatingIfNeeded: completed.completedAt &- start))
         let reply = completed.reply
@@ -120,35 +155,59 @@ public final class RedisClient: Sendable {
     /// Runs a Lua script with `EVALSHA`, loading it once with `EVAL` if the server answers `NOSCRIPT`.
     ///
     /// `NOSCRIPT` proves the script did not run, so the single retry cannot apply it twice. Any other
-    /// failure (including an unknown outcome) is thrown as is.
+    /// failure (including an unknown outcome) is thrown as is. In cluster mode the script goes to the
+    /// primary of its keys' slot (scripts are cached per node, so each node loads it on its first
+    /// `NOSCRIPT`); keys in different slots are refused with ``RedisError/Code/crossSlot`` before anything is sent.
     public func evaluate(_ script: RedisScript, keys: [String], arguments: [any RedisArgument]) async throws(RedisError) -> RedisReply {
+        var route: ClusterRoute?
+        if case .cluster = backend {
+            do {
+                route = try ClusterRoute(keys: keys)
+            } catch {
+                metrics.recordError(error.code)
+                throw error
+            }
+        }
         var command = RedisCommand("EVALSHA", script.sha1, keys.count)
         for key in keys { command.append(key) }
         for argument in arguments { argument.append(to: &command) }
         do {
-            return try await send(command)
+            return try await send(command, route: route)
         } catch where error.serverErrorPrefix == "NOSCRIPT" {
             metrics.scriptReloads.increment()
             logger.debug("redis script not cached; sending its source", metadata: ["redis.script": "\(script.sha1)"])
             var eval = RedisCommand("EVAL", script.source, keys.count)
             for key in keys { eval.append(key) }
             for argument in arguments { argument.append(to: &eval) }
-            return try await send(eval)
+            return try await send(eval, route: route)
         }
     }
 
     /// Closes every connection; pending commands fail with ``RedisError/Code/clientShutdown``.
     public func shutdown() async {
-        for connection in connections { await connection.shutdown() }
+        switch backend {
+        case .standalone(let pool): await pool.shutdown()
+        case .cluster(let router): await router.shutdown()
+        }
     }
 
-    private func pickConnection() -> RedisConnection {
-        let count = connections.count
-        let start = nextConnection.wrappingAdd(1, ordering: .relaxed).oldValue
-        for offset in 0..<count {
-            let connection = connections[(start &+ offset) % count]
-            if connection.isConnected.load(ordering: .relaxed) { return connection }
+    /// Sends to the route's node in cluster mode when the route is known (scripts), else as ``send(_:)``.
+    private func send(_ command: RedisCommand, route: ClusterRoute?) async throws(RedisError) -> RedisReply {
+        if let route, case .cluster(let router) = backend {
+            return try await router.send(command, route: route)
         }
-        return connections[start % count]
+        return try await send(command)
+    }
+
+    /// Cluster mode: the topology last read from the cluster (primaries, replicas, slot ranges); nil for a
+    /// standalone client or before the first read succeeded.
+    public var clusterTopology: ClusterTopology? {
+        clusterRouter?.state.withLock { $0.topology }
+    }
+
+    /// Cluster mode: the router (tests read its counts and slot table); nil for a standalone client.
+    var clusterRouter: ClusterRouter? {
+        if case .cluster(let router) = backend { return router }
+        return nil
     }
 }

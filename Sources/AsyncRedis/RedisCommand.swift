@@ -109,3 +109,25 @@ extension Int: RedisArgument {
 extension Array: RedisArgument where Element == UInt8 {
     public func append(to command: inout RedisCommand) { command.append(bytes: self) }
 }
+
+extension RedisCommand {
+    /// Where each argument's bytes lie in ``storage`` (the command name first), for routing in cluster mode.
+    var argumentRanges: [Range<Int>] {
+        var result: [Range<Int>] = []
+        result.reserveCapacity(count)
+        var index = 0
+        while index < storage.count {
+            // "$<length>\r\n<bytes>\r\n"
+            var length = 0
+            index += 1
+            while storage[index] != UInt8(ascii: "\r") {
+                length = length * 10 + Int(storage[index] - UInt8(ascii: "0"))
+                index += 1
+            }
+            index += 2
+            result.append(index..<index + length)
+            index += length + 2
+        }
+        return result
+    }
+}

@@ -17,8 +17,25 @@ public struct RedisConfiguration: Sendable, Hashable {
         }
     }
 
-    /// The server's address.
+    /// Whether the client talks to one server or to a Redis Cluster.
+    public enum Mode: Sendable, Hashable {
+        /// One server at ``RedisConfiguration/endpoint``.
+        case standalone
+        /// A Redis Cluster discovered from these seed nodes (any reachable node will do); commands are routed
+        /// to the primary of their keys' hash slot.
+        case cluster(seeds: [ClusterNodeAddress])
+    }
+
+    /// The server's address (in cluster mode: the first seed, used in messages only).
     public var endpoint: Endpoint
+    /// Standalone (the default) or cluster.
+    public var mode: Mode = .standalone
+    /// Cluster mode: how often the slot table is read again even when nothing suggested a change.
+    public var clusterTopologyRefreshInterval: Duration = .seconds(10)
+    /// Cluster mode: the least time between two topology reads (refreshes requested meanwhile are coalesced).
+    public var clusterMinimumRefreshInterval: Duration = .milliseconds(100)
+    /// Cluster mode: how many `MOVED`/`ASK` redirections one command may follow.
+    public var clusterMaximumRedirects: Int = 5
     /// The ACL user name for AUTH (Redis 6+), if any.
     public var username: String?
     /// The password for AUTH, if any.
@@ -57,6 +74,54 @@ public struct RedisConfiguration: Sendable, Hashable {
         self.commandTimeout = commandTimeout
         self.initialReconnectDelay = initialReconnectDelay
         self.maximumReconnectDelay = maximumReconnectDelay
+    }
+
+    /// Creates a cluster configuration from seed nodes, each `host:port`, `[ipv6]:port` or a
+    /// `redis://[user:password@]host:port` URL (credentials are taken from the first URL that has them unless
+    /// given here). Cluster nodes have database 0 only.
+    ///
+    /// For a comma-separated list (`QUOTAD_REDIS_NODES`), pass `list.split(separator: ",").map(String.init)`.
+    /// - Throws: ``RedisError`` with code ``RedisError/Code/invalidURL`` when there is no seed or one is malformed.
+    public init(
+        clusterSeeds: [String],
+        username: String? = nil,
+        password: String? = nil,
+        poolSize: Int = 4,
+        connectTimeout: Duration = .seconds(2),
+        commandTimeout: Duration = .seconds(2)
+    ) throws(RedisError) {
+        var seeds: [ClusterNodeAddress] = []
+        var username = username
+        var password = password
+        for raw in clusterSeeds {
+            let text = raw.trimmingCharacters(in: .whitespaces)
+            if text.isEmpty { continue }
+            if text.contains("://") {
+                let parsed = try RedisConfiguration(url: text)
+                guard case .tcp(let host, let port) = parsed.endpoint else {
+                    throw RedisError(.invalidURL, "cluster seed '\(text)' is not a TCP address")
+                }
+                guard parsed.database == 0 else {
+                    throw RedisError(.invalidURL, "cluster seed '\(text)' selects database \(parsed.database); a cluster has database 0 only")
+                }
+                if password == nil, let seedPassword = parsed.password {
+                    password = seedPassword
+                    username = username ?? parsed.username
+                }
+                seeds.append(ClusterNodeAddress(host: host, port: port))
+            } else {
+                guard let address = ClusterNodeAddress(text), !address.host.isEmpty else {
+                    throw RedisError(.invalidURL, "cluster seed '\(text)' is not host:port")
+                }
+                seeds.append(address)
+            }
+        }
+        guard let first = seeds.first else { throw RedisError(.invalidURL, "no cluster seed node given") }
+        self.init(
+            endpoint: first.endpoint, username: username, password: password, poolSize: poolSize,
+            connectTimeout: connectTimeout, commandTimeout: commandTimeout
+        )
+        self.mode = .cluster(seeds: seeds)
     }
 
     /// Parses `redis://[user:password@]host[:port][/db]` or `unix:///path/to/socket[?db=N]`.

@@ -8,6 +8,7 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
         enum Base: String, Sendable {
             case invalidURL, unsupportedScheme, connectionFailed, notConnected, timeout, connectionLost
             case serverError, protocolError, unexpectedReply, clientShutdown, authenticationFailed
+            case crossSlot
         }
         let base: Base
         /// The URL could not be parsed.
@@ -32,6 +33,9 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let unexpectedReply = Code(base: .unexpectedReply)
         /// The client was shut down.
         public static let clientShutdown = Code(base: .clientShutdown)
+        /// Cluster mode: the command's keys map to different hash slots, so no node can run it. It was not
+        /// sent (refused by the client before sending); put the keys under one `{hash tag}`.
+        public static let crossSlot = Code(base: .crossSlot)
         public var description: String { base.rawValue }
     }
 

@@ -5,7 +5,9 @@ struct PendingCommand {
     let command: RedisCommand
     /// Monotonic deadline in nanoseconds (`DispatchTime.uptimeNanoseconds`).
     let deadline: UInt64
-    let continuation: UnsafeContinuation<CompletedReply, any Error>
+    /// Whom to resume with the reply; nil for a command whose reply is dropped (the `ASKING` written right
+    /// before a command redirected by `ASK`: the command's own reply or error is what counts).
+    let continuation: UnsafeContinuation<CompletedReply, any Error>?
 }
 
 /// Monotonic time in nanoseconds.

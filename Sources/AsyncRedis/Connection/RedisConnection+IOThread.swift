@@ -62,7 +62,7 @@ extension RedisConnection {
                     if pending.deadline <= now {
                         // Never written: the command certainly did not run.
                         metrics.timeouts.increment()
-                        pending.continuation.resume(throwing: RedisError(.timeout, "timed out before the command was sent", outcomeUnknown: false))
+                        pending.continuation?.resume(throwing: RedisError(.timeout, "timed out before the command was sent", outcomeUnknown: false))
                     } else {
                         pending.command.encode(into: &output)
                         inflight.append(pending)
@@ -155,7 +155,7 @@ extension RedisConnection {
         let completedAt = monotonicNanoseconds()
         let count = min(replies.count, inflightCount)
         for index in 0..<count {
-            inflight[inflightHead + index].continuation.resume(returning: CompletedReply(reply: replies[index], completedAt: completedAt))
+            inflight[inflightHead + index].continuation?.resume(returning: CompletedReply(reply: replies[index], completedAt: completedAt))
         }
         inflightHead += count
         if inflightHead == inflight.count {
@@ -192,7 +192,7 @@ extension RedisConnection {
     /// Fails every in-flight command (written, or partly, so its outcome is unknown) and drops unsent bytes.
     private func failInflight(_ failure: RedisError) {
         let pending = inflight[inflightHead...]
-        for item in pending { item.continuation.resume(throwing: failure) }
+        for item in pending { item.continuation?.resume(throwing: failure) }
         if failure.code == .timeout { metrics.timeouts.increment(by: pending.count) }
         inflight.removeAll(keepingCapacity: true)
         inflightHead = 0

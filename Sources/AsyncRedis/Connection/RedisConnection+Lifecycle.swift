@@ -101,7 +101,7 @@ extension RedisConnection {
         queue.removeAll()
         condition.unlock()
         for pending in unsent {
-            pending.continuation.resume(
+            pending.continuation?.resume(
                 throwing: RedisError(.notConnected, "connection lost before the command was sent: \(reason)")
             )
         }
@@ -132,7 +132,7 @@ extension RedisConnection {
         exitWaiters.removeAll()
         condition.unlock()
         let error = RedisError(.clientShutdown, "the Redis client was shut down")
-        for pending in unsent { pending.continuation.resume(throwing: error) }
+        for pending in unsent { pending.continuation?.resume(throwing: error) }
         for waiter in waiters.values { waiter.resume(throwing: error) }
         for exit in exits { exit.resume() }
         logger.debug("redis connection closed")

@@ -113,10 +113,15 @@ final class RedisConnection {
     // MARK: Caller side
 
     /// Queues a command for the I/O thread, or fails it at once when the connection is not up.
-    func enqueue(_ command: RedisCommand, deadline: UInt64, continuation: UnsafeContinuation<CompletedReply, any Error>) {
+    ///
+    /// With `asking`, an `ASKING` (whose reply is dropped) is queued right before the command under the same
+    /// lock: the I/O thread writes the queue in order and both share one deadline, so nothing else can be
+    /// written between them on this connection (cluster `ASK` redirection).
+    func enqueue(_ command: RedisCommand, deadline: UInt64, asking: Bool = false, continuation: UnsafeContinuation<CompletedReply, any Error>) {
         condition.lock()
         switch state {
         case .connected, .reconnecting:
+            if asking { queue.append(PendingCommand(command: RedisCommand.asking, deadline: deadline, continuation: nil)) }
             queue.append(PendingCommand(command: command, deadline: deadline, continuation: continuation))
             wakeIOThreadLocked()
             condition.unlock()

@@ -1,0 +1,94 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// The pipelined connections to one server, used round-robin (skipping connections that are down).
+///
+/// A standalone client has one; a cluster client has one per primary.
+final class RedisConnectionPool: Sendable {
+    let configuration: RedisConfiguration
+    let connections: [RedisConnection]
+    private let nextConnection = Atomic<Int>(0)
+
+    /// Creates the connections and starts their I/O threads (they connect at once).
+    init(configuration: RedisConfiguration, logger: Logger, metrics: RedisMetrics) {
+        self.configuration = configuration
+        self.connections = (0..<max(1, configuration.poolSize)).map {
+            RedisConnection(id: $0, configuration: configuration, logger: logger, metrics: metrics)
+        }
+        for connection in connections { connection.start() }
+    }
+
+    /// Whether any connection is up right now.
+    var isConnected: Bool {
+        connections.contains { $0.isConnected.load(ordering: .relaxed) }
+    }
+
+    /// Whether no connection is up yet because they are still making their first attempt (a new pool).
+    var isStarting: Bool {
+        !isConnected && connections.contains { connection in connection.condition.withLock { connection.state == .connecting } }
+    }
+
+    /// The next connection that is up, round-robin; the next one at all when none is up.
+    @inline(__always)
+    func pick() -> RedisConnection {
+        let count = connections.count
+        let start = nextConnection.wrappingAdd(1, ordering: .relaxed).oldValue
+        for offset in 0..<count {
+            let connection = connections[(start &+ offset) % count]
+            if connection.isConnected.load(ordering: .relaxed) { return connection }
+        }
+        return connections[start % count]
+    }
+
+    /// Waits until at least one connection is up.
+    ///
+    /// - Throws: ``RedisError`` with code ``RedisError/Code/connectionFailed`` after `timeout`,
+    ///   `CancellationError` when the task is cancelled.
+    func waitUntilConnected(timeout: Duration) async throws {
+        if isConnected { return }
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            for connection in connections {
+                group.addTask {
+                    try await connection.waitUntilConnected()
+                    return true
+                }
+            }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return false
+            }
+            defer { group.cancelAll() }
+            while let result = try await group.next() {
+                if result { return }
+                throw RedisError(.connectionFailed, "no connection to \(configuration.endpoint) within \(timeout)")
+            }
+        }
+    }
+
+    /// Closes every connection; pending commands fail with ``RedisError/Code/clientShutdown``.
+    func shutdown() async {
+        for connection in connections { await connection.shutdown() }
+    }
+}
+
+extension RedisConnection {
+    /// Sends one command on this connection and waits for its reply (no metrics, no error-reply mapping).
+    @inline(__always)
+    func execute(_ command: RedisCommand, deadline: UInt64, asking: Bool = false) async throws(RedisError) -> CompletedReply {
+        do {
+            return try await withUnsafeThrowingContinuation { continuation in
+                enqueue(command, deadline: deadline, asking: asking, continuation: continuation)
+            }
+        } catch let error as RedisError {
+            throw error
+        } catch {
+            throw RedisError(.protocolError, "unexpected error: \(error)")
+        }
+    }
+}
+
+extension RedisCommand {
+    /// `ASKING`, sent right before a command redirected by `ASK`.
+    static let asking = RedisCommand("ASKING")
+}
