@@ -151,8 +151,18 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
-            // The OpenAPI document, served at GET /openapi.yaml and read by the API tests' tools.
-            resources: [.copy("OpenAPI/openapi.yaml")],
+            // The OpenAPI document, served at GET /openapi.yaml and read by the API tests' tools; the
+            // dashboard's templates and static assets, compiled into the binary.
+            resources: [
+                .copy("OpenAPI/openapi.yaml"),
+                .embedInCode("Dashboard/Templates/header.mustache"), .embedInCode("Dashboard/Templates/footer.mustache"), .embedInCode("Dashboard/Templates/chart.mustache"),
+                .embedInCode("Dashboard/Templates/meter.mustache"), .embedInCode("Dashboard/Templates/alerts_list.mustache"), .embedInCode("Dashboard/Templates/quota_form.mustache"),
+                .embedInCode("Dashboard/Templates/pager.mustache"), .embedInCode("Dashboard/Templates/login.mustache"), .embedInCode("Dashboard/Templates/error.mustache"),
+                .embedInCode("Dashboard/Templates/tenants.mustache"), .embedInCode("Dashboard/Templates/overview.mustache"), .embedInCode("Dashboard/Templates/users.mustache"),
+                .embedInCode("Dashboard/Templates/user.mustache"), .embedInCode("Dashboard/Templates/alerts.mustache"), .embedInCode("Dashboard/Templates/settings.mustache"),
+                .embedInCode("Dashboard/Templates/reports.mustache"),
+                .embedInCode("Dashboard/Static/dashboard.css"), .embedInCode("Dashboard/Static/dashboard.js"),
+            ],
             swiftSettings: swiftSettings
         ),
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages quotad needs (Debian/Ubuntu): hiredis headers and library, redis-server
-# (embedded mode and tests), redis-tools (redis-benchmark, redis-cli) and wrk (HTTP benchmark).
+# (embedded mode and tests), redis-tools (redis-benchmark, redis-cli), and what callers name (the test command:
+# faketime, influxdb, chromium, chromium-driver, fonts-dejavu-core).
 # Installs only what is missing; needs root (or sudo) when something is missing.
 set -euo pipefail
 packages=(redis-server redis-tools libhiredis-dev pkg-config curl "$@")

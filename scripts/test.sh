@@ -24,11 +24,11 @@ step() {
 # Python tools of the live-service tests (PyPI, pinned).
 python_tools() {
   if command -v schemathesis >/dev/null 2>&1 && command -v openapi-spec-validator >/dev/null 2>&1 \
-    && python3 -c "import yaml" 2>/dev/null; then
+    && python3 -c "import yaml, selenium, requests" 2>/dev/null; then
     return 0
   fi
   python3 -m pip install --quiet --disable-pip-version-check \
-    "schemathesis==4.32.5" "openapi-spec-validator==0.9.0" "pyyaml==6.0.3"
+    "schemathesis==4.32.5" "openapi-spec-validator==0.9.0" "pyyaml==6.0.3" "selenium==4.27.1" "requests==2.34.2"
 }
 
 # A live-service script (Python or shell) against the release binary.
@@ -40,8 +40,8 @@ live() {
   esac
 }
 
-step "system packages (redis-server, redis-tools, libhiredis-dev, pkg-config, curl, faketime, influxdb)" scripts/install-deps.sh faketime influxdb
-step "Python tools (schemathesis, openapi-spec-validator, pyyaml)" python_tools
+step "system packages (redis-server, redis-tools, libhiredis-dev, pkg-config, curl, faketime, influxdb, chromium)" scripts/install-deps.sh faketime influxdb chromium chromium-driver fonts-dejavu-core
+step "Python tools (schemathesis, openapi-spec-validator, pyyaml, selenium, requests)" python_tools
 step "OpenAPI document is valid OpenAPI 3.1 (openapi-spec-validator)" openapi-spec-validator Sources/QuotaHTTP/OpenAPI/openapi.yaml
 step "debug build with tests (swift build --build-tests)" swift build --build-tests
 step "release build (swift build -c release --product quotad)" swift build -c release --product quotad
@@ -67,6 +67,11 @@ step "levels and windows race test (two instances)" live scripts/levels_race_tes
 step "webhook alerts test (two instances, receiver faults)" live scripts/webhook_test.py
 # 20,000 events (10% retried) exported to a real InfluxDB 1.x restarted mid-stream: sums equal quotad's totals.
 step "InfluxDB export test" live scripts/influx_export_test.py
+# the dashboard in headless Chromium: sign-in, numbers equal the API's, quota form, settings, CSV, CSRF, XSS,
+# accessibility basics, 390 px and 1280 px screenshots, render times for 10,000 users.
+step "dashboard browser test (headless Chromium)" live scripts/dashboard_browser_test.py
+# the Grafana board parses and queries only metrics quotad exposes.
+step "Grafana board test" live scripts/grafana_dashboard_test.py
 # every route with missing/garbage/revoked/foreign keys (Redis unchanged), HTTP fuzz of provider bodies, no key in logs.
 step "security and fuzz test" live scripts/security_fuzz_test.py
 # schemathesis against /openapi.yaml of a live quotad: 0 server errors, 0 schema violations.

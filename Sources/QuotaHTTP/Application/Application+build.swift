@@ -126,7 +126,8 @@ public func buildDependencies(
 /// Builds the router: middleware (request id, metrics, error mapping) and every controller.
 ///
 /// Routes: `/healthz`, `/readyz`, `/metrics`, `/openapi.yaml`, `/v1/settings/metrics`, and the tenant API
-/// under `/v1/tenants/{tenant}/…` (see ``OpenAPIDocument``).
+/// under `/v1/tenants/{tenant}/…` (see ``OpenAPIDocument``), and the web dashboard under `/dashboard` (see
+/// ``DashboardController``).
 public func buildRouter(_ dependencies: QuotaAPIDependencies) -> Router<QuotaRequestContext> {
     let routeTable = RouteTable()
     let router = Router(context: QuotaRequestContext.self)
@@ -144,6 +145,8 @@ public func buildRouter(_ dependencies: QuotaAPIDependencies) -> Router<QuotaReq
     router.addRoutes(WebhooksController(dependencies: dependencies).endpoints, atPath: "/v1/tenants")
     router.addRoutes(HistoryController(dependencies: dependencies).endpoints, atPath: "/v1/tenants")
     router.addRoutes(EventsController(dependencies: dependencies).endpoints, atPath: "/v1/tenants")
+    // HTML pages, not API operations: not in the OpenAPI document (see DashboardController.isDashboardPath).
+    router.addRoutes(DashboardController(dependencies: dependencies).endpoints, atPath: "/dashboard")
 
     routeTable.load(router.routes.map { RouteTable.Route(method: $0.method, path: $0.path.description) })
     return router

@@ -26,20 +26,31 @@ public struct Authenticator: Sendable {
         guard parts.count == 2, parts[0].lowercased() == "bearer" else {
             throw APIError.unauthorized("malformed Authorization header: expected Bearer <key>")
         }
-        let token = Self.trimmingWhitespace(parts[1])
-        guard (1...512).contains(token.utf8.count) else {
-            throw APIError.unauthorized("invalid API key")
-        }
+        return try await principal(presentedKey: String(parts[1])).principal
+    }
+
+    /// The principal of a presented key (a bearer token, or a key typed into the dashboard's sign-in form)
+    /// and the key's SHA-256 (hex): trimmed, 1–512 bytes, admin digests compared in constant time, tenant
+    /// keys found by their digest through the lookup cache.
+    ///
+    /// - Throws: `401` for an unknown, revoked or malformed key.
+    func principal(presentedKey key: String) async throws(APIError) -> (principal: Principal, digestHex: String) {
+        let token = Self.trimmingWhitespace(Substring(key))
+        guard (1...512).contains(token.utf8.count) else { throw APIError.unauthorized("invalid API key") }
         let digest = SecretDigest.sha256(token)
-        var isAdmin = false
-        for admin in adminDigests where SecretDigest.constantTimeEquals(admin, digest) { isAdmin = true }
-        if isAdmin { return .admin }
-        guard token.hasPrefix(TenantKeyStore.keyPrefix),
-              let found = try await keys.lookup(digestHex: SecretDigest.hex(digest))
-        else {
+        let hex = SecretDigest.hex(digest)
+        if isAdminDigest(digest) { return (.admin, hex) }
+        guard token.hasPrefix(TenantKeyStore.keyPrefix), let found = try await keys.lookup(digestHex: hex) else {
             throw APIError.unauthorized("invalid or revoked API key")
         }
-        return .tenant(found.tenant, keyID: found.keyID, scopes: found.scopes)
+        return (.tenant(found.tenant, keyID: found.keyID, scopes: found.scopes), hex)
+    }
+
+    /// Whether `digest` is an admin key's, compared in constant time against every admin digest.
+    func isAdminDigest(_ digest: [UInt8]) -> Bool {
+        var isAdmin = false
+        for admin in adminDigests where SecretDigest.constantTimeEquals(admin, digest) { isAdmin = true }
+        return isAdmin
     }
 
     /// `text` without leading and trailing whitespace (`CharacterSet.whitespaces`): ASCII spaces and tabs
