@@ -16,18 +16,20 @@ import Synchronization
 ///
 /// With ``RedisConfiguration/Mode/cluster(seeds:)`` the same API talks to a Redis Cluster: each command goes
 /// to the primary of its keys' hash slot and the cluster's redirections are followed (see the README,
-/// "Cluster mode").
+/// "Cluster mode"). With ``RedisConfiguration/Mode/sentinel(sentinels:masterName:)`` it talks to the primary
+/// the sentinels name and follows its failovers (README, "Sentinel mode").
 public final class RedisClient: Sendable {
     /// The configuration the client was created with.
     public let configuration: RedisConfiguration
-    private let backend: Backend
-    private let metrics: RedisMetrics
-    private let logger: Logger
+    let backend: Backend
+    let metrics: RedisMetrics
+    let logger: Logger
 
-    /// One server through one pool, or a cluster through its router.
-    private enum Backend: Sendable {
+    /// One server through one pool, a cluster through its router, or the sentinels' primary through the monitor.
+    enum Backend: Sendable {
         case standalone(RedisConnectionPool)
         case cluster(ClusterRouter)
+        case sentinel(SentinelMonitor)
     }
 
     /// Creates a client and starts connecting in the background.
@@ -56,6 +58,14 @@ public final class RedisClient: Sendable {
             )
             backend = .cluster(router)
             router.start()
+        case .sentinel(let sentinels, let masterName):
+            let monitor = SentinelMonitor(
+                configuration: configuration, sentinels: sentinels.compactMap { ClusterNodeAddress($0) },
+                masterName: masterName, logger: logger, metrics: metrics,
+                sentinelMetrics: SentinelMetrics(dimensions: metricsDimensions)
+            )
+            backend = .sentinel(monitor)
+            monitor.start()
         }
     }
 
@@ -74,6 +84,8 @@ public final class RedisClient: Sendable {
         switch backend {
         case .standalone(let pool):
             try await pool.waitUntilConnected(timeout: timeout)
+        case .sentinel(let monitor):
+            try await monitor.waitUntilConnected(timeout: timeout)
         case .cluster(let router):
             if router.isConnected { return }
             try await withThrowingTaskGroup(of: Bool.self) { group in
@@ -100,6 +112,7 @@ public final class RedisClient: Sendable {
         switch backend {
         case .standalone(let pool): pool.isConnected
         case .cluster(let router): router.isConnected
+        case .sentinel(let monitor): monitor.isConnected
         }
     }
 
@@ -125,6 +138,13 @@ public final class RedisClient: Sendable {
                 throw error
             }
             return try await router.send(command, route: route)
+        case .sentinel(let monitor):
+            let reply = try await monitor.send(command)
+            if case .error(let message) = reply {
+                metrics.recordError(.serverError)
+                throw RedisError(serverError: message)
+            }
+            return reply
         }
         let start = monotonicNanoseconds()
         let deadline = start &+ configuration.commandTimeout.nanoseconds
@@ -188,6 +208,7 @@ public final class RedisClient: Sendable {
         switch backend {
         case .standalone(let pool): await pool.shutdown()
         case .cluster(let router): await router.shutdown()
+        case .sentinel(let monitor): await monitor.shutdown()
         }
     }
 
@@ -203,6 +224,12 @@ public final class RedisClient: Sendable {
     /// standalone client or before the first read succeeded.
     public var clusterTopology: ClusterTopology? {
         clusterRouter?.state.withLock { $0.topology }
+    }
+
+    /// Sentinel mode: the monitor (tests read its counts); nil in the other modes.
+    var sentinelMonitor: SentinelMonitor? {
+        if case .sentinel(let monitor) = backend { return monitor }
+        return nil
     }
 
     /// Cluster mode: the router (tests read its counts and slot table); nil for a standalone client.

@@ -24,11 +24,15 @@ public struct RedisConfiguration: Sendable, Hashable {
         /// A Redis Cluster discovered from these seed nodes (any reachable node will do); commands are routed
         /// to the primary of their keys' hash slot.
         case cluster(seeds: [ClusterNodeAddress])
+        /// A primary with replicas watched by Redis Sentinel: the sentinels (`host:port`, asked in order) name
+        /// the current primary of `masterName`; the client follows its failovers (see the README, "Sentinel mode").
+        case sentinel(sentinels: [String], masterName: String)
     }
 
-    /// The server's address (in cluster mode: the first seed, used in messages only).
+    /// The server's address (in cluster mode: the first seed; in sentinel mode: the first sentinel; used in
+    /// messages only).
     public var endpoint: Endpoint
-    /// Standalone (the default) or cluster.
+    /// Standalone (the default), cluster or sentinel.
     public var mode: Mode = .standalone
     /// Cluster mode: how often the slot table is read again even when nothing suggested a change.
     public var clusterTopologyRefreshInterval: Duration = .seconds(10)
@@ -36,6 +40,9 @@ public struct RedisConfiguration: Sendable, Hashable {
     public var clusterMinimumRefreshInterval: Duration = .milliseconds(100)
     /// Cluster mode: how many `MOVED`/`ASK` redirections one command may follow.
     public var clusterMaximumRedirects: Int = 5
+    /// Sentinel mode: how often the sentinels are asked for the primary even when nothing suggested a change
+    /// (every 500 ms at most while the primary is unreachable).
+    public var sentinelRefreshInterval: Duration = .seconds(2)
     /// The ACL user name for AUTH (Redis 6+), if any.
     public var username: String?
     /// The password for AUTH, if any.

@@ -8,7 +8,7 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
         enum Base: String, Sendable {
             case invalidURL, unsupportedScheme, connectionFailed, notConnected, timeout, connectionLost
             case serverError, protocolError, unexpectedReply, clientShutdown, authenticationFailed
-            case crossSlot
+            case crossSlot, notReplicated
         }
         let base: Base
         /// The URL could not be parsed.
@@ -36,6 +36,10 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
         /// Cluster mode: the command's keys map to different hash slots, so no node can run it. It was not
         /// sent (refused by the client before sending); put the keys under one `{hash tag}`.
         public static let crossSlot = Code(base: .crossSlot)
+        /// An acknowledged write (`acknowledgedBy:` > 0) ran on the primary, but `WAIT` reported fewer
+        /// replicas than asked within the timeout: the write may be lost if the primary fails over now. Its
+        /// outcome is unknown (``RedisError/isOutcomeUnknown`` is true); retry with the same idempotency key.
+        public static let notReplicated = Code(base: .notReplicated)
         public var description: String { base.rawValue }
     }
 

@@ -24,7 +24,7 @@ struct RedisMetrics: Sendable {
         scriptReloads = Counter(label: "redis_script_reloads_total", dimensions: dimensions)
         latency = Timer(label: "redis_command_duration_seconds", dimensions: dimensions, preferredDisplayUnit: .seconds)
         var errors: [String: Counter] = [:]
-        for code in [RedisError.Code.notConnected, .timeout, .connectionLost, .serverError, .protocolError, .clientShutdown, .crossSlot] {
+        for code in [RedisError.Code.notConnected, .timeout, .connectionLost, .serverError, .protocolError, .clientShutdown, .crossSlot, .notReplicated] {
             errors[code.description] = Counter(label: "redis_command_errors_total", dimensions: dimensions + [("code", code.description)])
         }
         errorCounters = errors

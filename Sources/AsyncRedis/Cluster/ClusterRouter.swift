@@ -68,7 +68,7 @@ final class ClusterRouter: Sendable {
         let deadline = start &+ configuration.commandTimeout.nanoseconds
         metrics.commands.increment()
         do {
-            let completed = try await deliver(command, route: route, deadline: deadline)
+            let completed = try await deliver(command, route: route, deadline: deadline).completed
             metrics.latency.recordNanoseconds(Int64(truncatingIfNeeded: completed.completedAt &- start))
             return completed.reply
         } catch {
@@ -77,7 +77,26 @@ final class ClusterRouter: Sendable {
         }
     }
 
-    private func deliver(_ command: RedisCommand, route: ClusterRoute, deadline: UInt64) async throws(RedisError) -> CompletedReply {
+    /// Sends `command` and then `wait` back to back on one connection to the primary of `route` (following
+    /// redirections with the pair), within `extraTime` more than the command timeout; returns both replies.
+    /// Records the client's metrics for transport failures (the caller maps the replies).
+    func send(_ command: RedisCommand, then wait: RedisCommand, route: ClusterRoute, extraTime: Duration) async throws(RedisError) -> (reply: RedisReply, waitReply: RedisReply) {
+        let start = monotonicNanoseconds()
+        let deadline = start &+ configuration.commandTimeout.nanoseconds &+ extraTime.nanoseconds
+        metrics.commands.increment()
+        do {
+            let (completed, waitReply) = try await deliver(command, then: wait, route: route, deadline: deadline)
+            metrics.latency.recordNanoseconds(Int64(truncatingIfNeeded: completed.completedAt &- start))
+            return (completed.reply, waitReply ?? .null)
+        } catch {
+            metrics.recordError(error.code)
+            throw error
+        }
+    }
+
+    private func deliver(
+        _ command: RedisCommand, then wait: RedisCommand? = nil, route: ClusterRoute, deadline: UInt64
+    ) async throws(RedisError) -> (completed: CompletedReply, waitReply: RedisReply?) {
         var redirect: ClusterRedirection?
         var redirects = 0
         var tryAgainDelay = Duration.milliseconds(10)
@@ -87,7 +106,12 @@ final class ClusterRouter: Sendable {
                 // A new pool (a node just learned of) gets its first connection attempt; a node whose
                 // connections broke fails fast, as a standalone client does, and the topology is read again.
                 guard pool.isStarting else {
-                    requestRefresh()
+                    // The node's connections broke (it may be failing over): wait, within the deadline, for a
+                    // topology naming another primary. Nothing was sent, so going on is safe.
+                    if await awaitTopologyChange(before: deadline) {
+                        redirect = nil
+                        continue
+                    }
                     throw RedisError(.notConnected, "not connected to cluster node \(address); not sent")
                 }
                 do {
@@ -98,13 +122,24 @@ final class ClusterRouter: Sendable {
                 }
             }
             let completed: CompletedReply
+            var waitReply: RedisReply?
             do {
-                completed = try await pool.pick().execute(command, deadline: deadline, asking: redirect?.kind == .ask)
+                if let wait {
+                    let pair = try await pool.pick().execute(command, then: wait, deadline: deadline, asking: redirect?.kind == .ask)
+                    completed = CompletedReply(reply: pair.first, completedAt: pair.second.completedAt)
+                    waitReply = pair.second.reply
+                } else {
+                    completed = try await pool.pick().execute(command, deadline: deadline, asking: redirect?.kind == .ask)
+                }
             } catch {
+                if error.code == .notConnected, await awaitTopologyChange(before: deadline) {
+                    redirect = nil
+                    continue
+                }
                 if error.code == .notConnected || error.code == .connectionLost || error.code == .timeout { requestRefresh() }
                 throw error
             }
-            guard case .error(let message) = completed.reply else { return completed }
+            guard case .error(let message) = completed.reply else { return (completed, waitReply) }
 
             if let redirection = ClusterRedirection(error: message, replyingHost: address.host) {
                 redirects += 1
@@ -206,6 +241,17 @@ final class ClusterRouter: Sendable {
         let pool = RedisConnectionPool(configuration: nodeConfiguration, logger: nodeLogger, metrics: metrics)
         state.pools[address] = pool
         return pool
+    }
+
+    /// Requests a topology read (coalesced) and pauses 50 ms for it, when more than that is left before
+    /// `deadline`; false (after only requesting it) otherwise, or when the client shut down. A caller loops
+    /// on this at most once per 50 ms and never past its deadline.
+    private func awaitTopologyChange(before deadline: UInt64) async -> Bool {
+        requestRefresh()
+        let pause = Duration.milliseconds(50)
+        guard monotonicNanoseconds() &+ pause.nanoseconds < deadline else { return false }
+        do { try await Task.sleep(for: pause) } catch { return false }
+        return !state.withLock { $0.isShutdown }
     }
 
     /// The time left until `deadline`, at most `limit`.

@@ -155,7 +155,12 @@ extension RedisConnection {
         let completedAt = monotonicNanoseconds()
         let count = min(replies.count, inflightCount)
         for index in 0..<count {
-            inflight[inflightHead + index].continuation?.resume(returning: CompletedReply(reply: replies[index], completedAt: completedAt))
+            let pending = inflight[inflightHead + index]
+            if let held = pending.heldReply {
+                held.reply = replies[index]
+            } else {
+                pending.continuation?.resume(returning: CompletedReply(reply: replies[index], completedAt: completedAt))
+            }
         }
         inflightHead += count
         if inflightHead == inflight.count {

@@ -117,12 +117,25 @@ final class RedisConnection {
     /// With `asking`, an `ASKING` (whose reply is dropped) is queued right before the command under the same
     /// lock: the I/O thread writes the queue in order and both share one deadline, so nothing else can be
     /// written between them on this connection (cluster `ASK` redirection).
-    func enqueue(_ command: RedisCommand, deadline: UInt64, asking: Bool = false, continuation: UnsafeContinuation<CompletedReply, any Error>) {
+    ///
+    /// With `then`, a second command (`WAIT`) is queued right after the command the same way: the first
+    /// reply goes to `then.held`, and `continuation` is resumed with the second one (or with the failure of
+    /// the pair: both were written together or neither was).
+    func enqueue(
+        _ command: RedisCommand, deadline: UInt64, asking: Bool = false,
+        then next: (command: RedisCommand, held: HeldReply)? = nil,
+        continuation: UnsafeContinuation<CompletedReply, any Error>
+    ) {
         condition.lock()
         switch state {
         case .connected, .reconnecting:
             if asking { queue.append(PendingCommand(command: RedisCommand.asking, deadline: deadline, continuation: nil)) }
-            queue.append(PendingCommand(command: command, deadline: deadline, continuation: continuation))
+            if let next {
+                queue.append(PendingCommand(command: command, deadline: deadline, continuation: nil, heldReply: next.held))
+                queue.append(PendingCommand(command: next.command, deadline: deadline, continuation: continuation))
+            } else {
+                queue.append(PendingCommand(command: command, deadline: deadline, continuation: continuation))
+            }
             wakeIOThreadLocked()
             condition.unlock()
         case .shutdown:

@@ -88,6 +88,32 @@ extension RedisConnection {
     }
 }
 
+extension RedisConnection {
+    /// Sends `command` and `next` back to back on this connection (nothing else is written between them)
+    /// and returns both replies; one deadline covers the pair.
+    ///
+    /// A failure fails the pair: when the pair was written, the outcome of `command` is unknown.
+    func execute(
+        _ command: RedisCommand, then next: RedisCommand, deadline: UInt64, asking: Bool = false
+    ) async throws(RedisError) -> (first: RedisReply, second: CompletedReply) {
+        let held = HeldReply()
+        let second: CompletedReply
+        do {
+            second = try await withUnsafeThrowingContinuation { continuation in
+                enqueue(command, deadline: deadline, asking: asking, then: (next, held), continuation: continuation)
+            }
+        } catch let error as RedisError {
+            throw error
+        } catch {
+            throw RedisError(.protocolError, "unexpected error: \(error)")
+        }
+        guard let first = held.reply else {
+            throw RedisError(.protocolError, "no reply to the first command of a pair", outcomeUnknown: true)
+        }
+        return (first, second)
+    }
+}
+
 extension RedisCommand {
     /// `ASKING`, sent right before a command redirected by `ASK`.
     static let asking = RedisCommand("ASKING")
