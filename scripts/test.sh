@@ -72,6 +72,11 @@ step "InfluxDB export test" live scripts/influx_export_test.py
 step "dashboard browser test (headless Chromium)" live scripts/dashboard_browser_test.py
 # the Grafana board parses and queries only metrics quotad exposes.
 step "Grafana board test" live scripts/grafana_dashboard_test.py
+# two instances on a 6-node Redis Cluster with min_replicas_ack=1: kill -9 of a primary mid-stream loses no
+# acknowledged event, 503s stay within the failover window, retries count once; every quota operation on every shard.
+step "Redis Cluster failover test (two instances)" live scripts/cluster_failover_test.py
+# the same with 1 primary + 1 replica + 3 sentinels.
+step "Redis Sentinel failover test (two instances)" live scripts/sentinel_failover_test.py
 # every route with missing/garbage/revoked/foreign keys (Redis unchanged), HTTP fuzz of provider bodies, no key in logs.
 step "security and fuzz test" live scripts/security_fuzz_test.py
 # schemathesis against /openapi.yaml of a live quotad: 0 server errors, 0 schema violations.

@@ -2,11 +2,12 @@ import ArgumentParser
 import AsyncRedis
 import Foundation
 
-/// Runs the usage-recording script and plain INCR through our client and through `redis-benchmark`.
+/// Runs the usage-recording script and plain INCR through our client and through `redis-benchmark`; with
+/// `--mode cluster`, the script through our client on a private cluster next to a private single node.
 struct RedisBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "redis",
-        abstract: "Usage-recording Lua script and pipelined INCR: AsyncRedis vs redis-benchmark on the same server."
+        abstract: "Usage-recording Lua script and pipelined INCR: AsyncRedis vs redis-benchmark on the same server (--mode cluster: a 3-primary cluster next to one node)."
     )
 
     @Option(help: "Redis to measure against; a private redis-server on a free port is started when omitted.")
@@ -27,6 +28,12 @@ struct RedisBench: AsyncParsableCommand {
     @Option(help: "Longest time one measurement may take, in seconds.")
     var maxSeconds = 120.0
 
+    @Option(help: "standalone: our client vs redis-benchmark on one server; cluster: the record script through our client on a private cluster of --primaries nodes next to a private single node.")
+    var mode: BenchMode = .standalone
+
+    @Option(help: "Cluster mode: primaries of the private cluster.")
+    var primaries = 3
+
     /// A SET NX EX dedupe key plus 7 HINCRBY on one hash, keys sharing a hash tag: the record path's shape.
     static let recordScript = RedisScript("""
     if redis.call('SET', KEYS[1], '1', 'NX', 'EX', 86400) then
@@ -44,6 +51,7 @@ struct RedisBench: AsyncParsableCommand {
     """)
 
     func run() async throws {
+        if mode == .cluster { return try await runCluster() }
         let target = try BenchTarget(redisURL: redisURL)
         defer { target.close() }
         let runner = LoadRunner(concurrency: concurrency, requests: requests, pipeline: pipeline, maxSeconds: maxSeconds)

@@ -98,6 +98,8 @@ public func buildDependencies(
     repositorySettings.tenantEventStreamLength = configuration.exportMaxBacklog
     repositorySettings.eventRetentionSeconds = configuration.eventsRetentionHours * 3600
     repositorySettings.historyDays = configuration.historyDays
+    repositorySettings.minimumReplicaAcknowledgements = configuration.redisMinimumReplicaAcknowledgements
+    repositorySettings.replicaAcknowledgementTimeout = .milliseconds(configuration.redisReplicaAcknowledgementTimeoutMilliseconds)
     let repository = makeRepository?(client, repositorySettings)
         ?? RedisQuotaRepository(client: client, settings: repositorySettings, logger: logger)
     let settings = MetricsSettingsStore(client: client)

@@ -55,13 +55,13 @@ extension QuotadConfiguration {
                 throw ConfigurationError("admin keys (auth.admin_keys / QUOTAD_ADMIN_KEYS) must not contain spaces or commas", key: "auth.admin_keys")
             }
         }
+        try validateRedis()
         try validateExport()
     }
 
     /// A log-safe summary (no keys, no Redis password).
     public var redactedSummary: String {
-        let redis = redisURL.map { Self.redactURL($0) } ?? "embedded (data: \(dataDirectory))"
-        return "http=\(httpHost):\(httpPort) redis=\(redis) pool=\(redisPoolSize) timeout=\(redisTimeoutMilliseconds)ms "
+        return "http=\(httpHost):\(httpPort) redis=\(redisSummary) min_replicas_ack=\(redisMinimumReplicaAcknowledgements) pool=\(redisPoolSize) timeout=\(redisTimeoutMilliseconds)ms "
             + "read_timeout=\(httpReadTimeoutMilliseconds)ms idle_timeout=\(httpIdleTimeoutMilliseconds)ms "
             + "admin_keys=\(adminKeys.count) pricing=\(pricingFile ?? "bundled") unpriced_models=\(unpricedModels.rawValue) "
             + "fail_open=\(reservationsFailOpen)"

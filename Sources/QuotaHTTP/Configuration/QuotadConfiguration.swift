@@ -13,6 +13,20 @@ public struct QuotadConfiguration: Sendable {
     public var maxBatchBodyBytes = 16 * 1_048_576
     /// `redis.url` / `QUOTAD_REDIS_URL`: an external Redis; nil runs an embedded `redis-server`.
     public var redisURL: String?
+    /// `redis.mode` / `QUOTAD_REDIS_MODE` (`standalone` | `cluster` | `sentinel`): the Redis deployment.
+    public var redisMode: RedisTopology = .standalone
+    /// `redis.nodes` / `QUOTAD_REDIS_NODES` (comma-separated `host:port`): cluster mode's seed nodes.
+    public var redisNodes: [String] = []
+    /// `redis.sentinels` / `QUOTAD_REDIS_SENTINELS` (comma-separated `host:port`): sentinel mode's sentinels.
+    public var redisSentinels: [String] = []
+    /// `redis.sentinel_master` / `QUOTAD_REDIS_SENTINEL_MASTER`: the master name the sentinels monitor.
+    public var redisSentinelMaster: String?
+    /// `redis.min_replicas_ack` / `QUOTAD_REDIS_MIN_REPLICAS_ACK` (0…16): replicas that must acknowledge a
+    /// write (`WAIT`) before quotad answers it; fewer within the timeout → 503 `outcome_unknown`. 0: no `WAIT`.
+    public var redisMinimumReplicaAcknowledgements = 0
+    /// `redis.replica_ack_timeout_ms` / `QUOTAD_REDIS_REPLICA_ACK_TIMEOUT_MS` (1…60000): how long a write
+    /// waits for the replicas' acknowledgements.
+    public var redisReplicaAcknowledgementTimeoutMilliseconds = 500
     /// `redis.pool_size` / `QUOTAD_REDIS_POOL_SIZE`: connections to Redis.
     public var redisPoolSize = 4
     /// `redis.timeout_ms` / `QUOTAD_REDIS_TIMEOUT_MS`: the longest wait for a Redis reply.

@@ -2,32 +2,54 @@ import EmbeddedRedis
 public import AsyncRedis
 public import Logging
 
-/// Creates the Redis client quotad's configuration asks for: the configured URL, or without one the
-/// embedded `redis-server` on the data directory (started here; the caller stops it).
+/// Creates the Redis client quotad's configuration asks for (``QuotadConfiguration/redisMode``): the
+/// configured URL, or without one the embedded `redis-server` on the data directory (started here; the caller
+/// stops it); a Redis Cluster from its seed nodes; or the primary the sentinels name.
 ///
 /// The client is created with the configured pool size and timeouts and connects in the background.
 ///
 /// - Returns: the client, and the embedded server when one was started.
-/// - Throws: ``ConfigurationError`` when the URL is invalid or the embedded server cannot start.
+/// - Throws: ``ConfigurationError`` when an address is invalid or the embedded server cannot start.
 public func connectRedis(
     configuration: QuotadConfiguration, logger: Logger
 ) async throws -> (client: RedisClient, embedded: EmbeddedRedis?) {
     var embedded: EmbeddedRedis?
-    let url: String
-    if let configured = configuration.redisURL {
-        url = configured
-    } else {
-        let server = try await EmbeddedRedis.start(dataDirectory: configuration.dataDirectory, port: configuration.embeddedRedisPort)
-        logger.info("embedded redis-server started", metadata: ["redis.port": "\(server.server.port)", "redis.dir": "\(configuration.dataDirectory)"])
-        embedded = server
-        url = server.url
-    }
     var redisConfiguration: RedisConfiguration
-    do {
-        redisConfiguration = try RedisConfiguration(url: url)
-    } catch {
-        await embedded?.stop()
-        throw ConfigurationError("redis.url (QUOTAD_REDIS_URL): \(error.message)")
+    switch configuration.redisMode {
+    case .standalone:
+        let url: String
+        if let configured = configuration.redisURL {
+            url = configured
+        } else {
+            let server = try await EmbeddedRedis.start(dataDirectory: configuration.dataDirectory, port: configuration.embeddedRedisPort)
+            logger.info("embedded redis-server started", metadata: ["redis.port": "\(server.server.port)", "redis.dir": "\(configuration.dataDirectory)"])
+            embedded = server
+            url = server.url
+        }
+        do {
+            redisConfiguration = try RedisConfiguration(url: url)
+        } catch {
+            await embedded?.stop()
+            throw ConfigurationError("redis.url (QUOTAD_REDIS_URL): \(error.message)", key: "redis.url")
+        }
+    case .cluster:
+        do {
+            redisConfiguration = try RedisConfiguration(clusterSeeds: configuration.redisNodes)
+        } catch {
+            throw ConfigurationError("redis.nodes (QUOTAD_REDIS_NODES): \(error.message)", key: "redis.nodes")
+        }
+        logger.info("redis cluster mode", metadata: ["redis.seeds": "\(configuration.redisNodes.count)"])
+    case .sentinel:
+        do {
+            redisConfiguration = try RedisConfiguration(
+                sentinels: configuration.redisSentinels, masterName: configuration.redisSentinelMaster ?? ""
+            )
+        } catch {
+            throw ConfigurationError("redis.sentinels (QUOTAD_REDIS_SENTINELS): \(error.message)", key: "redis.sentinels")
+        }
+        logger.info("redis sentinel mode", metadata: [
+            "redis.sentinels": "\(configuration.redisSentinels.count)", "redis.master": "\(configuration.redisSentinelMaster ?? "")",
+        ])
     }
     redisConfiguration.poolSize = configuration.redisPoolSize
     redisConfiguration.commandTimeout = .milliseconds(configuration.redisTimeoutMilliseconds)

@@ -20,18 +20,27 @@ public func checkRedisSchema(client: RedisClient, logger: Logger, timeout: Durat
     } catch {
         throw ConfigurationError(
             "cannot check the Redis key schema: no connection to \(client.configuration.endpoint) within \(timeout)",
-            key: "redis.url"
+            key: settingKey(client)
         )
     }
     let status: SchemaVersion.Status
     do {
         status = try await SchemaVersion.requireServable(client: client)
     } catch {
-        throw ConfigurationError(error.message, key: "redis.url")
+        throw ConfigurationError(error.message, key: settingKey(client))
     }
     if status == .fresh {
         logger.info("no quotad data in Redis: schema marker written", metadata: ["schema.version": "\(SchemaVersion.current)"])
     } else {
         logger.debug("redis key schema is current", metadata: ["schema.version": "\(SchemaVersion.current)"])
+    }
+}
+
+/// The setting that names where the client connects: `redis.url`, `redis.nodes` or `redis.sentinels`.
+private func settingKey(_ client: RedisClient) -> String {
+    switch client.configuration.mode {
+    case .standalone: "redis.url"
+    case .cluster: "redis.nodes"
+    case .sentinel: "redis.sentinels"
     }
 }

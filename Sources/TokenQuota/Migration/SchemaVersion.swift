@@ -5,6 +5,9 @@ public import AsyncRedis
 /// At start quotad calls ``check(client:writingMarkerWhenFresh:)``: a Redis without a marker and without
 /// data of an older schema is new, and gets the marker; one holding older data must be migrated first
 /// (`quotad migrate`, ``SchemaMigration``); one marked with a newer version is refused.
+///
+/// In cluster mode only the marker is read (and written when absent): `SCAN` sees one node's keys only, and
+/// schema v1 never ran on a Redis Cluster (its keys had no per-tenant hash tag), so a cluster holds no v1 data.
 public enum SchemaVersion {
     /// The schema this quotad reads and writes.
     public static let current = 2
@@ -32,6 +35,8 @@ public enum SchemaVersion {
     }
 
     /// Reads the marker and, when there is none, looks for v1 data (SCAN, never KEYS; stops at the first hit).
+    /// A cluster (``RedisConfiguration/Mode/cluster(seeds:)``) is never searched for v1 data: see the type's
+    /// documentation.
     ///
     /// - Parameters:
     ///   - client: the Redis to check.
@@ -43,14 +48,7 @@ public enum SchemaVersion {
         client: RedisClient, writingMarkerWhenFresh: Bool = true, scanCount: Int = 1000
     ) async throws(SchemaError) -> Status {
         if let version = try await marker(client) { return status(of: version) }
-        do {
-            if try await client.send("EXISTS", migratingKey).int == 1 { return .needsMigration(from: 1) }
-            for pattern in v1Patterns {
-                if try await anyKey(client, matching: pattern, count: scanCount) { return .needsMigration(from: 1) }
-            }
-        } catch {
-            throw .redis(error, "looking for schema v1 keys")
-        }
+        if !isCluster(client), try await holdsV1Data(client, scanCount: scanCount) { return .needsMigration(from: 1) }
         guard writingMarkerWhenFresh else { return .fresh }
         let written: Bool
         do {
@@ -75,6 +73,25 @@ public enum SchemaVersion {
         case .current, .fresh: return status
         case .needsMigration(let version): throw .needsMigration(from: version)
         case .newer(let version): throw .newer(version)
+        }
+    }
+
+    /// Whether the client talks to a Redis Cluster.
+    static func isCluster(_ client: RedisClient) -> Bool {
+        if case .cluster = client.configuration.mode { return true }
+        return false
+    }
+
+    /// Whether Redis holds schema v1 keys or an unfinished migration (standalone only: SCAN sees one node).
+    static func holdsV1Data(_ client: RedisClient, scanCount: Int) async throws(SchemaError) -> Bool {
+        do {
+            if try await client.send("EXISTS", migratingKey).int == 1 { return true }
+            for pattern in v1Patterns {
+                if try await anyKey(client, matching: pattern, count: scanCount) { return true }
+            }
+            return false
+        } catch {
+            throw .redis(error, "looking for schema v1 keys")
         }
     }
 

@@ -22,6 +22,7 @@ extension RedisQuotaRepository {
     ///
     /// - `OOM` (and `MISCONF`, a failed disk write) → ``QuotaError/Code/storageFull``; `LOADING`, `READONLY`, `BUSY`, `MASTERDOWN`, `TRYAGAIN`,
     ///   `CLUSTERDOWN` and connection failures → ``QuotaError/Code/unavailable``; a command that may have run
+    ///   (also a write fewer replicas acknowledged than asked, ``RedisError/Code/notReplicated``)
     ///   → ``QuotaError/Code/outcomeUnknown``; anything else → ``QuotaError/Code/internalError``.
     func redis(_ body: () async throws(RedisError) -> RedisReply) async throws(QuotaError) -> RedisReply {
         do {
@@ -37,6 +38,13 @@ extension RedisQuotaRepository {
             "redis.error.code": "\(error.code)", "redis.error.message": "\(error.message)",
             "redis.error.outcome_unknown": "\(error.isOutcomeUnknown)",
         ]
+        if error.code == .notReplicated {
+            logger.warning("redis write not acknowledged by enough replicas", metadata: metadata)
+            return QuotaError(
+                .outcomeUnknown,
+                "Redis ran the write but not enough replicas acknowledged it in time; retrying with the same event id is safe"
+            )
+        }
         if error.isOutcomeUnknown {
             logger.warning("redis outcome unknown", metadata: metadata)
             return QuotaError(.outcomeUnknown, "Redis did not confirm the write; retrying with the same event id is safe")

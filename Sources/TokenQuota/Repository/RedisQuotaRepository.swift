@@ -208,9 +208,14 @@ public final class RedisQuotaRepository: QuotaRepository {
         return Int(cycle.end.timeIntervalSince1970 + length * Double(settings.historyCycles)) + 1
     }
 
+    /// Runs a quota script; a write script waits for ``RepositorySettings/minimumReplicaAcknowledgements``
+    /// replicas (`WAIT` on the same connection), the read script never does.
     func run(_ script: RedisScript, keys: [String], arguments: [any RedisArgument]) async throws(QuotaError) -> RedisReply {
-        try await redis { () async throws(RedisError) -> RedisReply in
-            try await client.evaluate(script, keys: keys, arguments: arguments)
+        let replicas = script.sha1 == QuotaScripts.read.sha1 ? 0 : settings.minimumReplicaAcknowledgements
+        return try await redis { () async throws(RedisError) -> RedisReply in
+            try await client.evaluate(
+                script, keys: keys, arguments: arguments, acknowledgedBy: replicas, within: settings.replicaAcknowledgementTimeout
+            )
         }
     }
 

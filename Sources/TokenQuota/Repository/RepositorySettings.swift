@@ -20,6 +20,14 @@ public struct RepositorySettings: Sendable, Hashable {
     public var eventRetentionSeconds: Int = 7 * 24 * 3600
     /// How many days the per-day usage rows are kept after their day.
     public var historyDays: Int = 400
+    /// How many replicas must acknowledge each write script (record, reserve, commit, release, quota
+    /// changes) before it counts as done: the script is followed by `WAIT` on the same connection, and fewer
+    /// acknowledgements within ``replicaAcknowledgementTimeout`` fail with ``QuotaError/Code/outcomeUnknown``
+    /// (the write ran on the primary but could be lost in a failover; retry with the same event id). 0: no
+    /// `WAIT`. Reads never wait.
+    public var minimumReplicaAcknowledgements: Int = 0
+    /// How long a write waits for ``minimumReplicaAcknowledgements`` replicas.
+    public var replicaAcknowledgementTimeout: Duration = .milliseconds(500)
 
     /// Creates settings: 12 cycles of history, 7 days of dedupe, no audit stream, 1 h max reservations, 1 s cache,
     /// 1,000 active reservations per user.
