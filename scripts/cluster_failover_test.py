@@ -239,6 +239,41 @@ class Stream:
         with self.lock:
             return len(self.accepted)
 
+def judge_stream(stream, tenants, http_ports, killed_at, quiet_label):
+    """Compares every tenant's totals (read through both instances) with the events the stream saw accepted
+    and checks: no 503 before the kill, every tenant readable, lost acknowledged = 0, exactly once after
+    retries, no answer other than 2xx and 503. Returns (lost, extra, 503 window s, failure codes, 503s before
+    the kill)."""
+    expected = {}
+    for tenant, tokens in stream.accepted.values():
+        requests, input_tokens = expected.get(tenant, (0, 0))
+        expected[tenant] = (requests + 1, input_tokens + tokens)
+    lost = extra = unreadable = 0
+    for n, tenant in enumerate(tenants):
+        status, data = call(http_ports[n % 2], "GET", f"/v1/tenants/{tenant}/users/streamer/usage")
+        if status != 200:
+            unreadable += 1
+            continue
+        totals = json.loads(data)["totals"]
+        want_requests, want_tokens = expected.get(tenant, (0, 0))
+        lost += max(0, want_requests - totals["requests"])
+        extra += max(0, totals["requests"] - want_requests)
+        if totals["input_tokens"] != want_tokens and totals["requests"] == want_requests:
+            extra += 1
+    before = [code for t, code in stream.failures if t < killed_at]
+    failures = [t for t, _ in stream.failures if t >= killed_at]
+    codes = {}
+    for _, code in stream.failures:
+        codes[code] = codes.get(code, 0) + 1
+    window = (max(failures) - min(failures)) if failures else 0.0
+    check(quiet_label, not before, f"{len(before)}: {sorted(set(before))}")
+    check("every tenant's usage is readable", unreadable == 0, f"{unreadable} unreadable")
+    check("lost acknowledged events = 0 (every 2xx event is in its tenant's totals)", lost == 0, f"lost {lost}")
+    check("exactly once after retries (totals equal the distinct accepted events)", extra == 0 and not stream.unresolved,
+          f"extra {extra}, unresolved {len(stream.unresolved)}")
+    check("no answers other than 2xx and 503", not stream.unexpected, str(sorted(set(stream.unexpected))))
+    return lost, extra, window, codes, before
+
 def call(port, method, path, body=None, key=ADMIN):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
     try:
@@ -318,29 +353,9 @@ def main():
         elapsed = time.monotonic() - start
 
         # 3. Lost acknowledged = 0, exactly once after retries, bounded 503 window.
-        expected = {}
-        for tenant, tokens in stream.accepted.values():
-            requests, input_tokens = expected.get(tenant, (0, 0))
-            expected[tenant] = (requests + 1, input_tokens + tokens)
-        lost = extra = unreadable = 0
-        for n, tenant in enumerate(tenants):
-            status, data = call(http_ports[n % 2], "GET", f"/v1/tenants/{tenant}/users/streamer/usage")
-            if status != 200:
-                unreadable += 1
-                continue
-            totals = json.loads(data)["totals"]
-            want_requests, want_tokens = expected.get(tenant, (0, 0))
-            lost += max(0, want_requests - totals["requests"])
-            extra += max(0, totals["requests"] - want_requests)
-            if totals["input_tokens"] != want_tokens and totals["requests"] == want_requests:
-                extra += 1
-        before = [code for t, code in stream.failures if t < killed_at]
+        lost, extra, window, codes, before = judge_stream(stream, tenants, http_ports, killed_at,
+                                                          "no 503 before the kill (also none during the slot migration)")
         failures = [t for t, _ in stream.failures if t >= killed_at]
-        codes = {}
-        for _, code in stream.failures:
-            codes[code] = codes.get(code, 0) + 1
-        window = (max(failures) - min(failures)) if failures else 0.0
-        check("no 503 before the kill (also none during the slot migration)", not before, f"{len(before)}: {sorted(set(before))}")
         if before:
             reasons = {}
             for path in logs:
@@ -349,11 +364,6 @@ def main():
                         reason = line.split("redis.error.message=", 1)[1][:110]
                         reasons[reason] = reasons.get(reason, 0) + 1
             print("  quotad's Redis warnings:", sorted(reasons.items(), key=lambda item: -item[1])[:4], flush=True)
-        check("every tenant's usage is readable", unreadable == 0, f"{unreadable} unreadable")
-        check("lost acknowledged events = 0 (every 2xx event is in its tenant's totals)", lost == 0, f"lost {lost}")
-        check("exactly once after retries (totals equal the distinct accepted events)", extra == 0 and not stream.unresolved,
-              f"extra {extra}, unresolved {len(stream.unresolved)}")
-        check("no answers other than 2xx and 503", not stream.unexpected, str(sorted(set(stream.unexpected))))
         check(f"the 503 window is bounded (< {WINDOW_BOUND_SECONDS:.0f} s)", window < WINDOW_BOUND_SECONDS, f"{window:.2f} s")
         print(f"figure: {len(stream.accepted)} events over {TENANTS} tenants through 2 instances in {elapsed:.1f} s, "
               f"{len(stream.failures)} answers 503/retried {codes}, lost acknowledged {lost}, double counts {extra}", flush=True)

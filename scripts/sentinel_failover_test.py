@@ -9,11 +9,11 @@ mid-stream, and once the sentinels promoted the replica restarts the killed node
 acknowledged events = 0, exactly once after retries, the 503 window bounded; prints the recovery times.
 Ends with `N passed, M failed`. Every process is stopped, also on failure.
 """
-import json, os, shutil, signal, subprocess, sys, tempfile, threading, time
+import os, shutil, signal, subprocess, sys, tempfile, threading, time
 
 import harness
 from harness import check, stop, summary, wait_ready, redis_cli
-from cluster_failover_test import ADMIN, Stream, call, info_field, replica_online, wait_for, EVENT_RETRY_SECONDS
+from cluster_failover_test import ADMIN, Stream, call, info_field, judge_stream, replica_online, wait_for, EVENT_RETRY_SECONDS
 
 MASTER = "quotad"
 TENANTS = 16
@@ -102,32 +102,7 @@ def main():
         for t in threads: t.join(timeout=EVENT_RETRY_SECONDS + 15)
         elapsed = time.monotonic() - start
 
-        expected = {}
-        for tenant, tokens in stream.accepted.values():
-            requests, input_tokens = expected.get(tenant, (0, 0))
-            expected[tenant] = (requests + 1, input_tokens + tokens)
-        lost = extra = unreadable = 0
-        for n, tenant in enumerate(stream.tenants):
-            status, data = call(http_ports[n % 2], "GET", f"/v1/tenants/{tenant}/users/streamer/usage")
-            if status != 200:
-                unreadable += 1
-                continue
-            totals = json.loads(data)["totals"]
-            want_requests, want_tokens = expected.get(tenant, (0, 0))
-            lost += max(0, want_requests - totals["requests"])
-            extra += max(0, totals["requests"] - want_requests) + (1 if totals["requests"] == want_requests and totals["input_tokens"] != want_tokens else 0)
-        before = [code for t, code in stream.failures if t < killed_at]
-        failures = [t for t, _ in stream.failures if t >= killed_at]
-        codes = {}
-        for _, code in stream.failures:
-            codes[code] = codes.get(code, 0) + 1
-        window = (max(failures) - min(failures)) if failures else 0.0
-        check("no 503 before the kill", not before, f"{len(before)}: {sorted(set(before))}")
-        check("every tenant's usage is readable", unreadable == 0, f"{unreadable} unreadable")
-        check("lost acknowledged events = 0 (every 2xx event is in its tenant's totals)", lost == 0, f"lost {lost}")
-        check("exactly once after retries (totals equal the distinct accepted events)", extra == 0 and not stream.unresolved,
-              f"extra {extra}, unresolved {len(stream.unresolved)}")
-        check("no answers other than 2xx and 503", not stream.unexpected, str(sorted(set(stream.unexpected))))
+        lost, extra, window, codes, _ = judge_stream(stream, stream.tenants, http_ports, killed_at, "no 503 before the kill")
         check(f"the 503 window is bounded (< {WINDOW_BOUND_SECONDS:.0f} s)", rejoined and window < WINDOW_BOUND_SECONDS, f"{window:.2f} s")
         print(f"figure: sentinel: {len(stream.accepted)} events over {TENANTS} tenants through 2 instances in {elapsed:.1f} s, "
               f"{len(stream.failures)} answers 503/retried {codes}, lost acknowledged {lost}, double counts {extra}", flush=True)
