@@ -346,7 +346,10 @@ def run(base, api, browser, seeded, figures):
           after["token_statistics"] == (not before["token_statistics"]) and after["enabled"] == before["enabled"], f"{before} → {after}")
     check("settings: the page shows the new state", browser.text('[data-value="token_statistics"]') == ("on" if after["token_statistics"] else "off"))
     d.find_element(By.ID, "token_statistics").click()
+    saved_page = d.find_element(By.TAG_NAME, "html")
     d.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
+    # The page already shows the first save's notice: wait for the reload first, then for its notice.
+    browser.wait(EC.staleness_of(saved_page), "settings page reloaded after the second save")
     browser.wait(lambda dr: dr.find_elements(By.CSS_SELECTOR, ".notice"), "settings saved again")
     check("settings: toggled back", api.json("GET", "/v1/settings/metrics") == before)
 
