@@ -34,6 +34,10 @@ struct ClusterTests {
             let read = try await client.send("XREADGROUP", "GROUP", "g", "c", "COUNT", 10, "STREAMS", "q:{t7}:events", ">")
             #expect(read.array?.count == 1)
             #expect(try await client.send("PING") == .string("PONG"))
+            // A pipeline spanning slots: each command goes to its own primary; outcomes come back in order.
+            let names = try await client.pipeline((0..<40).map { RedisCommand("GET", "q:{t\($0)}:name") } + [RedisCommand("INCR", "q:{t7}:events")])
+            #expect(names.prefix(40).map { try? $0.get().text } == (0..<40).map { "tenant \($0)" })
+            #expect(throws: RedisError.self) { try names[40].get() }
 
             // Every key is on the primary that serves its slot, and the server computes the same slot.
             var total = 0

@@ -1,5 +1,5 @@
-/// The reply of the first command of a pair written back to back (a write, then `WAIT`), kept by the I/O
-/// thread until the second reply resumes the caller.
+/// The reply of a command written back to back with later ones (a write, then `WAIT`; a pipelined batch),
+/// kept by the I/O thread until the last command's reply resumes the caller.
 final class HeldReply {
     /// Set by the I/O thread when the first reply arrives; read by the caller after the pair completed.
     var reply: RedisReply?
@@ -7,6 +7,6 @@ final class HeldReply {
     init() {}
 }
 
-// Written only by the connection's I/O thread, before it resumes the continuation of the pair's second
+// Written only by the connection's I/O thread, before it resumes the continuation of the batch's last
 // command; read only by the caller after that continuation resumed (the resume orders the two accesses).
 extension HeldReply: @unchecked Sendable {}

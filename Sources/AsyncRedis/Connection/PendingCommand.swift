@@ -8,9 +8,9 @@ struct PendingCommand {
     /// Whom to resume with the reply; nil for a command whose reply is dropped (the `ASKING` written right
     /// before a command redirected by `ASK`: the command's own reply or error is what counts).
     let continuation: UnsafeContinuation<CompletedReply, any Error>?
-    /// Where the I/O thread stores this command's reply instead of resuming anyone: set for the first
-    /// command of a pair written back to back (a write followed by `WAIT`), whose caller is resumed by the
-    /// second command's reply and then reads the first one here. Nil for every other command.
+    /// Where the I/O thread stores this command's reply instead of resuming anyone: set for every command
+    /// but the last of a batch written back to back (a write followed by `WAIT`; a pipeline), whose caller
+    /// is resumed by the last command's reply and then reads the others here. Nil for every other command.
     var heldReply: HeldReply? = nil
 }
 

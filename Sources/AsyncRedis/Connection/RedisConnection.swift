@@ -150,6 +150,29 @@ final class RedisConnection {
         }
     }
 
+    /// Queues several commands back to back (nothing else is written between them) with one deadline: every
+    /// command but the last stores its reply in its ``HeldReply``; `continuation` is resumed with the last
+    /// one's reply, or with the failure of the whole batch (written together, or not at all).
+    func enqueue(
+        batch commands: [RedisCommand], held: [HeldReply], deadline: UInt64,
+        continuation: UnsafeContinuation<CompletedReply, any Error>
+    ) {
+        condition.lock()
+        switch state {
+        case .connected, .reconnecting:
+            for index in 0..<(commands.count - 1) {
+                queue.append(PendingCommand(command: commands[index], deadline: deadline, continuation: nil, heldReply: held[index]))
+            }
+            queue.append(PendingCommand(command: commands[commands.count - 1], deadline: deadline, continuation: continuation))
+            wakeIOThreadLocked()
+            condition.unlock()
+        default:
+            condition.unlock()
+            // Fails as a single command would (not connected, shut down).
+            enqueue(commands[commands.count - 1], deadline: deadline, continuation: continuation)
+        }
+    }
+
     /// Wakes the I/O thread from `poll` (once per poll). Call with the lock held.
     func wakeIOThreadLocked() {
         if ioPolling {

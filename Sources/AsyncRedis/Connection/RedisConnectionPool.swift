@@ -114,6 +114,36 @@ extension RedisConnection {
     }
 }
 
+extension RedisConnection {
+    /// Sends `commands` (at least one) back to back on this connection, in order, with one deadline, and
+    /// returns their replies in order (error replies included, as replies).
+    ///
+    /// A failure fails the batch: when it was written, the outcome of every command is unknown.
+    func execute(batch commands: [RedisCommand], deadline: UInt64) async throws(RedisError) -> (replies: [RedisReply], completedAt: UInt64) {
+        let held = (1..<max(commands.count, 1)).map { _ in HeldReply() }
+        let last: CompletedReply
+        do {
+            last = try await withUnsafeThrowingContinuation { continuation in
+                enqueue(batch: commands, held: held, deadline: deadline, continuation: continuation)
+            }
+        } catch let error as RedisError {
+            throw error
+        } catch {
+            throw RedisError(.protocolError, "unexpected error: \(error)")
+        }
+        var replies: [RedisReply] = []
+        replies.reserveCapacity(commands.count)
+        for holder in held {
+            guard let reply = holder.reply else {
+                throw RedisError(.protocolError, "no reply to a command of a pipelined batch", outcomeUnknown: true)
+            }
+            replies.append(reply)
+        }
+        replies.append(last.reply)
+        return (replies, last.completedAt)
+    }
+}
+
 extension RedisCommand {
     /// `ASKING`, sent right before a command redirected by `ASK`.
     static let asking = RedisCommand("ASKING")
