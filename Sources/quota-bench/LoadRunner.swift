@@ -25,11 +25,12 @@ struct LoadRunner {
         var stoppedEarly: Bool
     }
 
-    /// Runs `requests` operations (fewer if ``maxSeconds`` passes first) from ``concurrency`` tasks.
-    /// The operation receives a random non-negative integer; `warmup` operations run first, unmeasured.
-    func measure(warmup: Int = 100, _ operation: @escaping @Sendable (Int) async throws -> Void) async throws -> Measurement {
-        for index in 0..<warmup { try await operation(999_999_000_000 + index) }
-        let perTask = max(1, requests / concurrency)
+    /// Runs `requests` operations (fewer if ``maxSeconds`` passes first) from ``concurrency`` tasks; each
+    /// call of `operation` does `batch` of them (a pipeline of `batch` commands, say).
+    /// The operation receives a random non-negative integer; `warmup` calls run first, unmeasured.
+    func measure(batch: Int = 1, warmup: Int = 100, _ operation: @escaping @Sendable (Int) async throws -> Void) async throws -> Measurement {
+        for index in 0..<warmup { try await operation(999_999_000_000 + index * batch) }
+        let perTask = max(1, requests / concurrency / batch)
         let clock = ContinuousClock()
         let cpuBefore = processCPUSeconds()
         let start = clock.now
@@ -37,13 +38,17 @@ struct LoadRunner {
         let done = try await withThrowingTaskGroup(of: Int.self) { group in
             for _ in 0..<concurrency {
                 group.addTask {
-                    var generator = SystemRandomNumberGenerator()
+                    // xorshift64*, seeded once per task: the system generator costs a syscall per number.
+                    var state = UInt64.random(in: 1...UInt64.max)
                     var count = 0
                     while count < perTask, clock.now < deadline {
-                        try await operation(Int(generator.next() % 1_000_000_000_000))
+                        state ^= state >> 12
+                        state ^= state << 25
+                        state ^= state >> 27
+                        try await operation(Int((state &* 2_685_821_657_736_338_717) % 1_000_000_000_000))
                         count += 1
                     }
-                    return count
+                    return count * batch
                 }
             }
             return try await group.reduce(0, +)
@@ -52,15 +57,15 @@ struct LoadRunner {
         let cpu = processCPUSeconds() - cpuBefore
         return Measurement(
             operations: done, rate: Double(done) / elapsed, cpuMicroseconds: cpu * 1e6 / Double(max(done, 1)),
-            stoppedEarly: done < perTask * concurrency
+            stoppedEarly: done < perTask * concurrency * batch
         )
     }
 
-    /// Runs redis-benchmark (`-c concurrency -P pipeline -n requests -r keyspace`) with `command` against the
-    /// server and returns its requests per second.
-    func referenceRate(_ target: BenchTarget, keyspace: Int = 100_000_000, command: [String]) throws -> Double {
+    /// Runs redis-benchmark (`-c concurrency -P pipeline -n requests -r keyspace`; `pipeline` defaults to
+    /// ``pipeline``) with `command` against the server and returns its requests per second.
+    func referenceRate(_ target: BenchTarget, keyspace: Int = 100_000_000, pipeline: Int? = nil, command: [String]) throws -> Double {
         let text = try BoundedProcess.output(target.redisBenchmark, [
-            "-h", target.host, "-p", String(target.port), "-c", String(concurrency), "-P", String(pipeline),
+            "-h", target.host, "-p", String(target.port), "-c", String(concurrency), "-P", String(pipeline ?? self.pipeline),
             "-n", String(requests), "-r", String(keyspace), "--csv",
         ] + command, timeout: maxSeconds)
         // CSV: a header line, then "name","rps",...

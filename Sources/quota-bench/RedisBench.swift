@@ -59,30 +59,63 @@ struct RedisBench: AsyncParsableCommand {
         _ = try await client.send("SCRIPT", "LOAD", Self.recordScript.source)
         print("server \(target.host):\(target.port), \(requests) commands per run, concurrency \(concurrency), pool \(poolSize), redis-benchmark -P \(pipeline)")
 
-        // 1. Plain INCR.
-        let oursIncr = try await runner.measure { _ in
-            _ = try await client.send("INCR", "bench:{u}:n")
+        // Each workload twice, each time like for like: our 64 tasks pipelining `pipeline` commands per
+        // round trip (RedisClient.pipeline) against redis-benchmark -c 64 -P <pipeline>, then one command
+        // per round trip (RedisClient.send / evaluate) against redis-benchmark -c 64 -P 1.
+        let depth = pipeline
+        let incr = RedisCommand("INCR", "bench:{u}:n")
+        let incrBatch = [RedisCommand](repeating: incr, count: depth)
+        let oursIncr = try await runner.measure(batch: depth) { _ in
+            for outcome in try await client.pipeline(incrBatch) { _ = try outcome.get() }
         }
-        print(String(format: "  (client process CPU: %.1f µs per command)", oursIncr.cpuMicroseconds))
         let refIncr = try runner.referenceRate(target, command: ["INCR", "bench:{u}:n"])
-        print(String(format: "incr   ours %10.0f ops/s   redis-benchmark %10.0f ops/s   ratio %.2f", oursIncr.rate, refIncr, oursIncr.rate / refIncr))
-
-        // 2. The usage-recording script with a fresh random dedupe key per call (redis-benchmark: __rand_int__).
-        let oursScript = try await runner.measure { random in
-            let key = "bench:{u}:e:" + zeroPadded(random % 100_000_000, width: 12)
-            _ = try await client.evaluate(Self.recordScript, keys: [key, "bench:{u}:c"], arguments: [1000, 400, 0, 200, 50, 1, 4_000_000])
+        report("incr  ", ours: oursIncr, reference: refIncr, pipeline: depth)
+        let oursIncrSingle = try await runner.measure { _ in
+            _ = try await client.send(incr)
         }
-        print(String(format: "  (client process CPU: %.1f µs per command)", oursScript.cpuMicroseconds))
-        let refScript = try runner.referenceRate(target, command: [
+        let refIncrSingle = try runner.referenceRate(target, pipeline: 1, command: ["INCR", "bench:{u}:n"])
+        report("incr  ", ours: oursIncrSingle, reference: refIncrSingle, pipeline: 1)
+
+        // The usage-recording script with a fresh random dedupe key per call (redis-benchmark: __rand_int__).
+        let script = Self.recordScript
+        let oursScript = try await runner.measure(batch: depth) { random in
+            var batch: [RedisCommand] = []
+            batch.reserveCapacity(depth)
+            for index in 0..<depth { batch.append(Self.recordCall(script, event: random &+ index)) }
+            for outcome in try await client.pipeline(batch) { _ = try outcome.get() }
+        }
+        let reference = [
             "EVALSHA", Self.recordScript.sha1, "2", "bench:{u}:e:__rand_int__", "bench:{u}:c", "1000", "400", "0", "200", "50", "1", "4000000",
-        ])
-        print(String(format: "record ours %10.0f ops/s   redis-benchmark %10.0f ops/s", oursScript.rate, refScript))
+        ]
+        let refScript = try runner.referenceRate(target, command: reference)
+        report("record", ours: oursScript, reference: refScript, pipeline: depth)
+        let oursScriptSingle = try await runner.measure { random in
+            _ = try await client.send(Self.recordCall(script, event: random))
+        }
+        let refScriptSingle = try runner.referenceRate(target, pipeline: 1, command: reference)
+        report("record", ours: oursScriptSingle, reference: refScriptSingle, pipeline: 1)
 
         if target.server == nil {
             // Leave a shared server as we found it (apart from statistics).
             _ = try await client.send("EVAL", "local n = 0 for _, k in ipairs(redis.call('KEYS', 'bench:{u}:*')) do redis.call('UNLINK', k) n = n + 1 end return n", "0")
         }
         await client.shutdown()
+        print(String(format: "incr ratio %.2f", oursIncr.rate / refIncr))
         print(String(format: "ratio %.2f", oursScript.rate / refScript))
+    }
+
+    /// The record script's EVALSHA for one random event (dedupe key `bench:{u}:e:<12 digits>`).
+    static func recordCall(_ script: RedisScript, event: Int) -> RedisCommand {
+        var command = RedisCommand("EVALSHA", script.sha1, 2, "bench:{u}:e:" + zeroPadded(event % 100_000_000, width: 12), "bench:{u}:c")
+        for argument in [1000, 400, 0, 200, 50, 1, 4_000_000] { command.append(argument) }
+        return command
+    }
+
+    /// One comparison line: our rate, redis-benchmark's at the same pipeline depth, and their ratio.
+    private func report(_ name: String, ours: LoadRunner.Measurement, reference: Double, pipeline: Int) {
+        print(name + String(
+            format: " -P %-2d ours %9.0f ops/s (%.1f µs client CPU each)   redis-benchmark %9.0f ops/s   ratio %.2f",
+            pipeline, ours.rate, ours.cpuMicroseconds, reference, ours.rate / reference
+        ))
     }
 }
