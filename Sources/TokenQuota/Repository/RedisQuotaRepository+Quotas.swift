@@ -114,9 +114,25 @@ extension RedisQuotaRepository {
     }
 
     func loadContext(tenant: String, user: String) async throws(QuotaError) -> UserContext {
-        let own = try await quota(tenant: tenant, subject: .user(user))
-        let tenantDefault = try await quota(tenant: tenant, subject: .tenantDefault) ?? QuotaConfig()
-        let aggregate = try await quota(tenant: tenant, subject: .tenant)
+        // The user's, the default and the aggregate quota in one round trip.
+        let keys = QuotaKeys(tenant: tenant)
+        let subjects: [QuotaSubject] = [.user(user), .tenantDefault, .tenant]
+        let outcomes: [Result<RedisReply, RedisError>]
+        do {
+            outcomes = try await client.pipeline(subjects.map { RedisCommand("HGETALL", keys.quota($0)) })
+        } catch {
+            throw mapped(error)
+        }
+        var configs: [QuotaConfig?] = []
+        for outcome in outcomes {
+            switch outcome {
+            case .success(let reply): configs.append(try Self.config(fromFlat: reply.array ?? []))
+            case .failure(let error): throw mapped(error)
+            }
+        }
+        let own = configs[0]
+        let tenantDefault = configs[1] ?? QuotaConfig()
+        let aggregate = configs[2]
         // The tenant's cycles: its aggregate quota's schedule, else the per-user default's.
         var tenantConfig = aggregate ?? QuotaConfig()
         if aggregate == nil { tenantConfig.schedule = tenantDefault.schedule }
