@@ -347,8 +347,9 @@ if [[ "$BATCH" == 1 ]]; then
         echo "library reference: quota-bench redis" >&2
         if "$BIN_DIR/quota-bench" redis --redis-url "redis://127.0.0.1:$REDIS_PORT" --requests 100000 >"$WORK/redis.txt" 2>&1; then
             cat "$WORK/redis.txt" >&2
+            while IFS= read -r line; do SUMMARY+=("quota-bench redis: $line"); done < <(grep -E '^(incr|record) +-P' "$WORK/redis.txt")
             BATCH_RATE="$(awk '/^http batch/ { print $3 }' "$WORK/batch.txt")"
-            RECORD_RATE="$(awk '/^record ours/ { print $3 }' "$WORK/redis.txt")"
+            RECORD_RATE="$(awk '/^record -P 16 / { print $5 }' "$WORK/redis.txt")"
             SUMMARY+=("$(python3 -c "import sys; b, r = map(float, sys.argv[1:]); print('quota-bench redis record %9.0f ops/s (its synthetic script); batch / it %.2f (target >= 0.5)' % (r, b / r))" "$BATCH_RATE" "$RECORD_RATE")")
         else
             cat "$WORK/redis.txt" >&2
