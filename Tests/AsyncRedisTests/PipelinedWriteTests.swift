@@ -48,8 +48,10 @@ import Testing
 
     /// The server drops the connection while 64 tasks keep commands in flight: each INCR either succeeded,
     /// failed as not sent, or failed as outcome unknown — and the counter proves no command ran twice and
-    /// none reported as not sent ran at all.
-    @Test func connectionKilledUnderLoadNeverCountsTwice() async throws {
+    /// none reported as not sent ran at all. With `batch` 16 each call is a pipeline of 16 INCRs, which
+    /// succeeds, fails as not sent or fails as outcome unknown as a whole.
+    @Test(arguments: [1, 16])
+    func connectionKilledUnderLoadNeverCountsTwice(batch: Int) async throws {
         try await withClient(poolSize: 1) { client, server in
             let admin = try await makeClient(server, poolSize: 1)
             let killer = Killer()
@@ -60,9 +62,9 @@ import Testing
                     group.addTask {
                         var tally = (ok: 0, unknown: 0, other: 0)
                         for _ in 0..<100_000 where !killer.done.load(ordering: .relaxed) && clock.now < until {
-                            switch await Self.increment(client) {
-                            case .ran: tally.ok += 1
-                            case .outcomeUnknown: tally.unknown += 1
+                            switch await Self.increment(client, batch: batch) {
+                            case .ran: tally.ok += batch
+                            case .outcomeUnknown: tally.unknown += batch
                             case .notSent: tally.other += 1
                             }
                         }
@@ -104,10 +106,16 @@ import Testing
 
     enum Outcome { case ran, outcomeUnknown, notSent }
 
-    /// One INCR: ran, outcome unknown, or not sent (not connected, or timed out before the write).
-    static func increment(_ client: RedisClient) async -> Outcome {
+    /// One INCR, or a pipeline of `batch` INCRs: ran, outcome unknown, or not sent (not connected, or timed
+    /// out before the write).
+    static func increment(_ client: RedisClient, batch: Int) async -> Outcome {
         do {
-            _ = try await client.send("INCR", "killed:counter")
+            if batch == 1 {
+                _ = try await client.send("INCR", "killed:counter")
+            } else {
+                let outcomes = try await client.pipeline(Array(repeating: RedisCommand("INCR", "killed:counter"), count: batch))
+                for outcome in outcomes { _ = try outcome.get() }
+            }
             return .ran
         } catch {
             return error.isOutcomeUnknown ? .outcomeUnknown : .notSent
