@@ -44,27 +44,9 @@ extension RedisClient {
         acknowledgedBy replicas: Int, within timeout: Duration
     ) async throws(RedisError) -> RedisReply {
         guard replicas > 0 else { return try await evaluate(script, keys: keys, arguments: arguments) }
-        var route: ClusterRoute?
-        if case .cluster = backend {
-            do {
-                route = try ClusterRoute(keys: keys)
-            } catch {
-                metrics.recordError(error.code)
-                throw error
-            }
-        }
-        var command = RedisCommand("EVALSHA", script.sha1, keys.count)
-        for key in keys { command.append(key) }
-        for argument in arguments { argument.append(to: &command) }
-        do {
-            return try await sendAcknowledged(command, route: route, replicas: replicas, timeout: timeout)
-        } catch where error.serverErrorPrefix == "NOSCRIPT" {
-            metrics.scriptReloads.increment()
-            logger.debug("redis script not cached; sending its source", metadata: ["redis.script": "\(script.sha1)"])
-            var eval = RedisCommand("EVAL", script.source, keys.count)
-            for key in keys { eval.append(key) }
-            for argument in arguments { argument.append(to: &eval) }
-            return try await sendAcknowledged(eval, route: route, replicas: replicas, timeout: timeout)
+        let route = try scriptRoute(keys: keys)
+        return try await run(script, keys: keys, arguments: arguments) { command async throws(RedisError) in
+            try await sendAcknowledged(command, route: route, replicas: replicas, timeout: timeout)
         }
     }
 

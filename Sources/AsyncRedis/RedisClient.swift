@@ -179,28 +179,44 @@ public final class RedisClient: Sendable {
     /// primary of its keys' slot (scripts are cached per node, so each node loads it on its first
     /// `NOSCRIPT`); keys in different slots are refused with ``RedisError/Code/crossSlot`` before anything is sent.
     public func evaluate(_ script: RedisScript, keys: [String], arguments: [any RedisArgument]) async throws(RedisError) -> RedisReply {
-        var route: ClusterRoute?
-        if case .cluster = backend {
-            do {
-                route = try ClusterRoute(keys: keys)
-            } catch {
-                metrics.recordError(error.code)
-                throw error
-            }
+        let route = try scriptRoute(keys: keys)
+        return try await run(script, keys: keys, arguments: arguments) { command async throws(RedisError) in
+            try await send(command, route: route)
         }
-        var command = RedisCommand("EVALSHA", script.sha1, keys.count)
-        for key in keys { command.append(key) }
-        for argument in arguments { argument.append(to: &command) }
+    }
+
+    /// Cluster mode: the route of a script's keys (``RedisError/Code/crossSlot`` when they span slots, not
+    /// sent); nil in the other modes.
+    func scriptRoute(keys: [String]) throws(RedisError) -> ClusterRoute? {
+        guard case .cluster = backend else { return nil }
         do {
-            return try await send(command, route: route)
+            return try ClusterRoute(keys: keys)
+        } catch {
+            metrics.recordError(error.code)
+            throw error
+        }
+    }
+
+    /// Sends the script's `EVALSHA` through `deliver`, and on `NOSCRIPT` (proof that it did not run) its
+    /// source once with `EVAL`.
+    func run(
+        _ script: RedisScript, keys: [String], arguments: [any RedisArgument],
+        through deliver: (RedisCommand) async throws(RedisError) -> RedisReply
+    ) async throws(RedisError) -> RedisReply {
+        do {
+            return try await deliver(Self.scriptCommand("EVALSHA", script.sha1, keys: keys, arguments: arguments))
         } catch where error.serverErrorPrefix == "NOSCRIPT" {
             metrics.scriptReloads.increment()
             logger.debug("redis script not cached; sending its source", metadata: ["redis.script": "\(script.sha1)"])
-            var eval = RedisCommand("EVAL", script.source, keys.count)
-            for key in keys { eval.append(key) }
-            for argument in arguments { argument.append(to: &eval) }
-            return try await send(eval, route: route)
+            return try await deliver(Self.scriptCommand("EVAL", script.source, keys: keys, arguments: arguments))
         }
+    }
+
+    private static func scriptCommand(_ name: String, _ script: String, keys: [String], arguments: [any RedisArgument]) -> RedisCommand {
+        var command = RedisCommand(name, script, keys.count)
+        for key in keys { command.append(key) }
+        for argument in arguments { argument.append(to: &command) }
+        return command
     }
 
     /// Closes every connection; pending commands fail with ``RedisError/Code/clientShutdown``.
