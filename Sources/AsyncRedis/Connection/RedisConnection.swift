@@ -138,15 +138,20 @@ final class RedisConnection {
             }
             wakeIOThreadLocked()
             condition.unlock()
-        case .shutdown:
+        case .shutdown, .connecting, .disconnected:
+            let refusal = refusal(in: state)
             condition.unlock()
-            continuation.resume(throwing: RedisError(.clientShutdown, "the Redis client was shut down"))
-        case .connecting:
-            condition.unlock()
-            continuation.resume(throwing: RedisError(.notConnected, "not connected to \(configuration.endpoint) yet (connecting)"))
-        case .disconnected(let reason):
-            condition.unlock()
-            continuation.resume(throwing: RedisError(.notConnected, "not connected to \(configuration.endpoint): \(reason)"))
+            continuation.resume(throwing: refusal)
+        }
+    }
+
+    /// Why a command is not sent in `state` (shut down, or not connected).
+    private func refusal(in state: State) -> RedisError {
+        switch state {
+        case .shutdown: RedisError(.clientShutdown, "the Redis client was shut down")
+        case .connecting: RedisError(.notConnected, "not connected to \(configuration.endpoint) yet (connecting)")
+        case .disconnected(let reason): RedisError(.notConnected, "not connected to \(configuration.endpoint): \(reason)")
+        case .connected, .reconnecting: RedisError(.notConnected, "not connected to \(configuration.endpoint)")
         }
     }
 
@@ -166,10 +171,11 @@ final class RedisConnection {
             queue.append(PendingCommand(command: commands[commands.count - 1], deadline: deadline, continuation: continuation))
             wakeIOThreadLocked()
             condition.unlock()
-        default:
+        case .shutdown, .connecting, .disconnected:
+            // Decided under the lock: none of the batch is sent.
+            let refusal = refusal(in: state)
             condition.unlock()
-            // Fails as a single command would (not connected, shut down).
-            enqueue(commands[commands.count - 1], deadline: deadline, continuation: continuation)
+            continuation.resume(throwing: refusal)
         }
     }
 

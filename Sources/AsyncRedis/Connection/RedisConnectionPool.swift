@@ -115,12 +115,13 @@ extension RedisConnection {
 }
 
 extension RedisConnection {
-    /// Sends `commands` (at least one) back to back on this connection, in order, with one deadline, and
+    /// Sends `commands` back to back on this connection, in order, with one deadline, and
     /// returns their replies in order (error replies included, as replies).
     ///
     /// A failure fails the batch: when it was written, the outcome of every command is unknown.
     func execute(batch commands: [RedisCommand], deadline: UInt64) async throws(RedisError) -> (replies: [RedisReply], completedAt: UInt64) {
-        let held = (1..<max(commands.count, 1)).map { _ in HeldReply() }
+        guard !commands.isEmpty else { return ([], monotonicNanoseconds()) }
+        let held = (1..<commands.count).map { _ in HeldReply() }
         let last: CompletedReply
         do {
             last = try await withUnsafeThrowingContinuation { continuation in
