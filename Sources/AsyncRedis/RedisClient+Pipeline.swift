@@ -39,18 +39,24 @@ extension RedisClient {
     /// Cluster and sentinel modes: each command through ``send(_:)``, concurrently.
     private func sendEach(_ commands: [RedisCommand]) async -> [Result<RedisReply, RedisError>] {
         await withTaskGroup(of: (Int, Result<RedisReply, RedisError>).self) { group in
-            for (index, command) in commands.enumerated() {
-                group.addTask {
-                    do throws(RedisError) {
-                        return (index, .success(try await self.send(command)))
-                    } catch {
-                        return (index, .failure(error))
-                    }
-                }
+            for index in commands.indices {
+                let command = commands[index]
+                group.addTask { (index, await self.outcome(of: command)) }
             }
             var outcomes = [Result<RedisReply, RedisError>](repeating: .success(.null), count: commands.count)
-            for await (index, outcome) in group { outcomes[index] = outcome }
+            while let (index, outcome) = await group.next() {
+                outcomes[index] = outcome
+            }
             return outcomes
+        }
+    }
+
+    /// The reply of one command sent with ``send(_:)``, or its error.
+    private func outcome(of command: RedisCommand) async -> Result<RedisReply, RedisError> {
+        do {
+            return .success(try await send(command))
+        } catch {
+            return .failure(error)
         }
     }
 }
