@@ -156,12 +156,14 @@ def migrate_slot(ports, wanted, target):
     return moved
 
 def start_quotad(http_port, nodes, log_path, **env):
-    """Starts `quotad serve` in cluster mode (its warnings go to `log_path`) and waits until it is ready."""
+    """Starts `quotad serve` in cluster mode (its warnings go to `log_path`) and waits until it is ready.
+    Timeouts are generous (replica acknowledgement 2 s, commands 5 s) so that a slow or loaded machine never
+    turns a healthy write into a 503 before the kill: the test's outcome must not depend on machine speed."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("QUOTAD_")}
     environment.update(QUOTAD_ADMIN_KEYS=ADMIN, QUOTAD_HTTP_PORT=str(http_port), QUOTAD_LOG_LEVEL="warning",
                        QUOTAD_REDIS_MODE="cluster", QUOTAD_REDIS_NODES=",".join(f"127.0.0.1:{p}" for p in nodes),
-                       QUOTAD_REDIS_MIN_REPLICAS_ACK="1", QUOTAD_REDIS_REPLICA_ACK_TIMEOUT_MS="500",
-                       QUOTAD_REDIS_TIMEOUT_MS="1000", QUOTAD_REDIS_CONNECT_TIMEOUT_MS="500")
+                       QUOTAD_REDIS_MIN_REPLICAS_ACK="1", QUOTAD_REDIS_REPLICA_ACK_TIMEOUT_MS="2000",
+                       QUOTAD_REDIS_TIMEOUT_MS="5000", QUOTAD_REDIS_CONNECT_TIMEOUT_MS="500")
     environment.update({key: str(value) for key, value in env.items()})
     with open(log_path, "ab") as log:
         proc = subprocess.Popen([harness.QUOTAD, "serve"], env=environment, stdout=log, stderr=subprocess.STDOUT)

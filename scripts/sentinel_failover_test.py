@@ -53,7 +53,7 @@ def start_quotad(http_port, sentinels, log_path):
     environment.update(QUOTAD_ADMIN_KEYS=ADMIN, QUOTAD_HTTP_PORT=str(http_port), QUOTAD_LOG_LEVEL="warning",
                        QUOTAD_REDIS_MODE="sentinel", QUOTAD_REDIS_SENTINELS=",".join(f"127.0.0.1:{p}" for p in sentinels),
                        QUOTAD_REDIS_SENTINEL_MASTER=MASTER, QUOTAD_REDIS_MIN_REPLICAS_ACK="1",
-                       QUOTAD_REDIS_REPLICA_ACK_TIMEOUT_MS="500", QUOTAD_REDIS_TIMEOUT_MS="1000", QUOTAD_REDIS_CONNECT_TIMEOUT_MS="500")
+                       QUOTAD_REDIS_REPLICA_ACK_TIMEOUT_MS="2000", QUOTAD_REDIS_TIMEOUT_MS="5000", QUOTAD_REDIS_CONNECT_TIMEOUT_MS="500")
     with open(log_path, "ab") as log:
         proc = subprocess.Popen([harness.QUOTAD, "serve"], env=environment, stdout=log, stderr=subprocess.STDOUT)
     if wait_ready(proc, http_port):
