@@ -86,7 +86,8 @@ let package = Package(
             resources: [
                 .embedInCode("Lua/common.lua"), .embedInCode("Lua/levels.lua"), .embedInCode("Lua/record.lua"),
                 .embedInCode("Lua/reserve.lua"), .embedInCode("Lua/release.lua"), .embedInCode("Lua/read.lua"),
-                .embedInCode("Lua/replace_hash.lua"), .embedInCode("Lua/delete_keys.lua"),
+                .embedInCode("Lua/replace_quota.lua"), .embedInCode("Lua/reset_user_quota.lua"),
+                .embedInCode("Lua/quota_epoch.lua"), .embedInCode("Lua/context.lua"),
                 .embedInCode("Lua/replace_set.lua"),
             ],
             swiftSettings: swiftSettings

@@ -59,7 +59,7 @@ public struct QuotadConfiguration: Sendable {
     /// `usage.event_stream_length` / `QUOTAD_EVENT_STREAM_LENGTH`: per-user audit stream length (0: off).
     public var eventStreamLength = 0
     /// `usage.quota_cache_ms` / `QUOTAD_QUOTA_CACHE_MS`: in-process quota configuration cache.
-    public var quotaCacheMilliseconds = 1000
+    public var quotaCacheMilliseconds = 60_000
     /// `settings.poll_interval_ms` / `QUOTAD_SETTINGS_POLL_MS`: settings refresh interval (50…500 ms).
     public var settingsPollMilliseconds = 500
     /// `logging.level` / `QUOTAD_LOG_LEVEL`: trace, debug, info, notice, warning, error, critical.

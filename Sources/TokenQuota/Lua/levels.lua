@@ -4,13 +4,16 @@
 -- KEYS: 1 reservations hash, 2 reservation expiry zset, 3 reservation running totals, 4 dedupe key (of the
 -- event id, or of the reservation id), 5 user cycle hash, 6 user window hash, 7 user quota, 8 tenant
 -- per-user default quota, 9 group cycle hash, 10 group window hash, 11 group quota, 12 tenant cycle hash,
--- 13 tenant window hash, 14 tenant quota, 15 report rows of the tenant cycle, 16 user audit stream.
+-- 13 tenant window hash, 14 tenant quota, 15 report rows of the tenant cycle, 16 user audit stream, 17 the
+-- tenant's quota epoch.
 -- ARGV: 1 user, 2 group ('' = none), 3-4 user cycle start/end ms, 5-6 group cycle start/end ms, 7-8 tenant
--- cycle start/end ms (the caller's estimate of the cycles containing Redis's time).
+-- cycle start/end ms (the caller's estimate of the cycles containing Redis's time), 9 the quota epoch the
+-- caller's quotas were read at.
 --
 -- Refusals that change nothing: {-3, Redis time} when a cycle does not contain Redis's time (the caller
--- learns the time and asks again); {-6, group} when the user's group is not the one the caller assumed
--- (the caller reloads the user's quota and asks again).
+-- learns the time and asks again); {-6, group} when the user's group is not the one the caller assumed, or
+-- any quota of the tenant changed since the caller read its quotas (the caller reloads the user's quotas
+-- and asks again). So a cached schedule or group is never used once stale, on any instance.
 local now = redis_now()
 local user, group = ARGV[1], ARGV[2]
 local function in_cycle(s, e) return now >= tonumber(s) and now < tonumber(e) end
@@ -20,7 +23,7 @@ end
 local own = redis.call('HMGET', KEYS[7], 'own', 'group')
 local stored_group = ''
 if own[1] and own[2] then stored_group = own[2] end
-if stored_group ~= group then return {-6, stored_group} end
+if stored_group ~= group or (redis.call('GET', KEYS[17]) or '0') ~= ARGV[9] then return {-6, stored_group} end
 local user_limits
 if own[1] then user_limits = read_limits(KEYS[7]) else user_limits = read_limits(KEYS[8]) end
 local levels = {{name = 'user', scope = 'u|' .. user .. '|', cycle = KEYS[5], win = KEYS[6], limits = user_limits, stop = tonumber(ARGV[4])}}

@@ -2,7 +2,7 @@
 -- (by the user's dedupe key), all or nothing. It never refuses for a limit — the call happened — but says
 -- which levels ended over a limit ('over_limit'), and counts that per level (field 'ovr').
 --
--- With token statistics off (ARGV 18 = 0) the totals that limits read — input, output, cost and the
+-- With token statistics off (ARGV 19 = 0) the totals that limits read — input, output, cost and the
 -- request count — still count; the other classes and the per-model breakdowns are not stored.
 --
 -- Before any write (the dedupe key included) it checks every total the event would change, at every level,
@@ -13,15 +13,15 @@
 -- level that has a window limit; an event that settles a reservation trues the reservation's estimate
 -- (held in the window since the reserve) up or down to the actual tokens.
 --
--- ARGV (after the levels layout): 9 user cycle id, 10 user cycle EXPIREAT s, 11 group cycle id, 12 group
--- cycle EXPIREAT, 13 tenant cycle id, 14 tenant cycle EXPIREAT, 15 dedupe TTL s, 16 model, 17 error 0/1,
--- 18 token statistics 0/1, 19-28 in cin cw cw1 out rsn ain aout wsr cost, 29 priced 0/1, 30 estimated 0/1,
--- 31 reservation id or '', 32 stream MAXLEN (0 = off), 33 event id, 34 provider, 35 tenant, 36 tenant event
--- stream MAXLEN (0 = off), 37 event retention ms, 38-39 day start/end ms (the tenant's day containing
--- Redis's time, else {-3, now}), 40 day EXPIREAT s, 41 source, 42 latency ms or '', 43 occurred at ms,
--- 44 k = metadata pairs offered as dimensions, 45.. k key/value pairs.
--- KEYS (after the levels layout): 17 tenant event stream, 18 its sequence counter, 19 declared dimensions,
--- 20 the day's rows, 21 alert stream.
+-- ARGV (after the levels layout): 10 user cycle id, 11 user cycle EXPIREAT s, 12 group cycle id, 13 group
+-- cycle EXPIREAT, 14 tenant cycle id, 15 tenant cycle EXPIREAT, 16 dedupe TTL s, 17 model, 18 error 0/1,
+-- 19 token statistics 0/1, 20-29 in cin cw cw1 out rsn ain aout wsr cost, 30 priced 0/1, 31 estimated 0/1,
+-- 32 reservation id or '', 33 stream MAXLEN (0 = off), 34 event id, 35 provider, 36 tenant, 37 tenant event
+-- stream MAXLEN (0 = off), 38 event retention ms, 39-40 day start/end ms (the tenant's day containing
+-- Redis's time, else {-3, now}), 41 day EXPIREAT s, 42 source, 43 latency ms or '', 44 occurred at ms,
+-- 45 k = metadata pairs offered as dimensions, 46.. k key/value pairs.
+-- KEYS (after the levels layout): 18 tenant event stream, 19 its sequence counter, 20 declared dimensions,
+-- 21 the day's rows, 22 alert stream.
 --
 -- Also, for a recorded event: the day's rows (T, u|user, g|group, and with token statistics m|model,
 -- um|user|model, gm|group|model), report rows per declared dimension (d|name|value), one entry in the
@@ -88,27 +88,27 @@ local bound = 9007199254740992
 local function above_bound(s)
   return #s > 16 or (#s == 16 and s > '9007199254740992')
 end
-if now < tonumber(ARGV[38]) or now >= tonumber(ARGV[39]) then return {-3, now} end
+if now < tonumber(ARGV[39]) or now >= tonumber(ARGV[40]) then return {-3, now} end
 local prior = redis.call('GET', KEYS[4])
 local recorded = 0
 local over = ''
 local binding, room = '', nil
 if not prior then
-  local model = ARGV[16]
+  local model = ARGV[17]
   local m = model .. '|'
   local changes = {}
-  if ARGV[17] == '1' then changes[1] = {'err', '1'} else changes[1] = {'req', '1'} end
-  local stats = ARGV[18] == '1'
+  if ARGV[18] == '1' then changes[1] = {'err', '1'} else changes[1] = {'req', '1'} end
+  local stats = ARGV[19] == '1'
   local names = {'in', 'cin', 'cw', 'cw1', 'out', 'rsn', 'ain', 'aout', 'wsr', 'cost'}
   if stats then
     for i = 1, 10 do
-      if ARGV[18 + i] ~= '0' then changes[#changes + 1] = {names[i], ARGV[18 + i]} end
+      if ARGV[19 + i] ~= '0' then changes[#changes + 1] = {names[i], ARGV[19 + i]} end
     end
-    if ARGV[29] == '0' then changes[#changes + 1] = {'unp', '1'} end
-    if ARGV[30] == '1' then changes[#changes + 1] = {'est', '1'} end
+    if ARGV[30] == '0' then changes[#changes + 1] = {'unp', '1'} end
+    if ARGV[31] == '1' then changes[#changes + 1] = {'est', '1'} end
   else
     for _, i in ipairs({1, 5, 10}) do
-      if ARGV[18 + i] ~= '0' then changes[#changes + 1] = {names[i], ARGV[18 + i]} end
+      if ARGV[19 + i] ~= '0' then changes[#changes + 1] = {names[i], ARGV[19 + i]} end
     end
   end
   -- Per-model fields: '#<n>|<field>', with '@<model>' = n once per hash (a model's name is stored once,
@@ -169,10 +169,10 @@ if not prior then
     end
   end
   recorded = 1
-  prior = ARGV[9] .. '|' .. ARGV[28]
-  redis.call('SET', KEYS[4], prior, 'EX', ARGV[15])
+  prior = ARGV[10] .. '|' .. ARGV[29]
+  redis.call('SET', KEYS[4], prior, 'EX', ARGV[16])
   local res = nil
-  if ARGV[31] ~= '' then res = reservation_drop(KEYS[1], KEYS[2], KEYS[3], ARGV[31]) end
+  if ARGV[32] ~= '' then res = reservation_drop(KEYS[1], KEYS[2], KEYS[3], ARGV[32]) end
   -- The new totals of every level (written below, with the over-limit count).
   for _, L in ipairs(levels) do
     L.new = {}
@@ -181,20 +181,20 @@ if not prior then
   -- Report rows of the tenant cycle: one field per user ('u|<user>'), group ('g|<group>') and declared
   -- dimension value ('d|<name>|<value>'); the day's rows likewise.
   local dims = {}
-  local offered = tonumber(ARGV[44])
+  local offered = tonumber(ARGV[45])
   if offered > 0 then
     local dim_names = {}
-    for i = 1, offered do dim_names[i] = ARGV[43 + 2 * i] end
-    local declared = redis.call('SMISMEMBER', KEYS[19], unpack(dim_names))
+    for i = 1, offered do dim_names[i] = ARGV[44 + 2 * i] end
+    local declared = redis.call('SMISMEMBER', KEYS[20], unpack(dim_names))
     for i = 1, offered do
-      if declared[i] == 1 then dims[#dims + 1] = {ARGV[43 + 2 * i], ARGV[44 + 2 * i]} end
+      if declared[i] == 1 then dims[#dims + 1] = {ARGV[44 + 2 * i], ARGV[45 + 2 * i]} end
     end
   end
   local report_names = {'u|' .. user}
   if group ~= '' then report_names[#report_names + 1] = 'g|' .. group end
   for _, d in ipairs(dims) do report_names[#report_names + 1] = 'd|' .. d[1] .. '|' .. d[2] end
   add_rows(KEYS[15], report_names, changes)
-  redis.call('EXPIREAT', KEYS[15], ARGV[14])
+  redis.call('EXPIREAT', KEYS[15], ARGV[15])
   local day_names = {'T', 'u|' .. user}
   if group ~= '' then day_names[#day_names + 1] = 'g|' .. group end
   if stats then
@@ -202,15 +202,15 @@ if not prior then
     day_names[#day_names + 1] = 'um|' .. user .. '|' .. model
     if group ~= '' then day_names[#day_names + 1] = 'gm|' .. group .. '|' .. model end
   end
-  add_rows(KEYS[20], day_names, changes)
-  redis.call('EXPIREAT', KEYS[20], ARGV[40])
-  local tokens = tonumber(ARGV[19]) + tonumber(ARGV[23])
+  add_rows(KEYS[21], day_names, changes)
+  redis.call('EXPIREAT', KEYS[21], ARGV[41])
+  local tokens = tonumber(ARGV[20]) + tonumber(ARGV[24])
   -- When the call was admitted (Redis's time): at its reservation, else now.
   local admitted = now
   if res and res.at then admitted = res.at end
-  local expire = {user = ARGV[10], group = ARGV[12], tenant = ARGV[14]}
-  local cycle_of = {user = ARGV[9], group = ARGV[11], tenant = ARGV[13]}
-  local subject_of = {user = user, group = group, tenant = ARGV[35]}
+  local expire = {user = ARGV[11], group = ARGV[13], tenant = ARGV[15]}
+  local cycle_of = {user = ARGV[10], group = ARGV[12], tenant = ARGV[14]}
+  local subject_of = {user = user, group = group, tenant = ARGV[36]}
   local alerts = {}
   local flagged = {}
   for _, L in ipairs(levels) do
@@ -267,7 +267,7 @@ if not prior then
         fields[#fields + 1] = '1'
         alerts[#alerts + 1] = {'type', 'quota.threshold', 'level', L.name, 'subject', subject_of[L.name], 'user', user,
           'group', group, 'limit', mk.kind, 'threshold', int(mk.percent), 'used', int(used), 'value', int(value),
-          'cycle', cycle_of[L.name], 'at', int(now), 'event', ARGV[33]}
+          'cycle', cycle_of[L.name], 'at', int(now), 'event', ARGV[34]}
       end
     end
     if is_over then
@@ -294,12 +294,12 @@ if not prior then
     redis.call('EXPIREAT', L.cycle, expire[L.name])
   end
   over = table.concat(flagged, ',')
-  for _, a in ipairs(alerts) do add_alert(KEYS[21], a) end
-  local events_maxlen = tonumber(ARGV[36])
+  for _, a in ipairs(alerts) do add_alert(KEYS[22], a) end
+  local events_maxlen = tonumber(ARGV[37])
   if events_maxlen > 0 then
-    local n = redis.call('INCR', KEYS[18])
-    local entry = {'n', int(n), 'e', ARGV[33], 'u', user, 'g', group, 'm', model, 'p', ARGV[34], 's', ARGV[41],
-      'at', ARGV[43], 'rt', int(now), 'lat', ARGV[42], 'err', ARGV[17]}
+    local n = redis.call('INCR', KEYS[19])
+    local entry = {'n', int(n), 'e', ARGV[34], 'u', user, 'g', group, 'm', model, 'p', ARGV[35], 's', ARGV[42],
+      'at', ARGV[44], 'rt', int(now), 'lat', ARGV[43], 'err', ARGV[18]}
     for _, c in ipairs(changes) do
       if event_fields[c[1]] then
         entry[#entry + 1] = c[1]
@@ -310,21 +310,21 @@ if not prior then
       entry[#entry + 1] = 'd:' .. d[1]
       entry[#entry + 1] = d[2]
     end
-    redis.call('XADD', KEYS[17], 'MAXLEN', '~', events_maxlen, '*', unpack(entry))
-    local retention = tonumber(ARGV[37])
-    if n % 256 == 0 then redis.call('XTRIM', KEYS[17], 'MINID', '~', int(now - retention)) end
-    redis.call('PEXPIRE', KEYS[17], retention)
+    redis.call('XADD', KEYS[18], 'MAXLEN', '~', events_maxlen, '*', unpack(entry))
+    local retention = tonumber(ARGV[38])
+    if n % 256 == 0 then redis.call('XTRIM', KEYS[18], 'MINID', '~', int(now - retention)) end
+    redis.call('PEXPIRE', KEYS[18], retention)
   end
-  local maxlen = tonumber(ARGV[32])
+  local maxlen = tonumber(ARGV[33])
   if maxlen > 0 then
-    redis.call('XADD', KEYS[16], 'MAXLEN', '~', maxlen, '*', 'event', ARGV[33], 'cycle', ARGV[9], 'group', group,
-      'model', model, 'provider', ARGV[34], 'error', ARGV[17], 'in', ARGV[19], 'cin', ARGV[20], 'cw', ARGV[21],
-      'cw1', ARGV[22], 'out', ARGV[23], 'rsn', ARGV[24], 'ain', ARGV[25], 'aout', ARGV[26], 'wsr', ARGV[27],
-      'cost', ARGV[28], 'priced', ARGV[29], 'estimated', ARGV[30], 'over', over, 'at', int(admitted))
-    redis.call('EXPIREAT', KEYS[16], ARGV[10])
+    redis.call('XADD', KEYS[16], 'MAXLEN', '~', maxlen, '*', 'event', ARGV[34], 'cycle', ARGV[10], 'group', group,
+      'model', model, 'provider', ARGV[35], 'error', ARGV[18], 'in', ARGV[20], 'cin', ARGV[21], 'cw', ARGV[22],
+      'cw1', ARGV[23], 'out', ARGV[24], 'rsn', ARGV[25], 'ain', ARGV[26], 'aout', ARGV[27], 'wsr', ARGV[28],
+      'cost', ARGV[29], 'priced', ARGV[30], 'estimated', ARGV[31], 'over', over, 'at', int(admitted))
+    redis.call('EXPIREAT', KEYS[16], ARGV[11])
   end
-elseif ARGV[31] ~= '' then
-  reservation_drop(KEYS[1], KEYS[2], KEYS[3], ARGV[31])
+elseif ARGV[32] ~= '' then
+  reservation_drop(KEYS[1], KEYS[2], KEYS[3], ARGV[32])
 end
 purge_expired(KEYS[1], KEYS[2], KEYS[3], now)
 -- The user's totals after this call (as written above, or as stored for a duplicate).

@@ -1,9 +1,9 @@
 -- reserve: holds quota at every level (user, group, tenant) unless a cycle limit (used + reserved +
 -- requested) or a rate window (its sum + requested) would be exceeded at any of them.
 --
--- ARGV (after the levels layout): 9 reservation id, 10 tokens, 11 cost nano-USD, 12 TTL ms, 13 most active
--- reservations per user, 14 tenant, 15-17 user, group and tenant cycle ids. KEYS (after the levels
--- layout): 17 alert stream, 18 when each level, subject and limit last raised a 'quota.exceeded' alert.
+-- ARGV (after the levels layout): 10 reservation id, 11 tokens, 12 cost nano-USD, 13 TTL ms, 14 most active
+-- reservations per user, 15 tenant, 16-18 user, group and tenant cycle ids. KEYS (after the levels
+-- layout): 18 alert stream, 19 when each level, subject and limit last raised a 'quota.exceeded' alert.
 -- A refusal adds a 'quota.exceeded' alert for each limit that refused, at most one per level, subject and
 -- limit per minute.
 -- Returns {1, id, expires ms, binding window} where binding window is '' or
@@ -11,7 +11,7 @@
 -- headers); {-4} when the id was already committed; {-5, count} when the user holds too many reservations;
 -- or, when refused, {0, level, limit, limit value, used, reserved, requested, retry ms or '', Redis time ms}
 -- naming the limit whose room comes back last (retry '' = the request alone exceeds the limit).
-local id = ARGV[9]
+local id = ARGV[10]
 local existing = redis.call('HGET', KEYS[1], id)
 if existing then
   local res = reservation_parse(existing)
@@ -19,7 +19,7 @@ if existing then
 end
 if redis.call('EXISTS', KEYS[4]) == 1 then return {-4} end
 purge_expired(KEYS[1], KEYS[2], KEYS[3], now)
-local tokens, cost = tonumber(ARGV[10]), tonumber(ARGV[11])
+local tokens, cost = tonumber(ARGV[11]), tonumber(ARGV[12])
 
 local failures = {}
 local scopes = {}
@@ -35,7 +35,7 @@ for i, L in ipairs(levels) do
     requests = tonumber(held_now[3 * i] or '0'),
   }
 end
-if levels[1].reserved.requests >= tonumber(ARGV[13]) then return {-5, int(levels[1].reserved.requests)} end
+if levels[1].reserved.requests >= tonumber(ARGV[14]) then return {-5, int(levels[1].reserved.requests)} end
 for _, L in ipairs(levels) do
   local l = L.limits
   local u = redis.call('HMGET', L.cycle, 'in', 'out', 'cost', 'req')
@@ -99,30 +99,30 @@ if #failures > 0 then
     end
     if worst == nil or retry > worst_retry then worst, worst_retry = f, retry end
   end
-  local subject_of = {user = user, group = group, tenant = ARGV[14]}
-  local cycle_of = {user = ARGV[15], group = ARGV[16], tenant = ARGV[17]}
+  local subject_of = {user = user, group = group, tenant = ARGV[15]}
+  local cycle_of = {user = ARGV[16], group = ARGV[17], tenant = ARGV[18]}
   local names = {}
   for i, f in ipairs(failures) do names[i] = f.level.name .. '|' .. subject_of[f.level.name] .. '|' .. f.limit end
-  local last = redis.call('HMGET', KEYS[18], unpack(names))
+  local last = redis.call('HMGET', KEYS[19], unpack(names))
   local stamped = {}
   for i, f in ipairs(failures) do
     if (not last[i] or now - tonumber(last[i]) >= 60000) and not stamped[names[i]] then
       stamped[names[i]] = true
       local cycle = cycle_of[f.level.name]
       if f.window then cycle = '' end
-      add_alert(KEYS[17], {'type', 'quota.exceeded', 'level', f.level.name, 'subject', subject_of[f.level.name], 'user', user,
+      add_alert(KEYS[18], {'type', 'quota.exceeded', 'level', f.level.name, 'subject', subject_of[f.level.name], 'user', user,
         'group', group, 'limit', f.limit, 'threshold', '', 'used', int(f.used), 'value', int(f.value), 'reserved', int(f.reserved),
         'requested', int(f.requested), 'cycle', cycle, 'at', int(now), 'event', id})
-      redis.call('HSET', KEYS[18], names[i], int(now))
+      redis.call('HSET', KEYS[19], names[i], int(now))
     end
   end
-  redis.call('PEXPIRE', KEYS[18], 120000)
+  redis.call('PEXPIRE', KEYS[19], 120000)
   local retry = ''
   if worst_retry then retry = int(worst_retry) end
   return {0, worst.level.name, worst.limit, int(worst.value), int(worst.used), int(worst.reserved), int(worst.requested), retry, int(now)}
 end
 
-local expires = now + tonumber(ARGV[12])
+local expires = now + tonumber(ARGV[13])
 redis.call('HSET', KEYS[1], id, int(tokens) .. '|' .. int(cost) .. '|' .. int(expires) .. '|' .. int(now) .. '|' .. user .. '|' .. group)
 redis.call('ZADD', KEYS[2], expires, id)
 local totals = {}

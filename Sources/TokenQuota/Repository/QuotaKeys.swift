@@ -16,6 +16,7 @@
 /// | `q:{t}:T:w` | hash | the tenant's rolling windows |
 /// | `q:{t}:quota` | hash | the tenant aggregate quota |
 /// | `q:{t}:default` | hash | the tenant's per-user default quota |
+/// | `q:{t}:qe` | string | the tenant's quota epoch: changes with every quota change (user, group, aggregate, default), so cached quotas are checked by each write |
 /// | `q:{t}:r` | hash | active reservations: id → `<tokens>\|<cost>\|<expires ms>\|<reserved at ms>\|<user>\|<group>` |
 /// | `q:{t}:rx` | zset | reservation ids by expiry (ms, Redis's clock) |
 /// | `q:{t}:rs` | hash | running totals of the active reservations: `t c n`, `u\|<user>\|t…`, `g\|<group>\|t…` |
@@ -45,6 +46,8 @@ public struct QuotaKeys: Sendable {
     var tenantWindows: String { prefix + "T:w" }
     var tenantQuota: String { prefix + "quota" }
     var tenantDefault: String { prefix + "default" }
+    /// The tenant's quota epoch (see `quota_epoch.lua`).
+    var quotaEpoch: String { prefix + "qe" }
     var reservations: String { prefix + "r" }
     var reservationExpiry: String { prefix + "rx" }
     var reservationTotals: String { prefix + "rs" }

@@ -29,8 +29,10 @@ enum QuotaScripts {
     static let release = RedisScript(common + source(PackageResources.release_lua))
     /// One level's state (see `read.lua`).
     static let read = RedisScript(common + source(PackageResources.read_lua))
-    /// Replaces a quota hash atomically.
-    static let replaceHash = RedisScript(source(PackageResources.replace_hash_lua))
-    /// Deletes keys atomically.
-    static let deleteKeys = RedisScript(source(PackageResources.delete_keys_lua))
+    /// The quotas that apply to a user with the tenant's quota epoch, in one atomic read (see `context.lua`).
+    static let context = RedisScript(source(PackageResources.context_lua))
+    /// Replaces a quota hash atomically and changes the tenant's quota epoch.
+    static let replaceQuota = RedisScript(source(PackageResources.quota_epoch_lua) + source(PackageResources.replace_quota_lua))
+    /// Deletes a user's quota and usage keys atomically and changes the tenant's quota epoch.
+    static let resetUserQuota = RedisScript(source(PackageResources.quota_epoch_lua) + source(PackageResources.reset_user_quota_lua))
 }

@@ -58,7 +58,7 @@ extension RedisQuotaRepository {
             stored.schedule = Self.schedule(changingFrom: current, to: config.schedule, at: now)
             var fields = Self.fields(for: stored)
             if case .user = subject { fields += ["own", 1] }
-            _ = try await run(QuotaScripts.replaceHash, keys: [keys.quota(subject)], arguments: fields)
+            _ = try await run(QuotaScripts.replaceQuota, keys: [keys.quotaEpoch, keys.quota(subject)], arguments: fields)
         } else if case .user(let user) = subject {
             // Removing a user's own quota resets their usage: the user's running cycle (of their own schedule
             // and of the default's) and windows start from zero. The group's and the tenant's totals, and the
@@ -71,8 +71,11 @@ extension RedisQuotaRepository {
             let ownCycle = context.user.schedule.cycle(containing: now).id
             let defaultCycle = defaultSchedule.cycle(containing: now).id
             _ = try await run(
-                QuotaScripts.deleteKeys,
-                keys: [keys.userQuota(user), keys.userCycle(user, ownCycle), keys.userCycle(user, defaultCycle), keys.userWindows(user)],
+                QuotaScripts.resetUserQuota,
+                keys: [
+                    keys.quotaEpoch, keys.userQuota(user), keys.userCycle(user, ownCycle), keys.userCycle(user, defaultCycle),
+                    keys.userWindows(user),
+                ],
                 arguments: []
             )
         } else if let stored = try await quota(tenant: tenant, subject: subject) {
@@ -86,7 +89,7 @@ extension RedisQuotaRepository {
             default: fallback = CycleSchedule()
             }
             let fields = stored.schedule == fallback ? [] : Self.fields(for: QuotaConfig(schedule: stored.schedule))
-            _ = try await run(QuotaScripts.replaceHash, keys: [keys.quota(subject)], arguments: fields)
+            _ = try await run(QuotaScripts.replaceQuota, keys: [keys.quotaEpoch, keys.quota(subject)], arguments: fields)
         }
         switch subject {
         case .user(let user): forget(tenant: tenant, user: user)
@@ -114,21 +117,18 @@ extension RedisQuotaRepository {
     }
 
     func loadContext(tenant: String, user: String) async throws(QuotaError) -> UserContext {
-        // The user's, the default and the aggregate quota in one round trip.
+        // The user's, the default and the aggregate quota with the tenant's quota epoch, in one atomic read:
+        // a quota changed after it changes the epoch, which the next write script notices.
         let keys = QuotaKeys(tenant: tenant)
-        let subjects: [QuotaSubject] = [.user(user), .tenantDefault, .tenant]
-        let outcomes: [Result<RedisReply, RedisError>]
-        do {
-            outcomes = try await client.pipeline(subjects.map { RedisCommand("HGETALL", keys.quota($0)) })
-        } catch {
-            throw mapped(error)
+        let reply = try await run(
+            QuotaScripts.context, keys: [keys.quotaEpoch, keys.userQuota(user), keys.tenantDefault, keys.tenantQuota], arguments: []
+        )
+        guard let parts = reply.array, parts.count == 4, let epoch = parts[0].text else {
+            throw unexpectedReply(script: "context", reply)
         }
         var configs: [QuotaConfig?] = []
-        for outcome in outcomes {
-            switch outcome {
-            case .success(let reply): configs.append(try Self.config(fromFlat: reply.array ?? []))
-            case .failure(let error): throw mapped(error)
-            }
+        for hash in parts.dropFirst() {
+            configs.append(try Self.config(fromFlat: hash.array ?? []))
         }
         let own = configs[0]
         let tenantDefault = configs[1] ?? QuotaConfig()
@@ -142,7 +142,7 @@ extension RedisQuotaRepository {
         }
         return UserContext(
             user: own ?? tenantDefault, isUserSpecific: own != nil, groupConfig: groupConfig, tenant: tenantConfig,
-            loadedAt: monotonicMilliseconds()
+            epoch: epoch, loadedAt: monotonicMilliseconds()
         )
     }
 

@@ -27,7 +27,7 @@ extension RedisQuotaRepository {
                 QuotaScripts.reserve,
                 keys: levelKeys(keys, user: request.user, group: context.group, cycles: cycles, dedupe: keys.dedupe(request.user, id))
                     + [keys.alerts, keys.exceededAlerts],
-                arguments: levelArguments(user: request.user, group: context.group, cycles: cycles) + [
+                arguments: levelArguments(user: request.user, context: context, cycles: cycles) + [
                     id, request.tokens, request.costNanoUSD, request.ttlSeconds * 1000, settings.maximumActiveReservationsPerUser,
                     request.tenant, cycles.user.id, cycles.group?.id ?? "", cycles.tenant.id,
                 ]
@@ -83,16 +83,24 @@ extension RedisQuotaRepository {
         try Identifier.validateName(user, field: "user")
         try Identifier.validateEventID(reservationID, field: "reservation_id")
         let keys = QuotaKeys(tenant: tenant)
-        let group = try await userContext(tenant: tenant, user: user).group
-        let reply = try await run(
-            QuotaScripts.release,
-            keys: [
-                keys.reservations, keys.reservationExpiry, keys.reservationTotals, keys.userWindows(user),
-                group.map(keys.groupWindows) ?? keys.unused, keys.tenantWindows, keys.userQuota(user), keys.tenantDefault,
-                group.map(keys.groupQuota) ?? keys.unused, keys.tenantQuota,
-            ],
-            arguments: [reservationID, user, group ?? ""]
-        )
+        var reply = RedisReply.null
+        for attempt in 1...Self.attempts {
+            let context = try await userContext(tenant: tenant, user: user)
+            let group = context.group
+            reply = try await run(
+                QuotaScripts.release,
+                keys: [
+                    keys.reservations, keys.reservationExpiry, keys.reservationTotals, keys.userWindows(user),
+                    group.map(keys.groupWindows) ?? keys.unused, keys.tenantWindows, keys.userQuota(user), keys.tenantDefault,
+                    group.map(keys.groupQuota) ?? keys.unused, keys.tenantQuota, keys.quotaEpoch,
+                ],
+                arguments: [reservationID, user, group ?? "", context.epoch]
+            )
+            // -6: a quota of the tenant changed since the group was read; reload it and ask again.
+            guard reply.int == -6 else { break }
+            guard attempt < Self.attempts else { throw unexpectedReply(script: "release", reply) }
+            forget(tenant: tenant, user: user)
+        }
         return reply.int == 1
     }
 

@@ -9,9 +9,10 @@ import Synchronization
 ///
 /// Record and reserve cost one round trip in the common case: the quotas of the levels that apply to a user
 /// (cycle schedules and group membership) are cached in-process for
-/// ``RepositorySettings/quotaCacheMilliseconds``. The limits themselves are read inside the scripts, so a
-/// lowered limit binds at once on every instance; a stale group or cycle is refused by the script and the
-/// repository reloads and asks again.
+/// ``RepositorySettings/quotaCacheMilliseconds``, with the tenant's quota epoch they were read at. The
+/// limits themselves are read inside the scripts, so a lowered limit binds at once on every instance; a
+/// script that finds the epoch changed (any quota of the tenant changed, on any instance), the group or the
+/// cycle stale is refused, and the repository reloads and asks again.
 public final class RedisQuotaRepository: QuotaRepository {
     /// The client the repository talks through.
     public let client: RedisClient
@@ -37,6 +38,9 @@ public final class RedisQuotaRepository: QuotaRepository {
         var isUserSpecific: Bool
         var groupConfig: QuotaConfig?
         var tenant: QuotaConfig
+        /// The tenant's quota epoch these quotas were read at; every write script compares it with the
+        /// stored one and refuses (the repository reloads) when any quota of the tenant changed since.
+        var epoch: String
         var loadedAt: UInt64
 
         var group: String? { user.group }
@@ -85,7 +89,7 @@ public final class RedisQuotaRepository: QuotaRepository {
                 keys: levelKeys(keys, user: event.user, group: group, cycles: cycles, dedupe: keys.dedupe(event.user, event.eventID)) + [
                     keys.events, keys.eventSequence, keys.dimensions, keys.day(day.id), keys.alerts,
                 ],
-                arguments: levelArguments(user: event.user, group: group, cycles: cycles) + [
+                arguments: levelArguments(user: event.user, context: context, cycles: cycles) + [
                     cycles.user.id, expireAt(cycles.user), cycles.group?.id ?? "", cycles.group.map(expireAt) ?? 0,
                     cycles.tenant.id, expireAt(cycles.tenant), settings.dedupeTTLSeconds, event.model,
                     event.isError ? 1 : 0, options.tokenStatistics ? 1 : 0,
@@ -163,7 +167,7 @@ public final class RedisQuotaRepository: QuotaRepository {
 
     // MARK: Script plumbing
 
-    /// KEYS 1-16 of the scripts that work on every level (see `levels.lua`).
+    /// KEYS 1-17 of the scripts that work on every level (see `levels.lua`).
     func levelKeys(
         _ keys: QuotaKeys, user: String, group: String?, cycles: (user: BillingCycle, group: BillingCycle?, tenant: BillingCycle), dedupe: String
     ) -> [String] {
@@ -173,20 +177,22 @@ public final class RedisQuotaRepository: QuotaRepository {
             group.flatMap { g in cycles.group.map { keys.groupCycle(g, $0.id) } } ?? keys.unused,
             group.map(keys.groupWindows) ?? keys.unused, group.map(keys.groupQuota) ?? keys.unused,
             keys.tenantCycle(cycles.tenant.id), keys.tenantWindows, keys.tenantQuota, keys.reportRows(cycles.tenant.id),
-            keys.userLog(user),
+            keys.userLog(user), keys.quotaEpoch,
         ]
     }
 
-    /// ARGV 1-8 of the scripts that work on every level.
-    func levelArguments(user: String, group: String?, cycles: (user: BillingCycle, group: BillingCycle?, tenant: BillingCycle)) -> [any RedisArgument] {
+    /// ARGV 1-9 of the scripts that work on every level.
+    func levelArguments(
+        user: String, context: UserContext, cycles: (user: BillingCycle, group: BillingCycle?, tenant: BillingCycle)
+    ) -> [any RedisArgument] {
         [
-            user, group ?? "", Self.milliseconds(cycles.user.start), Self.milliseconds(cycles.user.end),
+            user, context.group ?? "", Self.milliseconds(cycles.user.start), Self.milliseconds(cycles.user.end),
             cycles.group.map { Self.milliseconds($0.start) } ?? 0, cycles.group.map { Self.milliseconds($0.end) } ?? 0,
-            Self.milliseconds(cycles.tenant.start), Self.milliseconds(cycles.tenant.end),
+            Self.milliseconds(cycles.tenant.start), Self.milliseconds(cycles.tenant.end), context.epoch,
         ]
     }
 
-    /// After a `{-3, Redis time}` (cycle) or `{-6, group}` (membership) refusal: the context and time to
+    /// After a `{-3, Redis time}` (cycle) or `{-6, group}` (membership, or any quota of the tenant changed) refusal: the context and time to
     /// ask again with; nil when the reply is no such refusal. Throws after ``attempts`` refusals.
     func retryAfterRefusal(
         _ reply: RedisReply, tenant: String, user: String, attempt: Int, script: String
@@ -209,9 +215,10 @@ public final class RedisQuotaRepository: QuotaRepository {
     }
 
     /// Runs a quota script; a write script waits for ``RepositorySettings/minimumReplicaAcknowledgements``
-    /// replicas (`WAIT` on the same connection), the read script never does.
+    /// replicas (`WAIT` on the same connection), the read scripts never do.
     func run(_ script: RedisScript, keys: [String], arguments: [any RedisArgument]) async throws(QuotaError) -> RedisReply {
-        let replicas = script.sha1 == QuotaScripts.read.sha1 ? 0 : settings.minimumReplicaAcknowledgements
+        let isRead = script.sha1 == QuotaScripts.read.sha1 || script.sha1 == QuotaScripts.context.sha1
+        let replicas = isRead ? 0 : settings.minimumReplicaAcknowledgements
         return try await redis { () async throws(RedisError) -> RedisReply in
             try await client.evaluate(
                 script, keys: keys, arguments: arguments, acknowledgedBy: replicas, within: settings.replicaAcknowledgementTimeout

@@ -8,7 +8,8 @@ public struct RepositorySettings: Sendable, Hashable {
     public var eventStreamLength: Int
     /// Longest reservation TTL accepted, in seconds.
     public var maximumReservationTTLSeconds: Int
-    /// How long the user's quota configuration is cached in-process, in milliseconds (0: always read).
+    /// How long the quotas that apply to a user are reused in-process, in milliseconds (0: always read). A
+    /// cached copy never outlives a change: every write script checks the tenant's quota epoch it was read at.
     public var quotaCacheMilliseconds: Int
     /// The most active reservations one user may hold; beyond it reservations are refused
     /// (``QuotaError/Code/tooManyReservations``).
@@ -29,14 +30,14 @@ public struct RepositorySettings: Sendable, Hashable {
     /// How long a write waits for ``minimumReplicaAcknowledgements`` replicas.
     public var replicaAcknowledgementTimeout: Duration = .milliseconds(500)
 
-    /// Creates settings: 12 cycles of history, 7 days of dedupe, no audit stream, 1 h max reservations, 1 s cache,
+    /// Creates settings: 12 cycles of history, 7 days of dedupe, no audit stream, 1 h max reservations, 60 s quota cache,
     /// 1,000 active reservations per user.
     public init(
         historyCycles: Int = 12,
         dedupeTTLSeconds: Int = 7 * 24 * 3600,
         eventStreamLength: Int = 0,
         maximumReservationTTLSeconds: Int = 3600,
-        quotaCacheMilliseconds: Int = 1000,
+        quotaCacheMilliseconds: Int = 60_000,
         maximumActiveReservationsPerUser: Int = 1000
     ) {
         self.historyCycles = historyCycles
