@@ -175,4 +175,17 @@ struct UsageFastPathTests {
             }
         }
     }
+
+    /// The reservation answer written directly is byte-identical to its `JSONEncoder` encoding.
+    @Test(arguments: [0.0, 1_795_500_000.0, 1_795_500_000.999, 1_795_500_000.5004, 253_402_300_799.25])
+    func reservationAnswerBytesMatchTheEncoder(expiry: Double) throws {
+        for (id, user, failOpen) in [("res:u1:r-1", "u1", false), ("failopen-0a1b", "user.with-dots_and:colons", true)] {
+            let created = ReservationCreated(
+                reservationID: id, user: user, model: "gpt-4o-2024-08-06", expiresAt: Date(timeIntervalSince1970: expiry),
+                reserved: .init(tokens: 1500, costNanoUSD: 7_500_000), failOpen: failOpen
+            )
+            let encoded = try JSONResponse.encoder().encode(created)
+            #expect(String(buffer: created.json) == String(decoding: encoded, as: UTF8.self))
+        }
+    }
 }

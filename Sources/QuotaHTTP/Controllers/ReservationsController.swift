@@ -126,7 +126,7 @@ public struct ReservationsController: Sendable {
                 reservationID: reservation.id, user: body.user, model: body.model, expiresAt: reservation.expiresAt,
                 reserved: .init(tokens: reservation.tokens, costNanoUSD: reservation.costNanoUSD), failOpen: false
             )
-            var response = try JSONResponse.make(status: .created, value: created)
+            var response = JSONResponse.make(status: .created, buffer: created.json)
             RateLimitHeaders.apply(reservation.rateLimit, to: &response.headers)
             return response
         case .rejected(let rejection):
