@@ -17,6 +17,10 @@ import TokenAccounting
         expectMatch("gpt-4o", "gpt-4o", .exact)
         expectMatch("GPT-4o", "gpt-4o", .exact)
         expectMatch("  claude-sonnet-4-5 ", "claude-sonnet-4-5", .exact)
+        expectMatch("gpt-4o\n", "gpt-4o", .exact)
+        expectMatch("\tgpt-4O", "gpt-4o", .exact)
+        expectMatch("\u{00A0}gpt-4o\u{2003}", "gpt-4o", .exact)
+        expectMatch("gpt-4o\u{85}", "gpt-4o", .exact)
         expectMatch("gpt-4o-2024-05-13", "gpt-4o-2024-05-13", .exact)
         #expect(catalog.match(model: "gpt-4o-2024-05-13")?.price.input == 5_000_000_000)
     }

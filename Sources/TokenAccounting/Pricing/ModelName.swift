@@ -78,7 +78,15 @@ enum ModelName {
 
     /// The case-insensitive lookup key of a name (trimmed and lower-cased).
     static func key(_ name: String) -> String {
-        name.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        // The common case, a name already in lower-case ASCII without surrounding whitespace, is its own key
+        // (ASCII whitespace and control characters are all <= 0x20).
+        let utf8 = name.utf8
+        if let first = utf8.first, let last = utf8.last, first > 0x20, last > 0x20,
+           utf8.allSatisfy({ $0 < 0x80 && !(UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) })
+        {
+            return name
+        }
+        return name.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
     }
 
     private static func stripPath(_ name: String) -> String {
