@@ -2,8 +2,8 @@ import Foundation
 
 extension RedisConfiguration {
     /// Creates a sentinel configuration: the sentinels (`host:port` or `[ipv6]:port`, asked in order) and the
-    /// name they monitor the primary under (`sentinel monitor <masterName> …`). The credentials and database
-    /// apply to the primary; the sentinels are contacted without credentials.
+    /// name they monitor the primary under (`sentinel monitor <masterName> …`). `username`, `password` and
+    /// `database` apply to the primary; `sentinelUsername` and `sentinelPassword` (nil: none) to the sentinels.
     ///
     /// For a comma-separated list (`QUOTAD_REDIS_SENTINELS`), pass `list.split(separator: ",").map(String.init)`.
     /// - Throws: ``RedisError`` with code ``RedisError/Code/invalidURL`` when there is no sentinel, one is
@@ -13,6 +13,8 @@ extension RedisConfiguration {
         masterName: String,
         username: String? = nil,
         password: String? = nil,
+        sentinelUsername: String? = nil,
+        sentinelPassword: String? = nil,
         database: Int = 0,
         poolSize: Int = 4,
         connectTimeout: Duration = .seconds(2),
@@ -34,5 +36,7 @@ extension RedisConfiguration {
             poolSize: poolSize, connectTimeout: connectTimeout, commandTimeout: commandTimeout
         )
         self.mode = .sentinel(sentinels: addresses.map(\.description), masterName: masterName)
+        self.sentinelUsername = sentinelUsername
+        self.sentinelPassword = sentinelPassword
     }
 }

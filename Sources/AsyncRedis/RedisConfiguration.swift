@@ -43,6 +43,11 @@ public struct RedisConfiguration: Sendable, Hashable {
     /// Sentinel mode: how often the sentinels are asked for the primary even when nothing suggested a change
     /// (every 500 ms at most while the primary is unreachable).
     public var sentinelRefreshInterval: Duration = .seconds(2)
+    /// Sentinel mode: the ACL user name the sentinels are authenticated with (their own `requirepass` or
+    /// ACL), if any; ``username`` and ``password`` are the primary's.
+    public var sentinelUsername: String?
+    /// Sentinel mode: the password the sentinels are authenticated with, if any.
+    public var sentinelPassword: String?
     /// The ACL user name for AUTH (Redis 6+), if any.
     public var username: String?
     /// The password for AUTH, if any.

@@ -80,12 +80,7 @@ final class SentinelDeployment: @unchecked Sendable {
     /// Kills every process and removes every directory.
     func destroy() {
         let (servers, sentinels) = lock.withLock { (self.servers, self.sentinels) }
-        for sentinel in sentinels {
-            Glibc.kill(sentinel.pid, SIGKILL)
-            var status: Int32 = 0
-            while waitpid(sentinel.pid, &status, 0) == -1 && errno == EINTR {}
-            try? FileManager.default.removeItem(at: sentinel.directory)
-        }
+        for sentinel in sentinels { Self.stop(sentinel) }
         for server in servers {
             server.kill()
             server.destroy()
@@ -93,6 +88,21 @@ final class SentinelDeployment: @unchecked Sendable {
     }
 
     private func startSentinel() throws {
+        let primaryPort = primary.port
+        let sentinel = try Self.launchSentinel { _ in
+            """
+            sentinel monitor \(Self.masterName) 127.0.0.1 \(primaryPort) 2
+            sentinel down-after-milliseconds \(Self.masterName) 1000
+            sentinel failover-timeout \(Self.masterName) 3000
+            sentinel parallel-syncs \(Self.masterName) 1
+            """
+        }
+        lock.withLock { sentinels.append(sentinel) }
+    }
+
+    /// Starts one sentinel on a free loopback port with its own directory; `settings` gives the config lines
+    /// after the port, bind, log and directory ones. Stop it with ``stop(_:)``.
+    static func launchSentinel(_ settings: (_ port: Int) -> String) throws -> Sentinel {
         guard let binary = RedisServer.serverBinary() else { throw RedisServerErrorText("redis-server not found in PATH") }
         for _ in 0..<10 {
             let port = try RedisServer.freePort()
@@ -106,16 +116,12 @@ final class SentinelDeployment: @unchecked Sendable {
             logfile ""
             dir "\(directory.path)"
             sentinel resolve-hostnames no
-            sentinel monitor \(Self.masterName) 127.0.0.1 \(primary.port) 2
-            sentinel down-after-milliseconds \(Self.masterName) 1000
-            sentinel failover-timeout \(Self.masterName) 3000
-            sentinel parallel-syncs \(Self.masterName) 1
+            \(settings(port))
 
             """.write(to: config, atomically: true, encoding: .utf8)
             switch BoundChildProcess.start([binary, config.path, "--sentinel"], readyMarker: "+monitor master", timeout: 10) {
             case .ready(let pid):
-                lock.withLock { sentinels.append(Sentinel(port: port, pid: pid, directory: directory)) }
-                return
+                return Sentinel(port: port, pid: pid, directory: directory)
             case .failed(let reason):
                 try? FileManager.default.removeItem(at: directory)
                 throw RedisServerErrorText(reason)
@@ -129,6 +135,14 @@ final class SentinelDeployment: @unchecked Sendable {
             }
         }
         throw RedisServerErrorText("no free port for a sentinel")
+    }
+
+    /// Kills a sentinel and removes its directory.
+    static func stop(_ sentinel: Sentinel) {
+        Glibc.kill(sentinel.pid, SIGKILL)
+        var status: Int32 = 0
+        while waitpid(sentinel.pid, &status, 0) == -1 && errno == EINTR {}
+        try? FileManager.default.removeItem(at: sentinel.directory)
     }
 
     /// Waits until every sentinel knows the replica and the two other sentinels (bounded: 20 s).

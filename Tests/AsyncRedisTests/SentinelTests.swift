@@ -148,6 +148,50 @@ struct SentinelTests {
     }
 }
 
+/// Password-protected sentinels (their own `requirepass`) in front of a password-protected primary.
+@Suite("Sentinel mode with credentials", .serialized)
+struct SentinelCredentialsTests {
+    static func client(sentinel: SentinelDeployment.Sentinel, sentinelPassword: String?) throws -> RedisClient {
+        let configuration = try RedisConfiguration(
+            sentinels: ["127.0.0.1:\(sentinel.port)"], masterName: SentinelDeployment.masterName, password: "primary-pw",
+            sentinelPassword: sentinelPassword, poolSize: 1, connectTimeout: .milliseconds(500), commandTimeout: .seconds(1)
+        )
+        return RedisClient(configuration: configuration, logger: Logger(label: "test.sentinel.auth"))
+    }
+
+    @Test("the client authenticates to the sentinels and to the primary; without the sentinels' password nothing connects")
+    func authenticatedSentinels() async throws {
+        let primary = try RedisServer(extraArguments: ["--requirepass", "primary-pw"])
+        defer { primary.destroy() }
+        let sentinel = try SentinelDeployment.launchSentinel { _ in
+            """
+            requirepass sentinel-pw
+            sentinel monitor \(SentinelDeployment.masterName) 127.0.0.1 \(primary.port) 1
+            sentinel auth-pass \(SentinelDeployment.masterName) primary-pw
+            """
+        }
+        defer { SentinelDeployment.stop(sentinel) }
+
+        let client = try Self.client(sentinel: sentinel, sentinelPassword: "sentinel-pw")
+        do {
+            try await client.waitUntilConnected(timeout: .seconds(5))
+            #expect(try await client.send("SET", "k", "v") == .string("OK"))
+            #expect(try await client.send("GET", "k") == .bulk(Array("v".utf8)))
+            #expect(try await client.send("ROLE").array?.first?.text == "master")
+        } catch {
+            await client.shutdown()
+            throw error
+        }
+        await client.shutdown()
+
+        let refused = try Self.client(sentinel: sentinel, sentinelPassword: nil)
+        await #expect(throws: RedisError.self) { try await refused.waitUntilConnected(timeout: .seconds(1)) }
+        let monitor = try #require(refused.sentinelMonitor)
+        #expect(monitor.sentinelMetrics.failedDiscoveries > 0)
+        await refused.shutdown()
+    }
+}
+
 /// Polls `condition` every 20 ms until it holds; throws after `within` (bounded by time and count).
 func waitFor(_ what: String, within limit: Duration, _ condition: () async throws -> Bool) async throws {
     let end = ContinuousClock.now + limit

@@ -41,6 +41,22 @@ struct ConfigurationRedisModeTests {
         #expect(configuration.redisMode == .sentinel)
         #expect(configuration.redisSentinels == ["127.0.0.1:26379", "127.0.0.1:26380"])
         #expect(configuration.redisSentinelMaster == "quotad")
+        #expect(configuration.redisPassword == nil && configuration.redisSentinelPassword == nil)
+    }
+
+    @Test func sentinelCredentialsAreReadAndKeptOutOfTheSummary() throws {
+        let configuration = try load([
+            "QUOTAD_REDIS_MODE": "sentinel", "QUOTAD_REDIS_SENTINELS": "127.0.0.1:26379", "QUOTAD_REDIS_SENTINEL_MASTER": "quotad",
+            "QUOTAD_REDIS_USERNAME": "app", "QUOTAD_REDIS_PASSWORD": "primary-secret",
+            "QUOTAD_REDIS_SENTINEL_USERNAME": "watcher", "QUOTAD_REDIS_SENTINEL_PASSWORD": "sentinel-secret",
+        ])
+        #expect(configuration.redisUsername == "app")
+        #expect(configuration.redisPassword == "primary-secret")
+        #expect(configuration.redisSentinelUsername == "watcher")
+        #expect(configuration.redisSentinelPassword == "sentinel-secret")
+        #expect(!configuration.redactedSummary.contains("secret"))
+        let cluster = try load(["QUOTAD_REDIS_MODE": "cluster", "QUOTAD_REDIS_NODES": "127.0.0.1:7000", "QUOTAD_REDIS_PASSWORD": "pw"])
+        #expect(cluster.redisPassword == "pw")
     }
 
     @Test func defaultsAreStandaloneWithoutAcknowledgements() throws {
@@ -67,6 +83,11 @@ struct ConfigurationRedisModeTests {
         (["QUOTAD_REDIS_SENTINEL_MASTER": "quotad", "QUOTAD_REDIS_URL": "redis://127.0.0.1:6379"], "redis.sentinel_master",
          "set redis.mode to sentinel"),
         (["QUOTAD_REDIS_MIN_REPLICAS_ACK": "1"], "redis.min_replicas_ack", "the embedded Redis (no redis.url) has no replica"),
+        (["QUOTAD_REDIS_URL": "redis://127.0.0.1:6379", "QUOTAD_REDIS_PASSWORD": "pw"], "redis.password",
+         "standalone mode takes credentials in redis.url"),
+        (["QUOTAD_REDIS_USERNAME": "app"], "redis.username", "standalone mode takes credentials in redis.url"),
+        (["QUOTAD_REDIS_MODE": "cluster", "QUOTAD_REDIS_NODES": "127.0.0.1:7000", "QUOTAD_REDIS_SENTINEL_PASSWORD": "pw"],
+         "redis.sentinel_password", "it authenticates to the sentinels"),
         (["QUOTAD_REDIS_MIN_REPLICAS_ACK": "17"], "redis.min_replicas_ack", "must be 0…16 (got 17)"),
         (["QUOTAD_REDIS_REPLICA_ACK_TIMEOUT_MS": "0"], "redis.replica_ack_timeout_ms", "must be 1…60000 (got 0)"),
     ])

@@ -55,8 +55,8 @@ final class SentinelMonitor: Sendable {
             var sentinelConfiguration = configuration
             sentinelConfiguration.mode = .standalone
             sentinelConfiguration.endpoint = sentinel.endpoint
-            sentinelConfiguration.username = nil
-            sentinelConfiguration.password = nil
+            sentinelConfiguration.username = configuration.sentinelUsername
+            sentinelConfiguration.password = configuration.sentinelPassword
             sentinelConfiguration.database = 0
             sentinelConfiguration.poolSize = 1
             var sentinelLogger = logger

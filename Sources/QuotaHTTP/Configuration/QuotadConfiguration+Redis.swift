@@ -16,6 +16,17 @@ extension QuotadConfiguration {
             let key = redisSentinels.isEmpty ? "redis.sentinel_master" : "redis.sentinels"
             throw ConfigurationError("\(key) is set but \(mode): set redis.mode to sentinel, or remove \(key)", key: key)
         }
+        if redisMode != .sentinel, redisSentinelUsername != nil || redisSentinelPassword != nil {
+            let key = redisSentinelPassword == nil ? "redis.sentinel_username" : "redis.sentinel_password"
+            throw ConfigurationError("\(key) is set but \(mode): it authenticates to the sentinels; set redis.mode to sentinel, or remove \(key)", key: key)
+        }
+        if redisMode == .standalone, redisUsername != nil || redisPassword != nil {
+            let key = redisPassword == nil ? "redis.username" : "redis.password"
+            throw ConfigurationError(
+                "\(key) is set but \(mode): standalone mode takes credentials in redis.url (redis://user:password@host:port); remove \(key)",
+                key: key
+            )
+        }
         if redisMode != .standalone, let url = redisURL {
             throw ConfigurationError(
                 "redis.url (QUOTAD_REDIS_URL) is for standalone mode only but \(mode) (got \(Self.redactURL(url))): "

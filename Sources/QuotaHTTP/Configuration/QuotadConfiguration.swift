@@ -21,6 +21,16 @@ public struct QuotadConfiguration: Sendable {
     public var redisSentinels: [String] = []
     /// `redis.sentinel_master` / `QUOTAD_REDIS_SENTINEL_MASTER`: the master name the sentinels monitor.
     public var redisSentinelMaster: String?
+    /// `redis.username` / `QUOTAD_REDIS_USERNAME`: cluster and sentinel modes: the ACL user of the data nodes
+    /// (standalone mode takes credentials in `redis.url`).
+    public var redisUsername: String?
+    /// `redis.password` / `QUOTAD_REDIS_PASSWORD`: cluster and sentinel modes: the data nodes' password.
+    public var redisPassword: String?
+    /// `redis.sentinel_username` / `QUOTAD_REDIS_SENTINEL_USERNAME`: sentinel mode: the sentinels' ACL user.
+    public var redisSentinelUsername: String?
+    /// `redis.sentinel_password` / `QUOTAD_REDIS_SENTINEL_PASSWORD`: sentinel mode: the sentinels' password
+    /// (their `requirepass`).
+    public var redisSentinelPassword: String?
     /// `redis.min_replicas_ack` / `QUOTAD_REDIS_MIN_REPLICAS_ACK` (0…16): replicas that must acknowledge a
     /// write (`WAIT`) before quotad answers it; fewer within the timeout → 503 `outcome_unknown`. 0: no `WAIT`.
     public var redisMinimumReplicaAcknowledgements = 0

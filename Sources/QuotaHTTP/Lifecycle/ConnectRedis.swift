@@ -34,7 +34,9 @@ public func connectRedis(
         }
     case .cluster:
         do {
-            redisConfiguration = try RedisConfiguration(clusterSeeds: configuration.redisNodes)
+            redisConfiguration = try RedisConfiguration(
+                clusterSeeds: configuration.redisNodes, username: configuration.redisUsername, password: configuration.redisPassword
+            )
         } catch {
             throw ConfigurationError("redis.nodes (QUOTAD_REDIS_NODES): \(error.message)", key: "redis.nodes")
         }
@@ -42,7 +44,9 @@ public func connectRedis(
     case .sentinel:
         do {
             redisConfiguration = try RedisConfiguration(
-                sentinels: configuration.redisSentinels, masterName: configuration.redisSentinelMaster ?? ""
+                sentinels: configuration.redisSentinels, masterName: configuration.redisSentinelMaster ?? "",
+                username: configuration.redisUsername, password: configuration.redisPassword,
+                sentinelUsername: configuration.redisSentinelUsername, sentinelPassword: configuration.redisSentinelPassword
             )
         } catch {
             throw ConfigurationError("redis.sentinels (QUOTAD_REDIS_SENTINELS): \(error.message)", key: "redis.sentinels")
