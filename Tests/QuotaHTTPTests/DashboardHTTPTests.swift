@@ -226,6 +226,31 @@ import Testing
         }
     }
 
+    /// The users list's "Remaining" takes the user's active reservations off, as the API's usage view does.
+    @Test func usersListRemainingCountsReservations() async throws {
+        try await withQuotaApp { app, _ in
+            try await app.test(.router) { client in
+                let quota = #"{"limits":{"tokens":10000}}"#
+                try await client.execute(uri: "/v1/tenants/acme/users/alice/quota", method: .put, headers: auth(adminKey), body: json(quota)) {
+                    #expect($0.status == .ok)
+                }
+                try await Self.record(client, user: "alice", event: "e1")
+                let reserve = #"{"user":"alice","model":"gpt-4o","input_tokens":2000,"max_output_tokens":0}"#
+                try await client.execute(uri: "/v1/tenants/acme/reservations", method: .post, headers: auth(adminKey), body: json(reserve)) {
+                    #expect($0.status == .created)
+                }
+                try await client.execute(uri: "/v1/tenants/acme/users/alice/usage", method: .get, headers: auth(adminKey)) { response in
+                    #expect((object(response)["remaining"] as? [String: Any])?["tokens"] as? Int == 6500)
+                }
+                let browser = try await DashboardBrowser.signIn(client, key: adminKey)
+                try await client.execute(uri: "/dashboard/t/acme/users", method: .get, headers: browser.headers) { response in
+                    let html = String(buffer: response.body)
+                    #expect(html.contains("<td class=\"num\">6,500</td>"), "\(html)")
+                }
+            }
+        }
+    }
+
     @Test func everyPageRendersAndTheCSVIsTheAPIs() async throws {
         try await withQuotaApp { app, _ in
             try await app.test(.router) { client in

@@ -65,7 +65,7 @@ extension DashboardController {
     /// A list of report rows (users or groups), one page of it, each row with its exact limit.
     func listPage(
         _ scope: DashboardTenant, request: Request, kind: String, rows: [ReportRow], sortLimits: QuotaLimits, section: DashboardLayout.Section,
-        rowLimits: @escaping @Sendable (String) async throws -> QuotaLimits
+        subject: @escaping @Sendable (String) -> QuotaSubject, rowLimits: @escaping @Sendable (String) async throws -> QuotaLimits
     ) async throws -> Response {
         let started = ContinuousClock.now
         let parameters = request.uri.queryParameters
@@ -81,8 +81,11 @@ extension DashboardController {
             for try await (index, limits) in group { result[index] = limits }
             return result
         }
-        let listRows = zip(listing.rows, limits).map { row, limits in
-            let meter = LimitMeter.cycleLimits(limits: limits, totals: row.totals, reserved: ReservedAmounts()).max { $0.percent < $1.percent }
+        // Remaining room takes the page's active reservations off, as the API's usage views do.
+        let reserved = try await dependencies.repository.reserved(tenant: scope.tenant, subjects: listing.rows.map { subject($0.id) })
+        let listRows = zip(listing.rows, zip(limits, reserved)).map { row, held in
+            let (limits, reserved) = held
+            let meter = LimitMeter.cycleLimits(limits: limits, totals: row.totals, reserved: reserved).max { $0.percent < $1.percent }
             return ListRow(
                 name: row.id, href: base + "/" + row.id, tokens: DashboardFormat.count(row.totals.tokens),
                 cost: DashboardFormat.usd(nano: row.totals.costNanoUSD), requests: DashboardFormat.count(row.totals.requests),
@@ -127,7 +130,9 @@ extension DashboardController {
         let report = try await repository.report(tenant: scope.tenant, cycleID: nil, now: scope.now)
         let defaults = try await repository.defaultQuota(tenant: scope.tenant).limits
         let tenant = scope.tenant
-        return try await listPage(scope, request: request, kind: "users", rows: report.users, sortLimits: defaults, section: .users) { user in
+        return try await listPage(
+            scope, request: request, kind: "users", rows: report.users, sortLimits: defaults, section: .users, subject: QuotaSubject.user
+        ) { user in
             try await repository.quota(tenant: tenant, user: user).config.limits
         }
     }
@@ -138,7 +143,9 @@ extension DashboardController {
         let repository = dependencies.repository
         let report = try await repository.report(tenant: scope.tenant, cycleID: nil, now: scope.now)
         let tenant = scope.tenant
-        return try await listPage(scope, request: request, kind: "groups", rows: report.groups, sortLimits: .unlimited, section: .groups) { group in
+        return try await listPage(
+            scope, request: request, kind: "groups", rows: report.groups, sortLimits: .unlimited, section: .groups, subject: QuotaSubject.group
+        ) { group in
             try await repository.quota(tenant: tenant, subject: .group(group))?.limits ?? .unlimited
         }
     }

@@ -58,6 +58,11 @@ public protocol QuotaRepository: Sendable {
     /// Every user and group with usage in the tenant's cycle (`nil` = the current one), counted within it.
     func report(tenant: String, cycleID: String?, now: Date) async throws(QuotaError) -> TenantReport
 
+    /// What the active reservations hold for each subject (a user, a group, or the tenant; in order), read
+    /// from the running reservation totals in one round trip. Reservations that expired since the tenant's
+    /// last write still count until a write purges them, so this errs on the side of less room.
+    func reserved(tenant: String, subjects: [QuotaSubject]) async throws(QuotaError) -> [ReservedAmounts]
+
     /// Whether an event with this id was already recorded for the user (within the dedupe window), so a
     /// retried event can be answered as a duplicate before checks that only apply to new events.
     func isRecorded(tenant: String, user: String, eventID: String) async throws(QuotaError) -> Bool

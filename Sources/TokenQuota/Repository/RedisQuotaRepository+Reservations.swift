@@ -104,6 +104,31 @@ extension RedisQuotaRepository {
         return reply.int == 1
     }
 
+    public func reserved(tenant: String, subjects: [QuotaSubject]) async throws(QuotaError) -> [ReservedAmounts] {
+        try Identifier.validateName(tenant, field: "tenant")
+        guard !subjects.isEmpty else { return [] }
+        var fields: [String] = []
+        for subject in subjects {
+            try Self.validate(tenant: tenant, subject: subject)
+            let scope: String =
+                switch subject {
+                case .user(let user): "u|\(user)|"
+                case .group(let group): "g|\(group)|"
+                case .tenant, .tenantDefault: ""
+                }
+            fields += [scope + "t", scope + "c", scope + "n"]
+        }
+        let key = QuotaKeys(tenant: tenant).reservationTotals
+        let reply = try await redis { () async throws(RedisError) -> RedisReply in
+            try await client.send(RedisCommand("HMGET", ([key] + fields).map { $0 as any RedisArgument }))
+        }
+        guard let values = reply.array, values.count == fields.count else { throw unexpectedReply(script: "HMGET", reply) }
+        let numbers = values.map { $0.text.flatMap { Int($0) } ?? 0 }
+        return stride(from: 0, to: numbers.count, by: 3).map { index in
+            ReservedAmounts(tokens: numbers[index], costNanoUSD: numbers[index + 1], requests: numbers[index + 2])
+        }
+    }
+
     /// The owner named in the id when the reservation is held or was committed (a retried commit is then
     /// answered as a duplicate); nil when it never existed or expired unused.
     public func reservationOwner(tenant: String, reservationID: String) async throws(QuotaError) -> String? {
