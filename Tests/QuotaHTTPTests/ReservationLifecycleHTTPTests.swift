@@ -43,6 +43,41 @@ struct ReservationLifecycleHTTPTests {
 
     /// Committing with the id the caller chose (and the user) settles the granted `res:<user>:<id>`
     /// reservation rather than recording beside it and leaving it held.
+    /// `Prefer: return=minimal` on a commit answers the small body, as on `POST …/usage`; a retried commit
+    /// says so in the small body too.
+    @Test func commitHonoursReturnMinimal() async throws {
+        try await withQuotaApp { app, _ in
+            try await app.test(.router) { client in
+                let key = try await createKey(client, tenant: "acme").key
+                let reserve = #"{"user":"alice","model":"gpt-4o","input_tokens":100,"reservation_id":"call-m"}"#
+                try await client.execute(uri: "/v1/tenants/acme/reservations", method: .post, headers: auth(key), body: json(reserve)) {
+                    #expect($0.status == .created)
+                }
+                var headers = auth(key)
+                headers[ReturnPreference.preferHeader] = "return=minimal"
+                let commit = #"{"user":"alice","model":"gpt-4o","usage":{"input_tokens":100,"output_tokens":20}}"#
+                for (attempt, recorded) in [(1, true), (2, false)] {
+                    try await client.execute(uri: "/v1/tenants/acme/reservations/call-m/commit", method: .post, headers: headers, body: json(commit)) {
+                        #expect($0.status == .ok)
+                        #expect($0.headers[ReturnPreference.appliedHeader] == "return=minimal")
+                        let body = object($0)
+                        let expectedKeys: Set<String> = recorded
+                            ? ["cost_nano_usd", "event_id", "over_limit", "recorded"]
+                            : ["cost_nano_usd", "event_id", "over_limit", "reason", "recorded"]
+                        #expect(Set(body.keys) == expectedKeys, "attempt \(attempt)")
+                        #expect(body["recorded"] as? Bool == recorded)
+                        #expect(body["event_id"] as? String == "res:alice:call-m")
+                    }
+                }
+                try await client.execute(uri: "/v1/tenants/acme/users/alice/usage", method: .get, headers: auth(key)) { response in
+                    let body = object(response)
+                    #expect((body["totals"] as? [String: Any])?["requests"] as? Int == 1)
+                    #expect((body["reserved"] as? [String: Any])?["tokens"] as? Int == 0)
+                }
+            }
+        }
+    }
+
     @Test func commitByTheCallersOwnIdSettlesTheReservation() async throws {
         try await withQuotaApp { app, _ in
             try await app.test(.router) { client in

@@ -149,7 +149,7 @@ public struct ReservationsController: Sendable {
         if id.hasPrefix(Self.failOpenPrefix) {
             guard body.user != nil else { throw APIError.badRequest("committing a fail-open reservation needs 'user'") }
             let response = try await dependencies.recorder.record(body, tenant: tenant, eventID: id, logger: context.logger)
-            return JSONResponse.make(status: .ok, buffer: response.fullJSON)
+            return response.answer(preferring: ReturnPreference(request.headers))
         }
         if let named = body.user, let owner = ReservationID.owner(of: id), named != owner {
             throw APIError(
@@ -169,9 +169,7 @@ public struct ReservationsController: Sendable {
         let response = try await dependencies.recorder.record(
             body, tenant: tenant, user: user, eventID: id, reservationID: id, logger: context.logger
         )
-        var answer = JSONResponse.make(status: .ok, buffer: response.fullJSON)
-        RateLimitHeaders.apply(response.result?.rateLimit, to: &answer.headers)
-        return answer
+        return response.answer(preferring: ReturnPreference(request.headers))
     }
 
     @Sendable func release(_ request: Request, context: QuotaRequestContext) async throws -> Response {

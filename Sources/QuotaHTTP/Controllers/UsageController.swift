@@ -32,11 +32,7 @@ public struct UsageController: Sendable {
         let buffer = try await RequestBodyReader.collect(request, limit: dependencies.maxBodyBytes)
         let body = try RequestBodyReader.decodeUsage(from: buffer)
         let response = try await dependencies.recorder.record(body, tenant: tenant, logger: context.logger)
-        let preference = ReturnPreference(request.headers)
-        var answer = JSONResponse.make(status: .ok, buffer: preference == .minimal ? response.minimalJSON : response.fullJSON)
-        if preference == .minimal { answer.headers[ReturnPreference.appliedHeader] = "return=minimal" }
-        RateLimitHeaders.apply(response.result?.rateLimit, to: &answer.headers)
-        return answer
+        return response.answer(preferring: ReturnPreference(request.headers))
     }
 
     @Sendable func batch(_ request: Request, context: QuotaRequestContext) async throws -> Response {

@@ -2,8 +2,8 @@ public import HTTPTypes
 
 /// The `return` preference of a request (RFC 7240 `Prefer: return=minimal` / `return=representation`).
 ///
-/// Only `POST …/usage` honours `minimal` (answering a small body and `Preference-Applied: return=minimal`);
-/// everything else answers the full representation.
+/// `POST …/usage` and `POST …/reservations/{id}/commit` honour `minimal` (answering a small body and
+/// `Preference-Applied: return=minimal`); everything else answers the full representation.
 public enum ReturnPreference: Sendable, Hashable {
     /// The full body (the default).
     case representation

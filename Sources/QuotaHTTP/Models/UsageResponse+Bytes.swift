@@ -1,8 +1,20 @@
+import HTTPTypes
+import Hummingbird
 import NIOCore
 import TokenAccounting
 import TokenQuota
 
 extension UsageResponse {
+    /// The `200` answer to a recording request (usage or commit) in the form its `Prefer` header asks for:
+    /// ``minimalJSON`` with `Preference-Applied: return=minimal`, else ``fullJSON``; with the RateLimit
+    /// headers of the binding window.
+    func answer(preferring preference: ReturnPreference) -> Response {
+        var answer = JSONResponse.make(status: .ok, buffer: preference == .minimal ? minimalJSON : fullJSON)
+        if preference == .minimal { answer.headers[ReturnPreference.appliedHeader] = "return=minimal" }
+        RateLimitHeaders.apply(result?.rateLimit, to: &answer.headers)
+        return answer
+    }
+
     /// The full response as JSON bytes, written directly: byte-identical to `fragment.serialized` (members
     /// in sorted key order, the same escaping), without building the fragment tree.
     var fullJSON: ByteBuffer {
