@@ -116,7 +116,7 @@ public struct ReservationsController: Sendable {
                 reservationID: id, user: body.user, model: body.model, expiresAt: now.addingTimeInterval(TimeInterval(ttl)),
                 reserved: .init(tokens: tokens, costNanoUSD: cost), failOpen: true
             )
-            return try JSONResponse.make(status: .created, value: created)
+            return JSONResponse.make(status: .created, buffer: created.json)
         } catch {
             throw APIError(error)
         }

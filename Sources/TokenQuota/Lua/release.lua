@@ -4,9 +4,10 @@
 -- quota epoch.
 -- ARGV: 1 id, 2 user, 3 the user's group ('' = none; the group window is only adjusted when the
 -- reservation was held for that group), 4 the quota epoch the caller's group was read at.
--- Returns 1 if an active reservation (by Redis's time) was dropped, else 0; -6 (nothing changed) when a
--- quota of the tenant changed since the caller read the user's group (the caller reloads and asks again).
-if (redis.call('GET', KEYS[11]) or '0') ~= ARGV[4] then return -6 end
+-- Returns 1 if an active reservation (by Redis's time) was dropped, else 0; {-6, ''} (nothing changed) when
+-- a quota of the tenant changed since the caller read the user's group (the caller reloads and asks again,
+-- as after the same refusal from levels.lua).
+if (redis.call('GET', KEYS[11]) or '0') ~= ARGV[4] then return {-6, ''} end
 local now = redis_now()
 local res = reservation_drop(KEYS[1], KEYS[2], KEYS[3], ARGV[1])
 if not res then return 0 end

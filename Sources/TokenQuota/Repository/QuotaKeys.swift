@@ -48,6 +48,16 @@ public struct QuotaKeys: Sendable {
     var tenantDefault: String { prefix + "default" }
     /// The tenant's quota epoch (see `quota_epoch.lua`).
     var quotaEpoch: String { prefix + "qe" }
+
+    /// The prefix of a level's fields in the reservation running totals (``reservationTotals``): `u|<user>|`,
+    /// `g|<group>|`, or empty for the tenant (see `reservation_scopes` in `common.lua`).
+    static func reservationScope(_ level: QuotaLevel, _ id: String) -> String {
+        switch level {
+        case .user: "u|\(id)|"
+        case .group: "g|\(id)|"
+        case .tenant: ""
+        }
+    }
     var reservations: String { prefix + "r" }
     var reservationExpiry: String { prefix + "rx" }
     var reservationTotals: String { prefix + "rs" }

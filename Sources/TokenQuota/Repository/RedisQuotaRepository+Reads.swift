@@ -107,12 +107,7 @@ extension RedisQuotaRepository {
         _ keys: QuotaKeys, level: QuotaLevel, id: String, cycle: BillingCycle, cycleKey: String, windowKey: String, quotaKey: String,
         config: QuotaConfig, now: Date
     ) async throws(QuotaError) -> LevelUsage {
-        let scope: String =
-            switch level {
-            case .user: "u|\(id)|"
-            case .group: "g|\(id)|"
-            case .tenant: ""
-            }
+        let scope = QuotaKeys.reservationScope(level, id)
         let reply = try await run(
             QuotaScripts.read, keys: [keys.reservations, keys.reservationExpiry, keys.reservationTotals, cycleKey, windowKey, quotaKey],
             arguments: [scope]

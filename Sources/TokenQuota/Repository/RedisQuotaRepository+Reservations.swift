@@ -83,9 +83,9 @@ extension RedisQuotaRepository {
         try Identifier.validateName(user, field: "user")
         try Identifier.validateEventID(reservationID, field: "reservation_id")
         let keys = QuotaKeys(tenant: tenant)
+        var context = try await userContext(tenant: tenant, user: user)
         var reply = RedisReply.null
         for attempt in 1...Self.attempts {
-            let context = try await userContext(tenant: tenant, user: user)
             let group = context.group
             reply = try await run(
                 QuotaScripts.release,
@@ -96,10 +96,8 @@ extension RedisQuotaRepository {
                 ],
                 arguments: [reservationID, user, group ?? "", context.epoch]
             )
-            // -6: a quota of the tenant changed since the group was read; reload it and ask again.
-            guard reply.int == -6 else { break }
-            guard attempt < Self.attempts else { throw unexpectedReply(script: "release", reply) }
-            forget(tenant: tenant, user: user)
+            guard let retry = try await retryAfterRefusal(reply, tenant: tenant, user: user, attempt: attempt, script: "release") else { break }
+            context = retry.0
         }
         return reply.int == 1
     }
@@ -110,11 +108,11 @@ extension RedisQuotaRepository {
         var fields: [String] = []
         for subject in subjects {
             try Self.validate(tenant: tenant, subject: subject)
-            let scope: String =
+            let scope =
                 switch subject {
-                case .user(let user): "u|\(user)|"
-                case .group(let group): "g|\(group)|"
-                case .tenant, .tenantDefault: ""
+                case .user(let user): QuotaKeys.reservationScope(.user, user)
+                case .group(let group): QuotaKeys.reservationScope(.group, group)
+                case .tenant, .tenantDefault: QuotaKeys.reservationScope(.tenant, "")
                 }
             fields += [scope + "t", scope + "c", scope + "n"]
         }
