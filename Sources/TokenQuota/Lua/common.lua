@@ -16,16 +16,29 @@ local function int(x)
 end
 
 -- The limits of a quota hash: cycle limits and rate-window limits; nil = none. Also `al`, the alert
--- thresholds (comma-separated percents of the cycle limits), as stored.
+-- thresholds (comma-separated percents of the cycle limits), as stored. A quota hash holds few fields, so it
+-- is read whole (one HGETALL costs less than asking for every possible field, most of them absent).
 local limit_fields = {'tokens', 'cost', 'requests', 'tpm', 'rpm', 'tph', 'rph', 'tpd', 'rpd'}
-local function read_limits(key)
-  local v = redis.call('HMGET', key, 'al', unpack(limit_fields))
+local is_limit_field = {}
+for _, name in ipairs(limit_fields) do is_limit_field[name] = true end
+-- A quota hash as a table field -> value (HGETALL).
+local function read_hash(key)
+  local all = redis.call('HGETALL', key)
+  local h = {}
+  for i = 1, #all, 2 do h[all[i]] = all[i + 1] end
+  return h
+end
+local function limits_of(h)
   local l = {}
-  for i, name in ipairs(limit_fields) do
-    if v[i + 1] and v[i + 1] ~= '' then l[name] = tonumber(v[i + 1]) end
+  for name, v in pairs(h) do
+    if v ~= '' then
+      if is_limit_field[name] then l[name] = tonumber(v) elseif name == 'al' then l.al = v end
+    end
   end
-  if v[1] and v[1] ~= '' then l.al = v[1] end
   return l
+end
+local function read_limits(key)
+  return limits_of(read_hash(key))
 end
 
 -- Alerts (stream KEYS given by the caller, capped): one entry per alert, fields as listed in QuotaKeys.

@@ -20,12 +20,12 @@ local function in_cycle(s, e) return now >= tonumber(s) and now < tonumber(e) en
 if not in_cycle(ARGV[3], ARGV[4]) or (group ~= '' and not in_cycle(ARGV[5], ARGV[6])) or not in_cycle(ARGV[7], ARGV[8]) then
   return {-3, now}
 end
-local own = redis.call('HMGET', KEYS[7], 'own', 'group')
+local own = read_hash(KEYS[7])
 local stored_group = ''
-if own[1] and own[2] then stored_group = own[2] end
+if own.own and own.group then stored_group = own.group end
 if stored_group ~= group or (redis.call('GET', KEYS[17]) or '0') ~= ARGV[9] then return {-6, stored_group} end
 local user_limits
-if own[1] then user_limits = read_limits(KEYS[7]) else user_limits = read_limits(KEYS[8]) end
+if own.own then user_limits = limits_of(own) else user_limits = read_limits(KEYS[8]) end
 local levels = {{name = 'user', scope = 'u|' .. user .. '|', cycle = KEYS[5], win = KEYS[6], limits = user_limits, stop = tonumber(ARGV[4])}}
 if group ~= '' then
   levels[2] = {name = 'group', scope = 'g|' .. group .. '|', cycle = KEYS[9], win = KEYS[10], limits = read_limits(KEYS[11]), stop = tonumber(ARGV[6])}

@@ -34,29 +34,38 @@
 -- changes to each named row with one HMGET and one HSET (rows from a v1 migration are 'u|<user>|<field>'
 -- fields instead, and stay as they are).
 local row_fields = {'in', 'cin', 'cw', 'cw1', 'out', 'rsn', 'ain', 'aout', 'wsr', 'req', 'err', 'cost', 'unp', 'est'}
+local row_count = #row_fields
 local row_index = {}
 for i, f in ipairs(row_fields) do row_index[f] = i end
+-- A stored row splits with one match; only the counts the event changes are converted and rewritten (number
+-- parsing and formatting are most of a row's cost). A row with fewer counts (absent ones are 0) is read
+-- count by count.
+local row_pattern = '^' .. string.rep('(%d+) ', row_count - 1) .. '(%d+)$'
 local function add_rows(key, names, changes)
   local stored = redis.call('HMGET', key, unpack(names))
   local values = {}
   for r, field in ipairs(names) do
-    local counts = {}
-    for i = 1, #row_fields do counts[i] = 0 end
-    if stored[r] then
-      local i = 1
-      for n in string.gmatch(stored[r], '%d+') do
-        counts[i] = tonumber(n)
-        i = i + 1
+    local s = stored[r]
+    local counts
+    if s then counts = {string.match(s, row_pattern)} end
+    if not counts or #counts ~= row_count then
+      counts = {}
+      for i = 1, row_count do counts[i] = '0' end
+      if s then
+        local i = 1
+        for n in string.gmatch(s, '%d+') do
+          if i > row_count then break end
+          counts[i] = n
+          i = i + 1
+        end
       end
     end
     for _, c in ipairs(changes) do
       local i = row_index[c[1]]
-      counts[i] = counts[i] + tonumber(c[2])
+      counts[i] = int(tonumber(counts[i]) + c[3])
     end
-    local parts = {}
-    for i = 1, #row_fields do parts[i] = int(counts[i]) end
     values[#values + 1] = field
-    values[#values + 1] = table.concat(parts, ' ')
+    values[#values + 1] = table.concat(counts, ' ')
   end
   redis.call('HSET', key, unpack(values))
 end
@@ -78,6 +87,9 @@ local function threshold_marks(l)
   return marks
 end
 
+-- A level's total of a field after this event (changed or as stored).
+local function now_value(L, f) return L.new[f] or tonumber(L.current[f] or '0') end
+
 -- ceil(value * percent / 100), exactly (value up to 9e15, percent up to 100).
 local function threshold_of(value, percent)
   local q = math.floor(value / 100)
@@ -87,6 +99,9 @@ end
 local bound = 9007199254740992
 local function above_bound(s)
   return #s > 16 or (#s == 16 and s > '9007199254740992')
+end
+local function is_integer(s)
+  return string.match(s, '^%-?%d+$') ~= nil
 end
 if now < tonumber(ARGV[39]) or now >= tonumber(ARGV[40]) then return {-3, now} end
 local prior = redis.call('GET', KEYS[4])
@@ -111,14 +126,34 @@ if not prior then
       if ARGV[19 + i] ~= '0' then changes[#changes + 1] = {names[i], ARGV[19 + i]} end
     end
   end
+  -- Each change: {field, amount as given, amount as a number (used only once within the bound)}.
+  for _, c in ipairs(changes) do c[3] = tonumber(c[2]) end
   -- Per-model fields: '#<n>|<field>', with '@<model>' = n once per hash (a model's name is stored once,
   -- not in every field); '<model>|<field>' fields written by schema v1 (migrated) still count.
-  -- Each level's hash is read once (HMGET of every total, and the model's fields this event changes),
-  -- checked, and written once (HSET of the new values).
+  -- Each level's hash is read once (HMGET of the totals it uses, and the model's fields this event
+  -- changes), checked, and written once (HSET of the new values).
   for _, L in ipairs(levels) do
     local with_model = stats and L.name ~= 'group'
-    local names = {}
-    for i, f in ipairs(totals_fields) do names[i] = f end
+    local names
+    if L.name == 'user' then
+      names = {unpack(totals_fields)}
+    else
+      -- Only the totals this level's checks and writes use (each field asked for costs, present or not):
+      -- the changed ones, the over-limit count, and those its cycle limits compare.
+      names = {'ovr'}
+      local asked = {ovr = true}
+      local function ask(f)
+        if not asked[f] then
+          asked[f] = true
+          names[#names + 1] = f
+        end
+      end
+      for _, c in ipairs(changes) do ask(c[1]) end
+      if L.limits.tokens then ask('in') ask('out') end
+      if L.limits.cost then ask('cost') end
+      if L.limits.requests then ask('req') end
+    end
+    local total_count = #names
     L.marks = threshold_marks(L.limits)
     for _, mk in ipairs(L.marks) do names[#names + 1] = mk.field end
     local model_at = #names
@@ -130,8 +165,8 @@ if not prior then
     end
     local values = redis.call('HMGET', L.cycle, unpack(names))
     L.current = {}
-    for i, f in ipairs(totals_fields) do L.current[f] = values[i] end
-    for i, mk in ipairs(L.marks) do mk.set = values[#totals_fields + i] end
+    for i = 1, total_count do L.current[names[i]] = values[i] end
+    for i, mk in ipairs(L.marks) do mk.set = values[total_count + i] end
     if with_model then
       L.index = values[model_at + 1]
       L.legacy = {}
@@ -146,25 +181,36 @@ if not prior then
     end
   end
   -- Check every total this event changes, at every level, before writing anything: the total, and the
-  -- model's total (v1 field plus indexed field).
+  -- model's total (v1 field plus indexed field). The new totals (written below, with the over-limit count)
+  -- and the indexed model fields' current values come out of the same pass.
   for _, L in ipairs(levels) do
+    L.new = {}
+    if L.legacy then L.before = {} end
     for _, c in ipairs(changes) do
-      if above_bound(c[2]) then return {-1, c[1], ''} end
-      local room = bound - tonumber(c[2])
-      local v = L.current[c[1]]
+      local f = c[1]
+      if above_bound(c[2]) then return {-1, f, ''} end
+      local room = bound - c[3]
+      local v = L.current[f]
+      local n = 0
       if v then
-        if not string.match(v, '^%-?%d+$') then return {-2, c[1], ''} end
-        if tonumber(v) > room then return {-1, c[1], ''} end
+        if not is_integer(v) then return {-2, f, ''} end
+        n = tonumber(v)
+        if n > room then return {-1, f, ''} end
       end
+      L.new[f] = n + c[3]
       if L.legacy then
-        local model_total = 0
-        for _, mv in ipairs({L.legacy[c[1]] or false, (L.indexed and L.indexed[c[1]]) or false}) do
-          if mv then
-            if not string.match(mv, '^%-?%d+$') then return {-2, c[1], model} end
-            model_total = model_total + tonumber(mv)
-          end
+        local lv, iv = L.legacy[f], L.indexed and L.indexed[f]
+        local legacy_n, indexed_n = 0, 0
+        if lv then
+          if not is_integer(lv) then return {-2, f, model} end
+          legacy_n = tonumber(lv)
         end
-        if model_total > room then return {-1, c[1], model} end
+        if iv then
+          if not is_integer(iv) then return {-2, f, model} end
+          indexed_n = tonumber(iv)
+        end
+        if legacy_n + indexed_n > room then return {-1, f, model} end
+        L.before[f] = indexed_n
       end
     end
   end
@@ -173,11 +219,6 @@ if not prior then
   redis.call('SET', KEYS[4], prior, 'EX', ARGV[16])
   local res = nil
   if ARGV[32] ~= '' then res = reservation_drop(KEYS[1], KEYS[2], KEYS[3], ARGV[32]) end
-  -- The new totals of every level (written below, with the over-limit count).
-  for _, L in ipairs(levels) do
-    L.new = {}
-    for _, c in ipairs(changes) do L.new[c[1]] = tonumber(L.current[c[1]] or '0') + tonumber(c[2]) end
-  end
   -- Report rows of the tenant cycle: one field per user ('u|<user>'), group ('g|<group>') and declared
   -- dimension value ('d|<name>|<value>'); the day's rows likewise.
   local dims = {}
@@ -244,9 +285,8 @@ if not prior then
       end
     end
     if l.tokens or l.cost or l.requests then
-      local function now_value(f) return L.new[f] or tonumber(L.current[f] or '0') end
-      if (l.tokens and now_value('in') + now_value('out') > l.tokens) or (l.cost and now_value('cost') > l.cost)
-        or (l.requests and now_value('req') > l.requests) then
+      if (l.tokens and now_value(L, 'in') + now_value(L, 'out') > l.tokens) or (l.cost and now_value(L, 'cost') > l.cost)
+        or (l.requests and now_value(L, 'req') > l.requests) then
         is_over = true
       end
     end
@@ -256,11 +296,10 @@ if not prior then
       fields[#fields + 1] = int(L.new[c[1]])
     end
     for _, mk in ipairs(L.marks) do
-      local function now_value(f) return L.new[f] or tonumber(L.current[f] or '0') end
       local used
-      if mk.kind == 'tokens' then used = now_value('in') + now_value('out')
-      elseif mk.kind == 'cost' then used = now_value('cost')
-      else used = now_value('req') end
+      if mk.kind == 'tokens' then used = now_value(L, 'in') + now_value(L, 'out')
+      elseif mk.kind == 'cost' then used = now_value(L, 'cost')
+      else used = now_value(L, 'req') end
       local value = l[mk.kind]
       if not mk.set and used >= threshold_of(value, mk.percent) then
         fields[#fields + 1] = mk.field
@@ -283,11 +322,10 @@ if not prior then
         fields[#fields + 1] = '@' .. model
         fields[#fields + 1] = int(index)
       end
+      local prefix = '#' .. index .. '|'
       for _, c in ipairs(changes) do
-        local before = 0
-        if L.indexed and L.indexed[c[1]] then before = tonumber(L.indexed[c[1]]) end
-        fields[#fields + 1] = '#' .. index .. '|' .. c[1]
-        fields[#fields + 1] = int(before + tonumber(c[2]))
+        fields[#fields + 1] = prefix .. c[1]
+        fields[#fields + 1] = int(L.before[c[1]] + c[3])
       end
     end
     redis.call('HSET', L.cycle, unpack(fields))

@@ -12,9 +12,9 @@ local now = redis_now()
 local res = reservation_drop(KEYS[1], KEYS[2], KEYS[3], ARGV[1])
 if not res then return 0 end
 if res.expires <= now then return 0 end
-local own = redis.call('HEXISTS', KEYS[7], 'own')
+local own = read_hash(KEYS[7])
 local targets = {}
-if own == 1 then targets[1] = {KEYS[4], read_limits(KEYS[7])} else targets[1] = {KEYS[4], read_limits(KEYS[8])} end
+if own.own then targets[1] = {KEYS[4], limits_of(own)} else targets[1] = {KEYS[4], read_limits(KEYS[8])} end
 if res.group ~= '' and res.group == ARGV[3] then targets[#targets + 1] = {KEYS[5], read_limits(KEYS[9])} end
 targets[#targets + 1] = {KEYS[6], read_limits(KEYS[10])}
 for _, target in ipairs(targets) do
