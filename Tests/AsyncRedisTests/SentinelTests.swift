@@ -151,10 +151,13 @@ struct SentinelTests {
 /// Password-protected sentinels (their own `requirepass`) in front of a password-protected primary.
 @Suite("Sentinel mode with credentials", .serialized)
 struct SentinelCredentialsTests {
+    /// A client through `sentinel`. The connect timeout bounds each discovery's connection to the primary, so
+    /// it is generous: with every suite starting at once on two cores, a connection and its handshake can take
+    /// longer than half a second.
     static func client(sentinel: SentinelDeployment.Sentinel, sentinelPassword: String?) throws -> RedisClient {
         let configuration = try RedisConfiguration(
             sentinels: ["127.0.0.1:\(sentinel.port)"], masterName: SentinelDeployment.masterName, password: "primary-pw",
-            sentinelPassword: sentinelPassword, poolSize: 1, connectTimeout: .milliseconds(500), commandTimeout: .seconds(1)
+            sentinelPassword: sentinelPassword, poolSize: 1, connectTimeout: .seconds(2), commandTimeout: .seconds(2)
         )
         return RedisClient(configuration: configuration, logger: Logger(label: "test.sentinel.auth"))
     }
@@ -174,7 +177,7 @@ struct SentinelCredentialsTests {
 
         let client = try Self.client(sentinel: sentinel, sentinelPassword: "sentinel-pw")
         do {
-            try await client.waitUntilConnected(timeout: .seconds(5))
+            try await client.waitUntilConnected(timeout: .seconds(20))
             #expect(try await client.send("SET", "k", "v") == .string("OK"))
             #expect(try await client.send("GET", "k") == .bulk(Array("v".utf8)))
             #expect(try await client.send("ROLE").array?.first?.text == "master")
@@ -187,7 +190,13 @@ struct SentinelCredentialsTests {
         let refused = try Self.client(sentinel: sentinel, sentinelPassword: nil)
         await #expect(throws: RedisError.self) { try await refused.waitUntilConnected(timeout: .seconds(1)) }
         let monitor = try #require(refused.sentinelMonitor)
-        #expect(monitor.sentinelMetrics.failedDiscoveries > 0)
+        do {
+            try await waitFor("a failed discovery", within: .seconds(20)) { monitor.sentinelMetrics.failedDiscoveries > 0 }
+        } catch {
+            await refused.shutdown()
+            throw error
+        }
+        #expect(refused.isConnected == false)
         await refused.shutdown()
     }
 }
