@@ -2,7 +2,7 @@ public import Logging
 import CoreMetrics
 import Synchronization
 
-/// An async Redis client over hiredis: a pool of pipelined connections, each with its own I/O thread.
+/// An async Redis client: a pool of pipelined SwiftNIO connections whose replies hiredis' reader parses.
 ///
 /// ```swift
 /// let client = try RedisClient(url: "redis://127.0.0.1:6379/0", logger: logger)
@@ -35,8 +35,7 @@ public final class RedisClient: Sendable {
     /// Creates a client and starts connecting in the background.
     ///
     /// The first client created in a process sets SIGPIPE to `SIG_IGN` unless the program already handles
-    /// or ignores it: hiredis writes without `MSG_NOSIGNAL`, and a write to a connection the server reset
-    /// must fail with an error, not end the process.
+    /// or ignores it: a write to a connection the server reset must fail with an error, not end the process.
     ///
     /// - Parameters:
     ///   - configuration: endpoint, credentials, pool size and timeouts.

@@ -1,8 +1,10 @@
+import NIOCore
+
 /// A command as binary-safe arguments, encoded for the wire as it is built.
 ///
 /// Each argument is stored as a RESP bulk string (`$<length>\r\n<bytes>\r\n`) in one contiguous buffer, so
 /// building a command costs one allocation and sending it is a copy: the connection adds the `*<count>\r\n`
-/// header and the bytes go out as they are (no per-command formatting on the connection's I/O thread).
+/// header and the bytes go out as they are (no per-command formatting on the connection's event loop).
 public struct RedisCommand: Sendable, Hashable {
     /// The arguments as RESP bulk strings, back to back.
     @usableFromInline var storage: [UInt8]
@@ -77,6 +79,17 @@ public struct RedisCommand: Sendable, Hashable {
         output.append(UInt8(ascii: "\r"))
         output.append(UInt8(ascii: "\n"))
         output.append(contentsOf: storage)
+    }
+
+    /// Appends the whole command (`*<count>\r\n` and the arguments) to `buffer`.
+    func encode(into buffer: inout ByteBuffer) {
+        buffer.writeInteger(UInt8(ascii: "*"))
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            let written = RESP.writeDecimal(count, into: digits)
+            buffer.writeBytes(UnsafeBufferPointer(rebasing: digits[(digits.count - written)...]))
+        }
+        buffer.writeInteger(UInt16(0x0D0A))
+        buffer.writeBytes(storage)
     }
 
     /// The whole command as bytes.

@@ -30,6 +30,9 @@ static inline int chiredis_context_err(const redisContext *c) { return c->err; }
 /// The context's error text (hiredis keeps it in a fixed-size buffer).
 static inline const char *chiredis_context_errstr(const redisContext *c) { return c->errstr; }
 
+/// The reader's error text (hiredis keeps it in a fixed-size buffer).
+static inline const char *chiredis_reader_errstr(const redisReader *r) { return r->errstr; }
+
 /// The context's socket descriptor.
 static inline int chiredis_context_fd(const redisContext *c) { return c->fd; }
 

@@ -1,140 +1,197 @@
-internal import CHiredis
-import Foundation
+import CoreMetrics
 import Logging
+import NIOCore
+import NIOPosix
 import Synchronization
 
-/// Connecting (with AUTH and SELECT) and the connection's state changes.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Connecting (with AUTH and SELECT), reconnecting and shutting down; everything here runs on the event loop.
 extension RedisConnection {
-    /// Opens a socket and runs AUTH and SELECT.
-    func connect() throws(RedisError) -> UnsafeMutablePointer<redisContext> {
-        let timeout = chiredis_timeval_ms(configuration.connectTimeout.wholeMilliseconds)
-        let maybeContext: UnsafeMutablePointer<redisContext>?
+    /// Opens a channel; AUTH and SELECT follow on it before it is used.
+    func connect() {
+        guard state != .shutdown else { return }
+        reconnectTimer = nil
+        attempt &+= 1
+        let thisAttempt = attempt
+        var bootstrap = ClientBootstrap(group: eventLoop)
+            .connectTimeout(.nanoseconds(Int64(clamping: configuration.connectTimeout.nanoseconds)))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(RedisChannelHandler(connection: self))
+                }
+            }
+        let opened: EventLoopFuture<any Channel>
         switch configuration.endpoint {
         case .tcp(let host, let port):
-            maybeContext = redisConnectWithTimeout(host, Int32(port), timeout)
+            bootstrap = bootstrap.channelOption(.socketOption(.so_keepalive), value: 1)
+            opened = bootstrap.connect(host: host, port: port)
         case .unix(let path):
-            maybeContext = redisConnectUnixWithTimeout(path, timeout)
+            opened = bootstrap.connect(unixDomainSocketPath: path)
         }
-        guard let context = maybeContext else {
-            throw RedisError(.connectionFailed, "could not allocate a hiredis context")
-        }
-        if chiredis_context_err(context) != 0 {
-            let text = String(cString: chiredis_context_errstr(context))
-            redisFree(context)
-            throw RedisError(.connectionFailed, "cannot connect to \(configuration.endpoint): \(text)")
-        }
-        // The handshake uses the connect timeout; commands get theirs per batch.
-        redisSetTimeout(context, timeout)
-        if configuration.endpoint.isTCP { redisEnableKeepAlive(context) }
-        do {
-            if let password = configuration.password {
-                var auth = RedisCommand("AUTH")
-                if let username = configuration.username { auth.append(username) }
-                auth.append(password)
-                try handshake(auth, on: context, what: "AUTH")
+        opened.whenComplete { result in
+            guard thisAttempt == self.attempt, self.state != .shutdown else {
+                if case .success(let channel) = result { channel.close(promise: nil) }
+                return
             }
-            if configuration.database != 0 {
-                try handshake(RedisCommand("SELECT", configuration.database), on: context, what: "SELECT \(configuration.database)")
+            switch result {
+            case .success(let channel):
+                self.opened(channel)
+            case .failure(let error):
+                self.connectFailed(RedisError(.connectionFailed, "cannot connect to \(self.configuration.endpoint): \(describe(error))"))
             }
-        } catch {
-            redisFree(context)
-            throw error
         }
-        // Commands are sent without blocking and their replies awaited in poll() with per-command deadlines.
-        redisSetTimeout(context, chiredis_timeval_ms(configuration.commandTimeout.wholeMilliseconds))
-        return context
     }
 
-    private func handshake(_ command: RedisCommand, on context: UnsafeMutablePointer<redisContext>, what: String) throws(RedisError) {
-        let encoded = command.encoded
-        let appended = encoded.withUnsafeBytes { bytes in
-            redisAppendFormattedCommand(context, bytes.baseAddress!.assumingMemoryBound(to: CChar.self), bytes.count)
+    /// Runs AUTH and SELECT on the new channel (within the connect timeout), then starts using it.
+    private func opened(_ channel: any Channel) {
+        self.channel = channel
+        reader = RESPReader()
+        var handshake: [(command: RedisCommand, what: String)] = []
+        if let password = configuration.password {
+            var auth = RedisCommand("AUTH")
+            if let username = configuration.username { auth.append(username) }
+            auth.append(password)
+            handshake.append((auth, "AUTH"))
         }
-        guard appended == REDIS_OK else {
-            throw RedisError(.connectionFailed, "could not buffer \(what)")
+        if configuration.database != 0 {
+            handshake.append((RedisCommand("SELECT", configuration.database), "SELECT \(configuration.database)"))
         }
-        var raw: UnsafeMutableRawPointer? = nil
-        guard redisGetReply(context, &raw) == REDIS_OK, let raw else {
-            throw RedisError(.connectionFailed, "\(what) failed: \(String(cString: chiredis_context_errstr(context)))")
+        guard !handshake.isEmpty else {
+            established()
+            return
         }
-        let reply = RedisReply(copying: raw.assumingMemoryBound(to: redisReply.self))
-        freeReplyObject(raw)
-        if case .error(let message) = reply {
-            throw RedisError(.authenticationFailed, "\(what) refused: \(message)")
+        handshaking = true
+        let now = monotonicNanoseconds()
+        let deadline = now &+ configuration.connectTimeout.nanoseconds
+        var remaining = handshake.count
+        for step in handshake {
+            var pending = PendingCommand(command: step.command, deadline: deadline, continuation: nil)
+            pending.internalReply = { result in
+                // A failure of the channel is handled where it is noticed (`connectionBroke`).
+                guard case .success(let reply) = result, channel === self.channel else { return }
+                if case .error(let message) = reply {
+                    self.closeChannel()
+                    self.failInflight(RedisError(.connectionLost, "the connection's \(step.what) was refused", outcomeUnknown: true))
+                    self.connectFailed(RedisError(.authenticationFailed, "\(step.what) refused: \(message)"))
+                    return
+                }
+                remaining -= 1
+                if remaining == 0 {
+                    self.handshaking = false
+                    self.established()
+                }
+            }
+            write(pending, now: now)
         }
+    }
+
+    /// The channel is ready: commands queued during a reconnect are written, waiters resume.
+    private func established() {
+        state = .connected
+        isConnected.store(true, ordering: .relaxed)
+        isMakingFirstAttempt.store(false, ordering: .relaxed)
+        reconnectDelay = configuration.initialReconnectDelay
+        if everConnected { metrics.reconnects.increment() }
+        everConnected = true
+        logger.debug("redis connection up")
+        let waiters = connectWaiters
+        connectWaiters.removeAll()
+        for waiter in waiters.values { waiter.resume() }
+        if !queue.isEmpty {
+            let queued = queue
+            queue.removeAll()
+            let now = monotonicNanoseconds()
+            for pending in queued { write(pending, now: now) }
+        }
+    }
+
+    /// A connection attempt failed: queued commands fail, the next attempt follows after a growing delay.
+    func connectFailed(_ error: RedisError) {
+        logger.debug("redis connect failed", metadata: ["redis.error": "\(error.message)"])
+        metrics.connectFailures.increment()
+        isMakingFirstAttempt.store(false, ordering: .relaxed)
+        markDisconnected(reason: error.message)
+        let delay = reconnectDelay
+        reconnectDelay = min(reconnectDelay * 2, configuration.maximumReconnectDelay)
+        reconnectTimer = eventLoop.scheduleTask(in: .nanoseconds(Int64(clamping: delay.nanoseconds))) { self.connect() }
     }
 
     // MARK: State changes
 
-    func isShutdown() -> Bool {
-        condition.withLock { state == .shutdown }
-    }
-
-    func markConnected() {
-        condition.lock()
-        guard state != .shutdown else {
-            condition.unlock()
-            return
-        }
-        state = .connected
-        isConnected.store(true, ordering: .relaxed)
-        let waiters = connectWaiters
-        connectWaiters.removeAll()
-        condition.unlock()
-        for waiter in waiters.values { waiter.resume() }
-    }
-
     /// The idle connection was closed by the server: commands queue until the immediate reconnect succeeds
     /// (then they are written to the new connection) or fails (then they fail as not sent).
     func markReconnecting() {
-        condition.withLock {
-            if state != .shutdown { state = .reconnecting }
-            isConnected.store(false, ordering: .relaxed)
-        }
+        if state != .shutdown { state = .reconnecting }
+        isConnected.store(false, ordering: .relaxed)
     }
 
     func markDisconnected(reason: String) {
-        condition.lock()
         if state != .shutdown { state = .disconnected(reason: reason) }
         isConnected.store(false, ordering: .relaxed)
         let unsent = queue
         queue.removeAll()
-        condition.unlock()
         for pending in unsent {
-            pending.continuation?.resume(
-                throwing: RedisError(.notConnected, "connection lost before the command was sent: \(reason)")
-            )
+            pending.fail(RedisError(.notConnected, "connection lost before the command was sent: \(reason)"))
         }
     }
 
-    /// Waits out a reconnect delay; returns false when the client shut down meanwhile.
-    func sleep(for delay: Duration) -> Bool {
-        let until = Date(timeIntervalSinceNow: Double(delay.wholeMilliseconds) / 1000)
-        condition.lock()
-        defer { condition.unlock() }
-        while state != .shutdown {
-            if !condition.wait(until: until) { break }
+    /// Fails everything waiting, closes the channel and resumes `exit` once it is closed.
+    func beginShutdown(_ exit: CheckedContinuation<Void, Never>) {
+        if exited {
+            exit.resume()
+            return
         }
-        return state != .shutdown
-    }
-
-    func finish() {
-        if context != nil { closeSocket() }
-        condition.lock()
+        exitWaiters.append(exit)
+        guard state != .shutdown else { return }
         state = .shutdown
         isConnected.store(false, ordering: .relaxed)
-        exited = true
+        reconnectTimer?.cancel()
+        reconnectTimer = nil
+        let closing = channel
+        closeChannel()
+        failInflight(RedisError(.clientShutdown, "the Redis client was shut down while the command was in flight", outcomeUnknown: true))
+        let error = RedisError(.clientShutdown, "the Redis client was shut down")
         let unsent = queue
         queue.removeAll()
+        for pending in unsent { pending.fail(error) }
         let waiters = connectWaiters
         connectWaiters.removeAll()
+        for waiter in waiters.values { waiter.resume(throwing: error) }
+        guard let closing else {
+            finish()
+            return
+        }
+        closing.closeFuture.whenComplete { _ in self.finish() }
+    }
+
+    private func finish() {
+        exited = true
         let exits = exitWaiters
         exitWaiters.removeAll()
-        condition.unlock()
-        let error = RedisError(.clientShutdown, "the Redis client was shut down")
-        for pending in unsent { pending.continuation?.resume(throwing: error) }
-        for waiter in waiters.values { waiter.resume(throwing: error) }
         for exit in exits { exit.resume() }
         logger.debug("redis connection closed")
+    }
+}
+
+/// A short text for a connection error (`Connection refused`, `connect timeout`, …).
+func describe(_ error: any Error) -> String {
+    switch error {
+    case let error as IOError:
+        return String(cString: strerror(error.errnoCode))
+    case let error as NIOConnectionError:
+        if let first = error.connectionErrors.first { return describe(first.error) }
+        if let dns = error.dnsAError ?? error.dnsAAAAError { return "cannot resolve \(error.host): \(dns)" }
+        return "cannot connect to \(error.host):\(error.port)"
+    case ChannelError.connectTimeout:
+        return "connection timed out"
+    case let error as RedisError:
+        return error.message
+    default:
+        return "\(error)"
     }
 }

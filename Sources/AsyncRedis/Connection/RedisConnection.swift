@@ -1,32 +1,25 @@
-internal import CHiredis
 import CoreMetrics
-import Foundation
 import Logging
+import NIOCore
 import Synchronization
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
-/// One hiredis connection owned by one dedicated I/O thread.
+/// One pipelined connection, a SwiftNIO channel on one event loop, its replies parsed by hiredis' reader.
 ///
-/// Callers enqueue commands from any task; the I/O thread takes everything queued, appends it to its output
-/// buffer (``RedisCommand`` is already RESP-encoded, so this is a copy) and sends it in one non-blocking
-/// `send`, then waits in `poll` for replies *or* newly queued commands (a wake-up pipe) — or for the socket
-/// to take more bytes when it was full — so new commands are written while earlier replies are still on
-/// their way (continuous automatic pipelining). Every complete reply of a read is handed to its caller in
-/// one go, in order, with one clock read for the batch. hiredis' reader parses the replies. Socket calls
-/// happen only on that thread, never on Swift's cooperative pool.
+/// Everything the connection does happens on its event loop: callers that run there (an HTTP request
+/// handled on its connection's loop, see the README's "Performance") write their command at once and are
+/// resumed by the reply without any thread hand-off; callers elsewhere hand the command to the loop.
+/// Commands written during one turn of the loop go out in one `write` (automatic pipelining), and every
+/// complete reply of a read is handed to its caller in order, with one clock read for the batch.
 ///
-/// While idle the thread also polls the socket, so a connection the server closed (CLIENT KILL, the server's
-/// `timeout`, a NAT dropping it) is noticed at once: the thread reconnects immediately, and commands queued
-/// meanwhile wait for the new connection instead of being written to the dead one.
+/// A connection the server closes while nothing is in flight (CLIENT KILL, the server's `timeout`, a NAT
+/// dropping it) is noticed at once: it reconnects immediately, and commands queued meanwhile wait for the
+/// new connection instead of being written to the dead one.
 ///
 /// When the connection breaks, commands already written fail with an outcome-unknown error and are never
 /// resent; commands not yet written fail with ``RedisError/Code/notConnected``; new commands fail fast
-/// until the thread has reconnected (bounded exponential backoff).
+/// until it has reconnected (bounded exponential backoff). A command whose deadline passes before its reply
+/// arrives fails with an outcome-unknown timeout, and the connection is replaced (later replies on it would
+/// be out of step).
 final class RedisConnection {
     enum State: Equatable {
         case connecting
@@ -41,84 +34,75 @@ final class RedisConnection {
     let configuration: RedisConfiguration
     let logger: Logger
     let metrics: RedisMetrics
+    /// The loop that owns the channel and every field in the event-loop-only section.
+    let eventLoop: any EventLoop
 
-    /// Guards every field below it up to the I/O-thread-only section.
-    let condition = NSCondition()
-    /// Commands the I/O thread has not taken yet.
-    var queue: [PendingCommand] = []
-    var state: State = .connecting
-    /// The I/O thread is (about to be) in `poll`: enqueuers wake it through the pipe.
-    var ioPolling = false
-    private var nextWaiterID: UInt64 = 0
-    var connectWaiters: [UInt64: CheckedContinuation<Void, any Error>] = [:]
-    var exitWaiters: [CheckedContinuation<Void, Never>] = []
-    var exited = false
-
-    /// Lock-free hint for the pool's connection choice; `state` under the lock is authoritative.
+    /// Lock-free hint for the pool's connection choice; `state` on the event loop is authoritative.
     let isConnected = Atomic<Bool>(false)
+    /// True until the first connection attempt has ended (for the pool's ``RedisConnectionPool/isStarting``).
+    let isMakingFirstAttempt = Atomic<Bool>(true)
+    private let waiterIDs = Atomic<UInt64>(0)
 
-    // I/O thread only.
-    var context: UnsafeMutablePointer<redisContext>?
+    // MARK: Event loop only
+
+    var state: State = .connecting
+    /// The open channel (also while its handshake runs), nil while (re)connecting or disconnected.
+    var channel: (any Channel)?
+    /// Parses the channel's replies; a new one per channel.
+    var reader: RESPReader?
+    /// AUTH and SELECT of the channel are still unanswered: the connection is not usable yet.
+    var handshaking = false
+    /// Counts connection attempts, so the completion of a stale one is ignored.
+    var attempt: UInt64 = 0
+    var everConnected = false
+    var reconnectDelay: Duration
+    var reconnectTimer: Scheduled<Void>?
+    /// Fires at the oldest in-flight command's deadline (nil while none is scheduled).
+    var deadlineTimer: Scheduled<Void>?
+    /// Commands waiting for the reconnect after an idle close.
+    var queue: [PendingCommand] = []
     /// Written (or in `output`), not yet answered, oldest first (from `inflightHead`).
     var inflight: [PendingCommand] = []
     var inflightHead = 0
-    /// Encoded commands not yet sent; every one of them is already in `inflight`.
-    var output: [UInt8] = []
-    /// The commands taken from `queue`.
-    var batch: [PendingCommand] = []
-    /// Scratch arrays of the I/O thread, kept to reuse their storage.
-    var replies: [RedisReply] = []
-    var expired: [PendingCommand] = []
-    /// A non-blocking pipe that wakes the I/O thread from `poll` when commands are queued.
-    let wakeRead: Int32
-    let wakeWrite: Int32
+    /// Encoded commands not yet handed to the channel; every one of them is already in `inflight`.
+    var output: ByteBuffer
+    var flushScheduled = false
+    var connectWaiters: [UInt64: CheckedContinuation<Void, any Error>] = [:]
+    /// Waiters whose task was cancelled before their continuation was stored.
+    var cancelledWaiters: Set<UInt64> = []
+    var exitWaiters: [CheckedContinuation<Void, Never>] = []
+    var exited = false
 
-    init(id: Int, configuration: RedisConfiguration, logger: Logger, metrics: RedisMetrics) {
+    init(id: Int, configuration: RedisConfiguration, eventLoop: any EventLoop, logger: Logger, metrics: RedisMetrics) {
         self.id = id
         self.configuration = configuration
+        self.eventLoop = eventLoop
         var logger = logger
         logger[metadataKey: "redis.connection"] = "\(id)"
         logger[metadataKey: "redis.endpoint"] = "\(configuration.endpoint)"
         self.logger = logger
         self.metrics = metrics
-        var fds: [Int32] = [-1, -1]
-        if pipe(&fds) == 0 {
-            for fd in fds {
-                _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-                _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-            }
-        }
-        self.wakeRead = fds[0]
-        self.wakeWrite = fds[1]
-        output.reserveCapacity(16 * 1024)
-        batch.reserveCapacity(256)
+        self.reconnectDelay = configuration.initialReconnectDelay
+        self.output = ByteBufferAllocator().buffer(capacity: 16 * 1024)
         inflight.reserveCapacity(256)
-        replies.reserveCapacity(256)
     }
 
-    deinit {
-        if wakeRead >= 0 { close(wakeRead) }
-        if wakeWrite >= 0 { close(wakeWrite) }
-    }
-
-    /// Starts the I/O thread; it connects at once.
+    /// Starts connecting on the event loop.
     func start() {
-        let thread = Thread { [self] in self.run() }
-        thread.name = "redis-io-\(id)"
-        thread.start()
+        eventLoop.execute { self.connect() }
     }
 
     var inflightCount: Int { inflight.count - inflightHead }
 
     // MARK: Caller side
 
-    /// Queues a command for the I/O thread, or fails it at once when the connection is not up.
+    /// Queues a command, or fails it at once when the connection is not up.
     ///
-    /// With `asking`, an `ASKING` (whose reply is dropped) is queued right before the command under the same
-    /// lock: the I/O thread writes the queue in order and both share one deadline, so nothing else can be
-    /// written between them on this connection (cluster `ASK` redirection).
+    /// With `asking`, an `ASKING` (whose reply is dropped) is written right before the command: both are
+    /// written in the same turn of the event loop with one deadline, so nothing else can be written between
+    /// them on this connection (cluster `ASK` redirection).
     ///
-    /// With `then`, a second command (`WAIT`) is queued right after the command the same way: the first
+    /// With `then`, a second command (`WAIT`) is written right after the command the same way: the first
     /// reply goes to `then.held`, and `continuation` is resumed with the second one (or with the failure of
     /// the pair: both were written together or neither was).
     func enqueue(
@@ -126,32 +110,12 @@ final class RedisConnection {
         then next: (command: RedisCommand, held: HeldReply)? = nil,
         continuation: UnsafeContinuation<CompletedReply, any Error>
     ) {
-        condition.lock()
-        switch state {
-        case .connected, .reconnecting:
-            if asking { queue.append(PendingCommand(command: RedisCommand.asking, deadline: deadline, continuation: nil)) }
-            if let next {
-                queue.append(PendingCommand(command: command, deadline: deadline, continuation: nil, heldReply: next.held))
-                queue.append(PendingCommand(command: next.command, deadline: deadline, continuation: continuation))
-            } else {
-                queue.append(PendingCommand(command: command, deadline: deadline, continuation: continuation))
+        if eventLoop.inEventLoop {
+            submit(command, deadline: deadline, asking: asking, then: next, continuation: continuation)
+        } else {
+            eventLoop.execute {
+                self.submit(command, deadline: deadline, asking: asking, then: next, continuation: continuation)
             }
-            wakeIOThreadLocked()
-            condition.unlock()
-        case .shutdown, .connecting, .disconnected:
-            let refusal = refusal(in: state)
-            condition.unlock()
-            continuation.resume(throwing: refusal)
-        }
-    }
-
-    /// Why a command is not sent in `state` (shut down, or not connected).
-    private func refusal(in state: State) -> RedisError {
-        switch state {
-        case .shutdown: RedisError(.clientShutdown, "the Redis client was shut down")
-        case .connecting: RedisError(.notConnected, "not connected to \(configuration.endpoint) yet (connecting)")
-        case .disconnected(let reason): RedisError(.notConnected, "not connected to \(configuration.endpoint): \(reason)")
-        case .connected, .reconnecting: RedisError(.notConnected, "not connected to \(configuration.endpoint)")
         }
     }
 
@@ -162,86 +126,56 @@ final class RedisConnection {
         batch commands: [RedisCommand], held: [HeldReply], deadline: UInt64,
         continuation: UnsafeContinuation<CompletedReply, any Error>
     ) {
-        condition.lock()
-        switch state {
-        case .connected, .reconnecting:
-            for index in 0..<(commands.count - 1) {
-                queue.append(PendingCommand(command: commands[index], deadline: deadline, continuation: nil, heldReply: held[index]))
+        if eventLoop.inEventLoop {
+            submit(batch: commands, held: held, deadline: deadline, continuation: continuation)
+        } else {
+            eventLoop.execute {
+                self.submit(batch: commands, held: held, deadline: deadline, continuation: continuation)
             }
-            queue.append(PendingCommand(command: commands[commands.count - 1], deadline: deadline, continuation: continuation))
-            wakeIOThreadLocked()
-            condition.unlock()
-        case .shutdown, .connecting, .disconnected:
-            // Decided under the lock: none of the batch is sent.
-            let refusal = refusal(in: state)
-            condition.unlock()
-            continuation.resume(throwing: refusal)
-        }
-    }
-
-    /// Wakes the I/O thread from `poll` (once per poll). Call with the lock held.
-    func wakeIOThreadLocked() {
-        if ioPolling {
-            ioPolling = false
-            var byte: UInt8 = 1
-            _ = write(wakeWrite, &byte, 1)
         }
     }
 
     /// Returns when the connection is up; throws if the client shuts down or the task is cancelled.
     func waitUntilConnected() async throws {
-        let waiterID: UInt64 = condition.withLock {
-            nextWaiterID += 1
-            return nextWaiterID
-        }
+        let waiterID = waiterIDs.wrappingAdd(1, ordering: .relaxed).newValue
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                condition.lock()
-                switch state {
-                case .connected:
-                    condition.unlock()
-                    continuation.resume()
-                case .shutdown:
-                    condition.unlock()
-                    continuation.resume(throwing: RedisError(.clientShutdown, "the Redis client was shut down"))
-                default:
-                    if Task.isCancelled {
-                        condition.unlock()
-                        continuation.resume(throwing: CancellationError())
-                    } else {
-                        connectWaiters[waiterID] = continuation
-                        condition.unlock()
+                eventLoop.execute {
+                    switch self.state {
+                    case .connected:
+                        continuation.resume()
+                    case .shutdown:
+                        continuation.resume(throwing: RedisError(.clientShutdown, "the Redis client was shut down"))
+                    default:
+                        if self.cancelledWaiters.remove(waiterID) != nil {
+                            continuation.resume(throwing: CancellationError())
+                        } else {
+                            self.connectWaiters[waiterID] = continuation
+                        }
                     }
                 }
             }
         } onCancel: {
-            let waiter = condition.withLock { connectWaiters.removeValue(forKey: waiterID) }
-            waiter?.resume(throwing: CancellationError())
+            eventLoop.execute {
+                if let waiter = self.connectWaiters.removeValue(forKey: waiterID) {
+                    waiter.resume(throwing: CancellationError())
+                } else {
+                    self.cancelledWaiters.insert(waiterID)
+                }
+            }
         }
     }
 
-    /// Stops the I/O thread: queued commands fail, the socket is closed. Returns when the thread has exited.
+    /// Stops the connection: queued and in-flight commands fail, the socket is closed. Returns when it is.
     func shutdown() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            condition.lock()
-            if exited {
-                condition.unlock()
-                continuation.resume()
-                return
-            }
-            exitWaiters.append(continuation)
-            state = .shutdown
-            isConnected.store(false, ordering: .relaxed)
-            condition.broadcast()
-            var byte: UInt8 = 1
-            _ = write(wakeWrite, &byte, 1)
-            condition.unlock()
+            eventLoop.execute { self.beginShutdown(continuation) }
         }
     }
 }
 
-// The mutable state is guarded by `condition`, except the I/O-thread-only fields (`context`, `inflight`,
-// `output` and the scratch arrays), which only the connection's own I/O thread touches after `start()`.
+// The mutable state is confined to `eventLoop` (every access happens there; callers hand their work to it),
+// except the atomics, which any thread may read.
 extension RedisConnection: @unchecked Sendable {}
 
 extension RedisConfiguration.Endpoint {

@@ -1,20 +1,30 @@
 import Foundation
 import Logging
+import NIOCore
+import NIOPosix
 import Synchronization
 
-/// The pipelined connections to one server, used round-robin (skipping connections that are down).
+/// The pipelined connections to one server, spread over the event loops of a group.
 ///
-/// A standalone client has one; a cluster client has one per primary.
+/// A standalone client has one; a cluster client has one per primary. A caller running on one of the
+/// group's event loops gets a connection of that loop (its command and reply then never change thread);
+/// other callers get the connections round-robin. Connections that are down are skipped.
 final class RedisConnectionPool: Sendable {
     let configuration: RedisConfiguration
     let connections: [RedisConnection]
     private let nextConnection = Atomic<Int>(0)
 
-    /// Creates the connections and starts their I/O threads (they connect at once).
-    init(configuration: RedisConfiguration, logger: Logger, metrics: RedisMetrics) {
+    /// Creates the connections, `configuration.poolSize` of them (at least one per event loop of `group`),
+    /// and starts connecting.
+    init(
+        configuration: RedisConfiguration, logger: Logger, metrics: RedisMetrics,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) {
         self.configuration = configuration
-        self.connections = (0..<max(1, configuration.poolSize)).map {
-            RedisConnection(id: $0, configuration: configuration, logger: logger, metrics: metrics)
+        let loops = Array(group.makeIterator())
+        let count = configuration.poolSize <= 1 ? 1 : max(configuration.poolSize, loops.count)
+        self.connections = (0..<count).map {
+            RedisConnection(id: $0, configuration: configuration, eventLoop: loops[$0 % loops.count], logger: logger, metrics: metrics)
         }
         for connection in connections { connection.start() }
     }
@@ -26,14 +36,21 @@ final class RedisConnectionPool: Sendable {
 
     /// Whether no connection is up yet because they are still making their first attempt (a new pool).
     var isStarting: Bool {
-        !isConnected && connections.contains { connection in connection.condition.withLock { connection.state == .connecting } }
+        !isConnected && connections.contains { $0.isMakingFirstAttempt.load(ordering: .relaxed) }
     }
 
-    /// The next connection that is up, round-robin; the next one at all when none is up.
+    /// A connection that is up on the caller's event loop, else the next one that is up (round-robin), else
+    /// the next one at all.
     @inline(__always)
     func pick() -> RedisConnection {
         let count = connections.count
         let start = nextConnection.wrappingAdd(1, ordering: .relaxed).oldValue
+        if count > 1, let current = MultiThreadedEventLoopGroup.currentEventLoop {
+            for offset in 0..<count {
+                let connection = connections[(start &+ offset) % count]
+                if connection.eventLoop === current && connection.isConnected.load(ordering: .relaxed) { return connection }
+            }
+        }
         for offset in 0..<count {
             let connection = connections[(start &+ offset) % count]
             if connection.isConnected.load(ordering: .relaxed) { return connection }

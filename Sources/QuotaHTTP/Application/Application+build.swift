@@ -57,7 +57,7 @@ public func buildApplication(
     )
     return Application(
         router: buildRouter(dependencies),
-        server: .http1(configuration: http1),
+        server: .eventLoopBoundHTTP1(configuration: http1),
         configuration: ApplicationConfiguration(
             address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "quotad"
         ),

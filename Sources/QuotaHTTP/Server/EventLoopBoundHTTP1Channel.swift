@@ -1,0 +1,54 @@
+import Hummingbird
+import HummingbirdCore
+import Logging
+import NIOCore
+
+/// HTTP/1 connections whose whole request handling runs on the connection's own event loop.
+///
+/// Hummingbird runs each connection's task on Swift's global executor: a request is read on the event loop,
+/// handled on a pool thread, and its response written by the event loop again, each change of thread a
+/// wake-up. With this channel the connection's task prefers an executor made of the connection's event loop,
+/// so reading, handling and writing happen on one thread (child tasks inherit the preference), and a Redis
+/// connection on the same loop answers without a hand-off either. Connections are spread over the loops by
+/// the server's accept, so every core still serves requests.
+struct EventLoopBoundHTTP1Channel: ServerChildChannel {
+    typealias Value = HTTP1Channel.Value
+
+    let base: HTTP1Channel
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        base.setup(channel: channel, logger: logger)
+    }
+
+    func handle(value: Value, logger: Logger) async {
+        let executor = EventLoopTaskExecutor(eventLoop: value.channel.eventLoop)
+        await withTaskExecutorPreference(executor) {
+            await base.handle(value: value, logger: logger)
+        }
+    }
+}
+
+/// A `TaskExecutor` that runs jobs on one NIO event loop.
+final class EventLoopTaskExecutor: TaskExecutor {
+    let eventLoop: any EventLoop
+
+    init(eventLoop: any EventLoop) {
+        self.eventLoop = eventLoop
+    }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        eventLoop.execute {
+            job.runSynchronously(on: self.asUnownedTaskExecutor())
+        }
+    }
+}
+
+extension HTTPServerBuilder {
+    /// HTTP/1 with each connection's requests handled on its event loop (``EventLoopBoundHTTP1Channel``).
+    static func eventLoopBoundHTTP1(configuration: HTTP1Channel.Configuration) -> HTTPServerBuilder {
+        HTTPServerBuilder { responder in
+            EventLoopBoundHTTP1Channel(base: HTTP1Channel(responder: responder, configuration: configuration))
+        }
+    }
+}
