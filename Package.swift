@@ -175,6 +175,7 @@ let package = Package(
             dependencies: [
                 "QuotaHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import NIOCore
 import QuotaHTTP
 
 /// `quotad serve`: loads the configuration and runs the HTTP service until SIGTERM/SIGINT.
@@ -25,6 +26,9 @@ struct Serve: AsyncParsableCommand {
             FileHandle.standardError.write(Data("quotad: configuration error: \(error.message)\n".utf8))
             throw ExitCode(78)  // EX_CONFIG
         }
+        // Before anything starts the loops (Hummingbird and the Redis client both use NIO's singleton group).
+        let eventLoops = configuration.effectiveEventLoops(cores: System.coreCount)
+        NIOSingletons.groupLoopCountSuggestion = eventLoops
         let level = configuration.logLevel
         LoggingSystem.bootstrap { label in
             var handler = DeferredMetadataLogHandler(StreamLogHandler.standardError(label: label))
@@ -36,7 +40,7 @@ struct Serve: AsyncParsableCommand {
         for warning in QuotadConfiguration.environmentWarnings(ProcessInfo.processInfo.environment) {
             logger.warning("\(warning)")
         }
-        logger.info("starting quotad \(QuotadVersion.string)", metadata: ["config": "\(configuration.redactedSummary)"])
+        logger.info("starting quotad \(QuotadVersion.string)", metadata: ["config": "\(configuration.redactedSummary)", "event_loops": "\(eventLoops)"])
         let app: QuotaApplication
         do {
             app = try await buildApplication(configuration: configuration, logger: logger)

@@ -197,6 +197,21 @@ struct ConfigurationTests {
         #expect(loaded.unpricedModels == defaults.unpricedModels)
     }
 
+    @Test func eventLoopsLeaveACoreToALocalRedisUnlessSet() throws {
+        var configuration = QuotadConfiguration()
+        #expect(configuration.effectiveEventLoops(cores: 8) == 7)  // embedded Redis
+        #expect(configuration.effectiveEventLoops(cores: 1) == 1)
+        for local in ["redis://127.0.0.1:6379", "redis://localhost/2", "unix:///run/redis.sock", "redis://[::1]:6379"] {
+            configuration.redisURL = local
+            #expect(configuration.effectiveEventLoops(cores: 2) == 1, "\(local)")
+        }
+        configuration.redisURL = "redis://redis.internal:6379"
+        #expect(configuration.effectiveEventLoops(cores: 2) == 2)
+        try configuration.apply(environment: ["QUOTAD_EVENT_LOOPS": "3"])
+        #expect(configuration.effectiveEventLoops(cores: 2) == 3)
+        #expect(environmentError(["QUOTAD_EVENT_LOOPS": "1025"])?.message == "QUOTAD_EVENT_LOOPS (http.event_loops) must be 0…1024 (got 1025)")
+    }
+
     @Test func versionIsSemantic() {
         let parts = QuotadVersion.string.split(separator: ".")
         #expect(parts.count == 3 && parts.allSatisfy { Int($0) != nil })

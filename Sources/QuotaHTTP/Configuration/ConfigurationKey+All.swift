@@ -16,6 +16,7 @@ extension ConfigurationKey {
                   kind: .integer(\.httpReadTimeoutMilliseconds, 100...600_000)),
             .init(path: "http.idle_timeout_ms", environmentVariable: "QUOTAD_HTTP_IDLE_TIMEOUT_MS",
                   kind: .integer(\.httpIdleTimeoutMilliseconds, 100...3_600_000)),
+            .init(path: "http.event_loops", environmentVariable: "QUOTAD_EVENT_LOOPS", kind: .integer(\.eventLoops, 0...1024)),
             .init(path: "redis.url", environmentVariable: "QUOTAD_REDIS_URL", kind: .optionalText(\.redisURL)),
             .init(path: "redis.mode", environmentVariable: "QUOTAD_REDIS_MODE",
                   kind: .choice(RedisTopology.allCases.map(\.rawValue)) { configuration, word in

@@ -62,7 +62,7 @@ extension QuotadConfiguration {
     /// A log-safe summary (no keys, no Redis password).
     public var redactedSummary: String {
         return "http=\(httpHost):\(httpPort) redis=\(redisSummary) min_replicas_ack=\(redisMinimumReplicaAcknowledgements) pool=\(redisPoolSize) timeout=\(redisTimeoutMilliseconds)ms "
-            + "read_timeout=\(httpReadTimeoutMilliseconds)ms idle_timeout=\(httpIdleTimeoutMilliseconds)ms "
+            + "read_timeout=\(httpReadTimeoutMilliseconds)ms idle_timeout=\(httpIdleTimeoutMilliseconds)ms event_loops=\(eventLoops == 0 ? "auto" : String(eventLoops)) "
             + "admin_keys=\(adminKeys.count) pricing=\(pricingFile ?? "bundled") unpriced_models=\(unpricedModels.rawValue) "
             + "fail_open=\(reservationsFailOpen)"
     }

@@ -1,6 +1,25 @@
 import AsyncRedis
+import Foundation
 
 extension QuotadConfiguration {
+    /// The event loops to run: ``eventLoops`` when set, else one per core, minus one core left to Redis when it
+    /// runs on this machine (the embedded server, or a standalone URL on a loopback address or a Unix socket),
+    /// at least one. Redis is one thread; on a small machine a quotad loop competing with it for a core
+    /// lengthens the latency tail more than the extra loop adds throughput (README, "Performance").
+    public func effectiveEventLoops(cores: Int) -> Int {
+        if eventLoops > 0 { return eventLoops }
+        return max(1, redisIsLocal ? cores - 1 : cores)
+    }
+
+    /// Whether standalone Redis runs on this machine (embedded, loopback or Unix socket).
+    var redisIsLocal: Bool {
+        guard redisMode == .standalone else { return false }
+        guard let url = redisURL else { return true }
+        if url.hasPrefix("unix:") { return true }
+        guard let host = URLComponents(string: url)?.host?.lowercased() else { return false }
+        return host == "localhost" || host.hasPrefix("127.") || host == "::1" || host == "[::1]"
+    }
+
     /// Checks the `redis.*` combination for ``redisMode``: cluster mode needs `redis.nodes`, sentinel mode
     /// `redis.sentinels` and `redis.sentinel_master`; `redis.url` and the embedded server belong to standalone
     /// mode only; settings of another mode are refused rather than ignored; `redis.min_replicas_ack` needs an

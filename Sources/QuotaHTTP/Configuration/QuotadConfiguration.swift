@@ -81,6 +81,9 @@ public struct QuotadConfiguration: Sendable {
     /// `http.idle_timeout_ms` / `QUOTAD_HTTP_IDLE_TIMEOUT_MS` (100…3600000): how long an idle keep-alive
     /// connection stays open.
     public var httpIdleTimeoutMilliseconds = 60_000
+    /// `http.event_loops` / `QUOTAD_EVENT_LOOPS` (0…1024): the event loop threads that serve HTTP and talk to
+    /// Redis (each request is handled on one of them from start to end); 0 picks ``effectiveEventLoops(cores:)``.
+    public var eventLoops = 0
     /// `pricing.unpriced_models` / `QUOTAD_PRICING_UNPRICED_MODELS` (`reject` | `allow`): what to do with
     /// usage of a model without a price when a cost limit applies.
     public var unpricedModels: UnpricedModelPolicy = .reject
