@@ -204,7 +204,11 @@ let package = Package(
         // MARK: Tests (mirror the layers)
         .testTarget(
             name: "AsyncRedisTests",
-            dependencies: ["AsyncRedis", "EmbeddedRedis"],
+            dependencies: [
+                "AsyncRedis", "EmbeddedRedis",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -137,18 +137,21 @@ public func buildRouter(_ dependencies: QuotaAPIDependencies) -> Router<QuotaReq
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: ErrorMiddleware(routes: routeTable))
 
+    // Handlers run on their connection's event loop (EventLoopBoundHTTP1Channel); those that build large
+    // answers (reports, history, event listings, dashboard pages) run off it, so they never hold up the loop.
+    let heavy = router.group().add(middleware: OffEventLoopMiddleware<QuotaRequestContext>())
     router.addRoutes(SystemController(dependencies: dependencies).endpoints)
     router.addRoutes(SettingsController(dependencies: dependencies).endpoints, atPath: "/v1/settings")
     router.addRoutes(KeysController(dependencies: dependencies).endpoints, atPath: "/v1/tenants")
     router.addRoutes(UsageController(dependencies: dependencies).endpoints, atPath: "/v1/tenants")
     router.addRoutes(ReservationsController(dependencies: dependencies).endpoints, atPath: "/v1/tenants")
     router.addRoutes(QuotaController(dependencies: dependencies).endpoints, atPath: "/v1/tenants")
-    router.addRoutes(ReportsController(dependencies: dependencies).endpoints, atPath: "/v1/tenants")
+    heavy.addRoutes(ReportsController(dependencies: dependencies).endpoints, atPath: "/v1/tenants")
     router.addRoutes(WebhooksController(dependencies: dependencies).endpoints, atPath: "/v1/tenants")
-    router.addRoutes(HistoryController(dependencies: dependencies).endpoints, atPath: "/v1/tenants")
-    router.addRoutes(EventsController(dependencies: dependencies).endpoints, atPath: "/v1/tenants")
+    heavy.addRoutes(HistoryController(dependencies: dependencies).endpoints, atPath: "/v1/tenants")
+    heavy.addRoutes(EventsController(dependencies: dependencies).endpoints, atPath: "/v1/tenants")
     // HTML pages, not API operations: not in the OpenAPI document (see DashboardController.isDashboardPath).
-    router.addRoutes(DashboardController(dependencies: dependencies).endpoints, atPath: "/dashboard")
+    heavy.addRoutes(DashboardController(dependencies: dependencies).endpoints, atPath: "/dashboard")
 
     routeTable.load(router.routes.map { RouteTable.Route(method: $0.method, path: $0.path.description) })
     return router

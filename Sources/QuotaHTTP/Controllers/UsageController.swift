@@ -20,7 +20,8 @@ public struct UsageController: Sendable {
     public var endpoints: RouteCollection<QuotaRequestContext> {
         let routes = RouteCollection(context: QuotaRequestContext.self)
         routes.post("{tenant}/usage", use: record)
-        routes.post("{tenant}/usage/batch", use: batch)
+        // A batch decodes and prices up to 1,000 events: off the event loop, so other requests on it go on.
+        routes.post("{tenant}/usage/batch") { request, context in try await offEventLoop { try await batch(request, context: context) } }
         routes.get("{tenant}/users/{user}/usage", use: usage)
         routes.get("{tenant}/usage") { request, context in try await levelUsage(request, context, group: false) }
         routes.get("{tenant}/groups/{group}/usage") { request, context in try await levelUsage(request, context, group: true) }

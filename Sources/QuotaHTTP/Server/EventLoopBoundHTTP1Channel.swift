@@ -52,3 +52,19 @@ extension HTTPServerBuilder {
         }
     }
 }
+
+/// Runs `operation` on Swift's global concurrent executor instead of the connection's event loop.
+///
+/// For handlers whose own CPU work is large — decoding and recording a 1,000-event batch, rendering a report,
+/// an event listing or a dashboard page — so they do not hold up every other connection of the loop
+/// meanwhile; everything else stays on the loop, where a Redis round trip costs no thread hand-off.
+func offEventLoop<T>(_ operation: () async throws -> T) async throws -> T {
+    try await withTaskExecutorPreference(globalConcurrentExecutor) { try await operation() }
+}
+
+/// Runs the rest of the chain (the route's handler) off the event loop, see ``offEventLoop(_:)``.
+struct OffEventLoopMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        try await offEventLoop { try await next(request, context) }
+    }
+}
