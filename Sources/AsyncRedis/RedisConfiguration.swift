@@ -139,7 +139,7 @@ public struct RedisConfiguration: Sendable, Hashable {
     /// Parses `redis://[user:password@]host[:port][/db]` or `unix:///path/to/socket[?db=N]`.
     ///
     /// Percent-encoded user names and passwords are decoded. `rediss://` is refused with
-    /// ``RedisError/Code/unsupportedScheme``: the system hiredis (0.14) has no TLS support.
+    /// ``RedisError/Code/unsupportedScheme``: the client does not speak TLS.
     /// - Throws: ``RedisError`` with code ``RedisError/Code/invalidURL`` or ``RedisError/Code/unsupportedScheme``.
     public init(url: String) throws(RedisError) {
         guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased() else {
@@ -175,7 +175,7 @@ public struct RedisConfiguration: Sendable, Hashable {
         case "rediss":
             throw RedisError(
                 .unsupportedScheme,
-                "rediss:// (TLS) is not supported: the system hiredis 0.14 has no TLS; use a TLS tunnel (stunnel, spiped) and redis://"
+                "rediss:// (TLS) is not supported: the Redis client does not speak TLS; use a TLS tunnel (stunnel, spiped) and redis://"
             )
         default:
             throw RedisError(.unsupportedScheme, "unsupported scheme '\(scheme)': use redis:// or unix://")

@@ -13,7 +13,7 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
         let base: Base
         /// The URL could not be parsed.
         public static let invalidURL = Code(base: .invalidURL)
-        /// The URL's scheme is not supported (for example `rediss://`: hiredis 0.14 has no TLS).
+        /// The URL's scheme is not supported (for example `rediss://`: the client does not speak TLS).
         public static let unsupportedScheme = Code(base: .unsupportedScheme)
         /// Connecting (TCP or Unix socket) failed.
         public static let connectionFailed = Code(base: .connectionFailed)
