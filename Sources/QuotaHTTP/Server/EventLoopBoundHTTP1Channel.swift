@@ -9,8 +9,8 @@ import NIOCore
 /// handled on a pool thread, and its response written by the event loop again, each change of thread a
 /// wake-up. With this channel the connection's task prefers an executor made of the connection's event loop,
 /// so reading, handling and writing happen on one thread (child tasks inherit the preference), and a Redis
-/// connection on the same loop answers without a hand-off either. Connections are spread over the loops by
-/// the server's accept, so every core still serves requests.
+/// connection on the same loop answers without a hand-off either. The server's accept spreads connections
+/// over the loops (`http.event_loops` of them), so every loop serves requests.
 struct EventLoopBoundHTTP1Channel: ServerChildChannel {
     typealias Value = HTTP1Channel.Value
 
