@@ -7,7 +7,7 @@ import Testing
 /// Connections live on the event loops, and a caller running on a loop is served by a connection of that
 /// loop, so its command and reply never change thread.
 @Suite struct EventLoopAffinityTests {
-    @Test func aCallerOnAnEventLoopIsServedByThatLoopsConnection() async throws {
+    @Test(.timeLimit(.minutes(1))) func aCallerOnAnEventLoopIsServedByThatLoopsConnection() async throws {
         try await withClient(poolSize: 4) { (client: RedisClient, _: RedisServer) async throws in
             try await checkAffinity(client)
         }
@@ -18,6 +18,8 @@ import Testing
             Issue.record("expected a standalone client")
             return
         }
+        // The client is ready once one connection is up; the others may still be connecting, and pick() skips them.
+        for connection in pool.connections { try await connection.waitUntilConnected() }
         let loops: [any EventLoop] = Array(MultiThreadedEventLoopGroup.singleton.makeIterator())
         #expect(pool.connections.count == max(4, loops.count))
         for loop in loops {
