@@ -72,15 +72,6 @@ public struct RedisCommand: Sendable, Hashable {
         return result
     }
 
-    /// Appends the whole command (`*<count>\r\n` and the arguments) to `output`.
-    func encode(into output: inout [UInt8]) {
-        output.append(UInt8(ascii: "*"))
-        RESP.appendDecimal(count, to: &output)
-        output.append(UInt8(ascii: "\r"))
-        output.append(UInt8(ascii: "\n"))
-        output.append(contentsOf: storage)
-    }
-
     /// Appends the whole command (`*<count>\r\n` and the arguments) to `buffer`.
     func encode(into buffer: inout ByteBuffer) {
         buffer.writeInteger(UInt8(ascii: "*"))
@@ -90,14 +81,6 @@ public struct RedisCommand: Sendable, Hashable {
         }
         buffer.writeInteger(UInt16(0x0D0A))
         buffer.writeBytes(storage)
-    }
-
-    /// The whole command as bytes.
-    var encoded: [UInt8] {
-        var output: [UInt8] = []
-        output.reserveCapacity(storage.count + 16)
-        encode(into: &output)
-        return output
     }
 }
 

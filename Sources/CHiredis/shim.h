@@ -9,32 +9,14 @@
 #include <hiredis/hiredis.h>
 #include <errno.h>
 #include <signal.h>
-#include <sys/time.h>
 #include <unistd.h>
 #ifdef __linux__
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #endif
 
-/// Builds a `struct timeval` from milliseconds (the C struct's field types differ per platform).
-static inline struct timeval chiredis_timeval_ms(long long ms) {
-    struct timeval tv;
-    tv.tv_sec = (time_t)(ms / 1000);
-    tv.tv_usec = (suseconds_t)((ms % 1000) * 1000);
-    return tv;
-}
-
-/// The context's error code (`REDIS_ERR_*`), or 0.
-static inline int chiredis_context_err(const redisContext *c) { return c->err; }
-
-/// The context's error text (hiredis keeps it in a fixed-size buffer).
-static inline const char *chiredis_context_errstr(const redisContext *c) { return c->errstr; }
-
 /// The reader's error text (hiredis keeps it in a fixed-size buffer).
 static inline const char *chiredis_reader_errstr(const redisReader *r) { return r->errstr; }
-
-/// The context's socket descriptor.
-static inline int chiredis_context_fd(const redisContext *c) { return c->fd; }
 
 /// Sets SIGPIPE to SIG_IGN when its disposition is still the default (SIG_DFL); a handler or SIG_IGN the
 /// program installed itself is left alone. Returns 1 when it changed the disposition, 0 otherwise.

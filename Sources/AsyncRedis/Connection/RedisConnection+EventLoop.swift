@@ -95,7 +95,9 @@ extension RedisConnection {
         let oldest = inflight[inflightHead].deadline
         let now = monotonicNanoseconds()
         if oldest <= now {
-            connectionBroke(RedisError(.timeout, "no reply within the command timeout (\(configuration.commandTimeout))", outcomeUnknown: true))
+            // The handshake's deadline is the connect timeout; every other command's is the command timeout.
+            let limit = handshaking ? "connect timeout (\(configuration.connectTimeout))" : "command timeout (\(configuration.commandTimeout))"
+            connectionBroke(RedisError(.timeout, "no reply within the \(limit)", outcomeUnknown: true))
         } else {
             scheduleDeadlineTimer(at: oldest, now: now)
         }

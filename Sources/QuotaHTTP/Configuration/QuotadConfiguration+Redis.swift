@@ -1,5 +1,4 @@
 import AsyncRedis
-import Foundation
 
 extension QuotadConfiguration {
     /// The event loops to run: ``eventLoops`` when set, else one per core, minus one core left to Redis when it
@@ -15,9 +14,13 @@ extension QuotadConfiguration {
     var redisIsLocal: Bool {
         guard redisMode == .standalone else { return false }
         guard let url = redisURL else { return true }
-        if url.hasPrefix("unix:") { return true }
-        guard let host = URLComponents(string: url)?.host?.lowercased() else { return false }
-        return host == "localhost" || host.hasPrefix("127.") || host == "::1" || host == "[::1]"
+        switch (try? RedisConfiguration(url: url))?.endpoint {
+        case .unix: return true
+        case .tcp(let host, _):
+            let host = host.lowercased()
+            return host == "localhost" || host.hasPrefix("127.") || host == "::1" || host == "[::1]"
+        case nil: return false
+        }
     }
 
     /// Checks the `redis.*` combination for ``redisMode``: cluster mode needs `redis.nodes`, sentinel mode
