@@ -10,7 +10,9 @@
 #   (b') wrk on webdis with the issue's original reference, a SET NX EX + 7 HINCRBY script (one hash tag per
 #       user): webdis's HTTP path when Redis's share of the work is small;
 #   (c) wrk GET /healthz;
-#   (d) quota-bench http-reserve: reserve + commit max rate, then p50…p99.9 at half of it (open loop);
+#   (d) quota-bench http-reserve: reserve + commit max rate, then p50…p99.9 at half of it (open loop), and
+#       the reference: webdis running the two EVALSHAs quotad sends per pair (captured like (b)) at the same
+#       rate, measured the same way;
 #   (e) quota-bench http-batch: POST …/usage/batch (1,000 events) events/s vs RedisQuotaRepository.record
 #       at concurrency 64, and `quota-bench redis`'s record rate, on the same Redis.
 # After (a) and (b) the events recorded in Redis are checked against wrk's 2xx count (within the requests
@@ -46,8 +48,15 @@ cleanup() {
     exit "$status"
 }
 trap 'exit 130' INT TERM
-# Bound the whole run: a watchdog ends this script (and so, via the trap, everything it started).
-( sleep "$BENCH_TIMEOUT"; echo "bench-http: timed out after ${BENCH_TIMEOUT}s" >&2; kill -TERM $$ 2>/dev/null ) &
+# Bound the whole run: a watchdog ends this script (and so, via the trap, everything it started). Stopped,
+# it stops its sleep too, which would otherwise hold this script's output open (a pipe reading it would wait).
+(
+    sleep "$BENCH_TIMEOUT" &
+    trap 'kill $! 2>/dev/null; exit 0' TERM
+    wait $!
+    echo "bench-http: timed out after ${BENCH_TIMEOUT}s" >&2
+    kill -TERM $$ 2>/dev/null
+) &
 WATCHDOG=$!
 trap 'status=$?; kill $WATCHDOG 2>/dev/null || true; cleanup $status' EXIT
 
@@ -98,18 +107,22 @@ PIDS+=("$QUOTAD_PID")
 wait_for "http://127.0.0.1:$HTTP_PORT/readyz" 30 || { cat "$WORK/quotad.log" >&2; exit 1; }
 
 # webdis, against the same Redis (its config is a JSON file; no daemon, log in the temp dir).
-WEBDIS_PORT="$(free_port)"
-cat >"$WORK/webdis.json" <<JSON
+start_webdis() {  # name: starts a webdis on a free port and sets WEBDIS to its base URL
+    local port
+    port="$(free_port)"
+    cat >"$WORK/$1.json" <<JSON
 {"redis_host": "127.0.0.1", "redis_port": $REDIS_PORT, "redis_auth": null,
- "http_host": "127.0.0.1", "http_port": $WEBDIS_PORT, "threads": 2, "daemonize": false,
- "database": 0, "verbosity": 3, "logfile": "$WORK/webdis.log"}
+ "http_host": "127.0.0.1", "http_port": $port, "threads": 2, "daemonize": false,
+ "database": 0, "verbosity": 3, "logfile": "$WORK/$1.log"}
 JSON
-webdis "$WORK/webdis.json" 2>"$WORK/webdis.stderr" &
-PIDS+=($!)
-wait_for "http://127.0.0.1:$WEBDIS_PORT/PING" 10 || { cat "$WORK/webdis.log" >&2; exit 1; }
+    webdis "$WORK/$1.json" 2>"$WORK/$1.stderr" &
+    PIDS+=($!)
+    wait_for "http://127.0.0.1:$port/PING" 10 || { cat "$WORK/$1.log" >&2; exit 1; }
+    WEBDIS="http://127.0.0.1:$port"
+}
+start_webdis webdis
 
 BASE="http://127.0.0.1:$HTTP_PORT"
-WEBDIS="http://127.0.0.1:$WEBDIS_PORT"
 TENANT_KEY="$(curl -fsS -X POST -H "Authorization: Bearer $ADMIN_KEY" "$BASE/v1/tenants/t1/keys" \
     | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')"
 
@@ -125,25 +138,44 @@ recorded() {  # the tenant's recorded events in the current cycle (totals.reques
         | python3 -c 'import json,sys; print(json.load(sys.stdin)["totals"]["requests"])'
 }
 
-# The commands quotad sends for one usage event, captured with MONITOR (after a first event that loads the
-# scripts and warms the caches). The user and the event id carry markers that the replay replaces.
+# The commands quotad sends for one usage event (and for one reserve + commit pair), captured with MONITOR
+# (after a first event or pair that loads the scripts and warms the caches). The user, the event id and the
+# reservation id carry markers that the replays replace.
 USER_MARK=777777777777
 EVENT_MARK=888888888888
-post_usage "u$USER_MARK" "ev-warm-0"
-redis-cli -p "$REDIS_PORT" MONITOR >"$WORK/monitor.txt" &
-MONITOR_PID=$!
-PIDS+=("$MONITOR_PID")
-for _ in $(seq 1 100); do grep -q '^OK' "$WORK/monitor.txt" 2>/dev/null && break; sleep 0.05; done
-post_usage "u$USER_MARK" "ev-$EVENT_MARK"
-SENTINEL="bench-http-sentinel-$RANDOM$RANDOM"
-redis-cli -p "$REDIS_PORT" ECHO "$SENTINEL" >/dev/null
-for _ in $(seq 1 100); do grep -q "$SENTINEL" "$WORK/monitor.txt" && break; sleep 0.05; done
-kill -TERM "$MONITOR_PID" 2>/dev/null; wait "$MONITOR_PID" 2>/dev/null || true
-grep -q "$SENTINEL" "$WORK/monitor.txt" || { echo "bench-http: MONITOR did not see the sentinel" >&2; exit 1; }
+RESERVATION_MARK=999999999999
+post_reserve() {  # user, reservation id
+    curl -fsS -o /dev/null -X POST -H "Authorization: Bearer $TENANT_KEY" -H "Content-Type: application/json" \
+        --data "{\"user\":\"$1\",\"model\":\"gpt-4o\",\"provider\":\"openai\",\"input_tokens\":1000,\"max_output_tokens\":500,\"ttl_seconds\":600,\"reservation_id\":\"$2\"}" \
+        "$BASE/v1/tenants/t1/reservations"
+}
+post_commit() {  # user, reservation id (as given to post_reserve)
+    curl -fsS -o /dev/null -X POST -H "Authorization: Bearer $TENANT_KEY" -H "Content-Type: application/json" \
+        --data "{\"user\":\"$1\",\"model\":\"gpt-4o\",\"provider\":\"openai\",\"usage\":{\"input_tokens\":1000,\"cached_input_tokens\":400,\"output_tokens\":200,\"reasoning_tokens\":50}}" \
+        "$BASE/v1/tenants/t1/reservations/res:$1:$2/commit"
+}
+reserve_pair() {  # user, reservation id
+    post_reserve "$1" "$2" && post_commit "$1" "$2"
+}
 
-# Turn the captured EVALSHA into webdis's URL form: every argument percent-encoded (webdis splits on '/'
-# and reads '.' as a format suffix; it decodes %xx, so ':', '{', '}', '|', '/', '.' all arrive intact).
-python3 - "$WORK/monitor.txt" "$SENTINEL" "$EVENT_MARK" >"$WORK/evalsha.path" 2>"$WORK/capture.txt" <<'PY'
+# capture <name> <mark> <expected EVALSHAs> <command…>: runs the command under MONITOR and writes to
+# $WORK/<name>.paths the EVALSHAs whose arguments carry <mark>, in order, each in webdis's URL form: every
+# argument percent-encoded (webdis splits on '/' and reads '.' as a format suffix; it decodes %xx, so ':',
+# '{', '}', '|', '/', '.' all arrive intact).
+capture() {
+    local name=$1 mark=$2 expected=$3 monitor_pid sentinel
+    shift 3
+    redis-cli -p "$REDIS_PORT" MONITOR >"$WORK/$name.monitor" &
+    monitor_pid=$!
+    PIDS+=("$monitor_pid")
+    for _ in $(seq 1 100); do grep -q '^OK' "$WORK/$name.monitor" 2>/dev/null && break; sleep 0.05; done
+    "$@"
+    sentinel="bench-http-sentinel-$RANDOM$RANDOM"
+    redis-cli -p "$REDIS_PORT" ECHO "$sentinel" >/dev/null
+    for _ in $(seq 1 100); do grep -q "$sentinel" "$WORK/$name.monitor" && break; sleep 0.05; done
+    kill -TERM "$monitor_pid" 2>/dev/null; wait "$monitor_pid" 2>/dev/null || true
+    grep -q "$sentinel" "$WORK/$name.monitor" || { echo "bench-http: MONITOR did not see the sentinel" >&2; exit 1; }
+    if ! python3 - "$WORK/$name.monitor" "$sentinel" "$mark" "$expected" >"$WORK/$name.paths" 2>"$WORK/$name.capture" <<'PY'
 import sys, urllib.parse
 
 def parse(line):  # the quoted arguments of a MONITOR line (sdscatrepr escapes)
@@ -166,7 +198,7 @@ def parse(line):  # the quoted arguments of a MONITOR line (sdscatrepr escapes)
         out.append(value.decode()); i += 1
     return out
 
-path, sentinel, event_mark = sys.argv[1:]
+path, sentinel, mark, expected = sys.argv[1:]
 commands = []
 for line in open(path):
     if sentinel in line:
@@ -175,16 +207,32 @@ for line in open(path):
     if '"' not in line or head.rstrip().endswith('lua]'):
         continue
     commands.append(parse(line))
-ours = [c for c in commands if event_mark in ' '.join(c)]
+ours = [c for c in commands if mark in ' '.join(c)]
 for c in commands:
-    print('  seen during one usage event: ' + ' '.join(c)[:200] + (' …' if len(' '.join(c)) > 200 else ''), file=sys.stderr)
+    print('  seen: ' + ' '.join(c)[:200] + (' …' if len(' '.join(c)) > 200 else ''), file=sys.stderr)
 evalsha = [c for c in ours if c[0].upper() == 'EVALSHA']
-if len(evalsha) != 1:
-    sys.exit('expected one EVALSHA for the event, captured: %r' % [c[:3] for c in ours])
-print('/' + '/'.join(urllib.parse.quote(a, safe='') .replace('.', '%2E') for a in evalsha[0]))
+if len(evalsha) != int(expected):
+    sys.exit('expected %s EVALSHA(s) carrying %s, captured: %r' % (expected, mark, [c[:3] for c in ours]))
+for command in evalsha:
+    print('/' + '/'.join(urllib.parse.quote(a, safe='').replace('.', '%2E') for a in command))
 PY
-cat "$WORK/capture.txt" >&2
-EVALSHA_PATH="$(cat "$WORK/evalsha.path")"
+    then
+        cat "$WORK/$name.capture" >&2
+        exit 1
+    fi
+}
+
+post_usage "u$USER_MARK" "ev-warm-0"
+echo "one usage event, under MONITOR:" >&2
+capture usage "$EVENT_MARK" 1 post_usage "u$USER_MARK" "ev-$EVENT_MARK"
+cat "$WORK/usage.capture" >&2
+EVALSHA_PATH="$(cat "$WORK/usage.paths")"
+reserve_pair "u$USER_MARK" "warm-0"
+echo "one reserve + commit pair, under MONITOR:" >&2
+capture reservation "$RESERVATION_MARK" 2 reserve_pair "u$USER_MARK" "$RESERVATION_MARK"
+cat "$WORK/reservation.capture" >&2
+RESERVE_PATH="$(sed -n 1p "$WORK/reservation.paths")"
+COMMIT_PATH="$(sed -n 2p "$WORK/reservation.paths")"
 echo "webdis replays (${#EVALSHA_PATH} characters): ${EVALSHA_PATH:0:160}…" >&2
 # One replay by hand: the script must run (not an error reply) and record the event.
 BEFORE="$(recorded)"
@@ -326,11 +374,15 @@ SUMMARY=()
 # (d) Reservation round trip.
 if [[ "$RESERVE" == 1 ]]; then
     echo "reserve + commit: quota-bench http-reserve" >&2
+    # A webdis of its own: after wrk's runs end with requests in flight, webdis has been seen to answer a
+    # dropped request on a new connection that reuses its descriptor.
+    start_webdis webdis-reserve
     # A failure here (a wrong answer, a lost connection) is reported; the HTTP ratios below still print.
     if QUOTA_BENCH_KEY="$TENANT_KEY" "$BIN_DIR/quota-bench" http-reserve --url "$BASE" --concurrency "$CONNECTIONS" \
-        --users "$USERS" >"$WORK/reserve.txt" 2>&1; then
+        --users "$USERS" --webdis-url "$WEBDIS" --reserve-path "$RESERVE_PATH" --commit-path "$COMMIT_PATH" \
+        --user-mark "$USER_MARK" --id-mark "$RESERVATION_MARK" >"$WORK/reserve.txt" 2>&1; then
         cat "$WORK/reserve.txt" >&2
-        while IFS= read -r line; do SUMMARY+=("$line"); done < <(grep -E '^(closed loop|open loop|reserve\+commit|p99)' "$WORK/reserve.txt")
+        while IFS= read -r line; do SUMMARY+=("$line"); done < <(grep -E '^(closed loop|open loop|reserve\+commit|p99|webdis reference)' "$WORK/reserve.txt")
     else
         cat "$WORK/reserve.txt" >&2
         SUMMARY+=("reserve + commit: FAILED: $(tail -1 "$WORK/reserve.txt")")
