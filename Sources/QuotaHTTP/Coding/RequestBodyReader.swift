@@ -48,6 +48,13 @@ public enum RequestBodyReader {
         return try decode(UsageRequest.self, from: buffer)
     }
 
+    /// Decodes a reservation body: in one pass when ``ReservationBodyFastDecoder`` understands it (the common
+    /// shape), else by the strict path with its exact errors.
+    static func decodeReservation(from buffer: ByteBuffer) throws(APIError) -> ReservationBody {
+        if let body = buffer.withUnsafeReadableBytes({ ReservationBodyFastDecoder.decode($0) }) { return body }
+        return try decode(ReservationBody.self, from: buffer)
+    }
+
     /// Decodes JSON bytes as `T`; malformed JSON, wrong types and missing fields become `400 invalid_request`.
     public static func decode<T: Decodable>(_ type: T.Type, from buffer: ByteBuffer) throws(APIError) -> T {
         try decodeUnchecked(type, from: buffer)

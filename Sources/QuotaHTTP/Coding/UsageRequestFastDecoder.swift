@@ -9,9 +9,9 @@ import TokenAccounting
 /// escape sequence, `null`, a non-integral or out-of-range number, `response`, `messages`, `output_text`,
 /// `"usage": "estimate"`, trailing bytes, malformed JSON — returns nil, and the caller takes the strict
 /// path, which produces the exact answer and error message as before.
-struct UsageRequestFastDecoder {
-    private let bytes: UnsafeRawBufferPointer
-    private var index = 0
+struct UsageRequestFastDecoder: FastJSONScanning {
+    let bytes: UnsafeRawBufferPointer
+    var index = 0
 
     private init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
@@ -63,15 +63,15 @@ struct UsageRequestFastDecoder {
 
         init?(_ key: UnsafeRawBufferPointer) {
             switch key.count {
-            case 4 where Self.equals(key, "user"): self = .user
-            case 5 where Self.equals(key, "model"): self = .model
-            case 5 where Self.equals(key, "usage"): self = .usage
-            case 5 where Self.equals(key, "error"): self = .error
-            case 8 where Self.equals(key, "event_id"): self = .eventID
-            case 8 where Self.equals(key, "provider"): self = .provider
-            case 8 where Self.equals(key, "metadata"): self = .metadata
-            case 10 where Self.equals(key, "latency_ms"): self = .latency
-            case 14 where Self.equals(key, "reservation_id"): self = .reservationID
+            case 4 where UsageRequestFastDecoder.equals(key, "user"): self = .user
+            case 5 where UsageRequestFastDecoder.equals(key, "model"): self = .model
+            case 5 where UsageRequestFastDecoder.equals(key, "usage"): self = .usage
+            case 5 where UsageRequestFastDecoder.equals(key, "error"): self = .error
+            case 8 where UsageRequestFastDecoder.equals(key, "event_id"): self = .eventID
+            case 8 where UsageRequestFastDecoder.equals(key, "provider"): self = .provider
+            case 8 where UsageRequestFastDecoder.equals(key, "metadata"): self = .metadata
+            case 10 where UsageRequestFastDecoder.equals(key, "latency_ms"): self = .latency
+            case 14 where UsageRequestFastDecoder.equals(key, "reservation_id"): self = .reservationID
             default: return nil
             }
         }
@@ -88,10 +88,6 @@ struct UsageRequestFastDecoder {
             case .usage: 128
             case .metadata: 256
             }
-        }
-
-        static func equals(_ key: UnsafeRawBufferPointer, _ name: StaticString) -> Bool {
-            key.count == name.utf8CodeUnitCount && key.elementsEqual(UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
         }
     }
 
@@ -129,15 +125,15 @@ struct UsageRequestFastDecoder {
     }
 
     private static func countSlot(_ key: UnsafeRawBufferPointer) -> UInt16? {
-        if Field.equals(key, "input_tokens") { return 0 }
-        if Field.equals(key, "cached_input_tokens") { return 1 }
-        if Field.equals(key, "cache_write_tokens") { return 2 }
-        if Field.equals(key, "cache_write_1h_tokens") { return 3 }
-        if Field.equals(key, "output_tokens") { return 4 }
-        if Field.equals(key, "reasoning_tokens") { return 5 }
-        if Field.equals(key, "audio_input_tokens") { return 6 }
-        if Field.equals(key, "audio_output_tokens") { return 7 }
-        if Field.equals(key, "web_search_requests") { return 8 }
+        if equals(key, "input_tokens") { return 0 }
+        if equals(key, "cached_input_tokens") { return 1 }
+        if equals(key, "cache_write_tokens") { return 2 }
+        if equals(key, "cache_write_1h_tokens") { return 3 }
+        if equals(key, "output_tokens") { return 4 }
+        if equals(key, "reasoning_tokens") { return 5 }
+        if equals(key, "audio_input_tokens") { return 6 }
+        if equals(key, "audio_output_tokens") { return 7 }
+        if equals(key, "web_search_requests") { return 8 }
         return nil
     }
 
@@ -157,79 +153,6 @@ struct UsageRequestFastDecoder {
             skipWhitespace()
             if consume(UInt8(ascii: ",")) { continue }
             return consume(UInt8(ascii: "}")) ? metadata : nil
-        }
-    }
-
-    /// The bytes of a string without escapes or control characters (nil otherwise), not yet validated as UTF-8.
-    private mutating func rawString() -> UnsafeRawBufferPointer? {
-        guard consume(UInt8(ascii: "\"")) else { return nil }
-        let start = index
-        while index < bytes.count {
-            let byte = bytes[index]
-            if byte == UInt8(ascii: "\"") {
-                index += 1
-                return UnsafeRawBufferPointer(rebasing: bytes[start..<(index - 1)])
-            }
-            if byte == UInt8(ascii: "\\") || byte < 0x20 { return nil }
-            index += 1
-        }
-        return nil
-    }
-
-    /// A string without escapes, as valid UTF-8.
-    private mutating func string() -> String? {
-        guard let raw = rawString() else { return nil }
-        return String(validating: raw, as: UTF8.self)
-    }
-
-    /// A plain JSON integer (`-`? digits, no leading zeros, at most 18 digits, no fraction or exponent).
-    private mutating func integer() -> Int? {
-        let negative = consume(UInt8(ascii: "-"))
-        let start = index
-        var value = 0
-        while index < bytes.count, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") {
-            value = value * 10 + Int(bytes[index] - UInt8(ascii: "0"))
-            index += 1
-        }
-        let digits = index - start
-        guard (1...18).contains(digits), !(digits > 1 && bytes[start] == UInt8(ascii: "0")) else { return nil }
-        if index < bytes.count {
-            switch bytes[index] {
-            case UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"): return nil
-            default: break
-            }
-        }
-        return negative ? -value : value
-    }
-
-    private mutating func boolean() -> Bool? {
-        if literal("true") { return true }
-        if literal("false") { return false }
-        return nil
-    }
-
-    private mutating func literal(_ word: StaticString) -> Bool {
-        let count = word.utf8CodeUnitCount
-        guard index + count <= bytes.count,
-              UnsafeRawBufferPointer(rebasing: bytes[index..<(index + count)])
-                .elementsEqual(UnsafeRawBufferPointer(start: word.utf8Start, count: count))
-        else { return false }
-        index += count
-        return true
-    }
-
-    private mutating func consume(_ byte: UInt8) -> Bool {
-        guard index < bytes.count, bytes[index] == byte else { return false }
-        index += 1
-        return true
-    }
-
-    private mutating func skipWhitespace() {
-        while index < bytes.count {
-            switch bytes[index] {
-            case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"): index += 1
-            default: return
-            }
         }
     }
 }

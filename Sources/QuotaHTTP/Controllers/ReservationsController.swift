@@ -31,7 +31,9 @@ public struct ReservationsController: Sendable {
 
     @Sendable func reserve(_ request: Request, context: QuotaRequestContext) async throws -> Response {
         let tenant = try await dependencies.authorizedTenant(request, context, scope: .reservationsWrite)
-        let body = try await RequestBodyReader.decode(ReservationBody.self, from: request, limit: dependencies.maxBodyBytes)
+        let body = try RequestBodyReader.decodeReservation(
+            from: await RequestBodyReader.collect(request, limit: dependencies.maxBodyBytes)
+        )
         do {
             try Identifier.validateName(body.user, field: "user")
             try Identifier.validateModel(body.model)

@@ -1,0 +1,90 @@
+/// The primitives of the one-pass body decoders (``UsageRequestFastDecoder``, ``ReservationBodyFastDecoder``):
+/// each reads a value at `index` in `bytes` and moves past it, or answers nil for anything but the plain form
+/// (escapes, control characters, fractions, exponents, leading zeros, more than 18 digits), which the strict
+/// path then decides.
+protocol FastJSONScanning {
+    /// The body.
+    var bytes: UnsafeRawBufferPointer { get }
+    /// The next byte to read.
+    var index: Int { get set }
+}
+
+extension FastJSONScanning {
+    /// Whether the raw bytes `key` spell `name`.
+    static func equals(_ key: UnsafeRawBufferPointer, _ name: StaticString) -> Bool {
+        key.count == name.utf8CodeUnitCount && key.elementsEqual(UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+    }
+
+    /// The bytes of a string without escapes or control characters (nil otherwise), not yet validated as UTF-8.
+    mutating func rawString() -> UnsafeRawBufferPointer? {
+        guard consume(UInt8(ascii: "\"")) else { return nil }
+        let start = index
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                index += 1
+                return UnsafeRawBufferPointer(rebasing: bytes[start..<(index - 1)])
+            }
+            if byte == UInt8(ascii: "\\") || byte < 0x20 { return nil }
+            index += 1
+        }
+        return nil
+    }
+
+    /// A string without escapes, as valid UTF-8.
+    mutating func string() -> String? {
+        guard let raw = rawString() else { return nil }
+        return String(validating: raw, as: UTF8.self)
+    }
+
+    /// A plain JSON integer (`-`? digits, no leading zeros, at most 18 digits, no fraction or exponent).
+    mutating func integer() -> Int? {
+        let negative = consume(UInt8(ascii: "-"))
+        let start = index
+        var value = 0
+        while index < bytes.count, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") {
+            value = value * 10 + Int(bytes[index] - UInt8(ascii: "0"))
+            index += 1
+        }
+        let digits = index - start
+        guard (1...18).contains(digits), !(digits > 1 && bytes[start] == UInt8(ascii: "0")) else { return nil }
+        if index < bytes.count {
+            switch bytes[index] {
+            case UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"): return nil
+            default: break
+            }
+        }
+        return negative ? -value : value
+    }
+
+    mutating func boolean() -> Bool? {
+        if literal("true") { return true }
+        if literal("false") { return false }
+        return nil
+    }
+
+    mutating func literal(_ word: StaticString) -> Bool {
+        let count = word.utf8CodeUnitCount
+        guard index + count <= bytes.count,
+              UnsafeRawBufferPointer(rebasing: bytes[index..<(index + count)])
+                .elementsEqual(UnsafeRawBufferPointer(start: word.utf8Start, count: count))
+        else { return false }
+        index += count
+        return true
+    }
+
+    mutating func consume(_ byte: UInt8) -> Bool {
+        guard index < bytes.count, bytes[index] == byte else { return false }
+        index += 1
+        return true
+    }
+
+    mutating func skipWhitespace() {
+        while index < bytes.count {
+            switch bytes[index] {
+            case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"): index += 1
+            default: return
+            }
+        }
+    }
+}

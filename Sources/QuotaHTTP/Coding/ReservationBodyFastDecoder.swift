@@ -1,0 +1,82 @@
+/// Decodes the common shape of a reservation body in one pass over its bytes, without `JSONDecoder` and
+/// without the separate key scan: `user`, `model`, `provider`, `input_tokens`, `max_output_tokens`,
+/// `ttl_seconds` and `reservation_id`.
+///
+/// Like ``UsageRequestFastDecoder``, it only ever answers for bodies it fully understands, with exactly the
+/// value the strict path (``JSONKeyScanner`` + `JSONDecoder`) would produce. Anything else — an unknown or
+/// duplicate key, a missing `user` or `model`, an escape sequence, `null`, a non-integral or out-of-range
+/// number, `messages`, trailing bytes, malformed JSON — returns nil, and the caller takes the strict path,
+/// which produces the exact answer and error message.
+struct ReservationBodyFastDecoder: FastJSONScanning {
+    let bytes: UnsafeRawBufferPointer
+    var index = 0
+
+    /// The decoded body, or nil when the strict path must decide.
+    static func decode(_ bytes: UnsafeRawBufferPointer) -> ReservationBody? {
+        var decoder = ReservationBodyFastDecoder(bytes: bytes)
+        return decoder.body()
+    }
+
+    private mutating func body() -> ReservationBody? {
+        var user: String?
+        var model: String?
+        var provider: String?
+        var inputTokens: Int?
+        var maxOutputTokens: Int?
+        var ttlSeconds: Int?
+        var reservationID: String?
+        var seen: UInt8 = 0
+        skipWhitespace()
+        guard consume(UInt8(ascii: "{")) else { return nil }
+        skipWhitespace()
+        if !consume(UInt8(ascii: "}")) {
+            while true {
+                skipWhitespace()
+                guard let key = rawString(), let field = Field(key) else { return nil }
+                guard seen & field.rawValue == 0 else { return nil }
+                seen |= field.rawValue
+                skipWhitespace()
+                guard consume(UInt8(ascii: ":")) else { return nil }
+                skipWhitespace()
+                switch field {
+                case .user: guard let value = string() else { return nil }; user = value
+                case .model: guard let value = string() else { return nil }; model = value
+                case .provider: guard let value = string() else { return nil }; provider = value
+                case .reservationID: guard let value = string() else { return nil }; reservationID = value
+                case .inputTokens: guard let value = integer() else { return nil }; inputTokens = value
+                case .maxOutputTokens: guard let value = integer() else { return nil }; maxOutputTokens = value
+                case .ttlSeconds: guard let value = integer() else { return nil }; ttlSeconds = value
+                }
+                skipWhitespace()
+                if consume(UInt8(ascii: ",")) { continue }
+                guard consume(UInt8(ascii: "}")) else { return nil }
+                break
+            }
+        }
+        skipWhitespace()
+        // The strict path names a missing required field; leave that to it.
+        guard index == bytes.count, let user, let model else { return nil }
+        return ReservationBody(
+            user: user, model: model, provider: provider, inputTokens: inputTokens, messages: nil,
+            maxOutputTokens: maxOutputTokens, ttlSeconds: ttlSeconds, reservationID: reservationID
+        )
+    }
+
+    /// The top-level members this decoder handles, each a bit of the set seen so far.
+    private enum Field: UInt8 {
+        case user = 1, model = 2, provider = 4, inputTokens = 8, maxOutputTokens = 16, ttlSeconds = 32, reservationID = 64
+
+        init?(_ key: UnsafeRawBufferPointer) {
+            switch key.count {
+            case 4 where ReservationBodyFastDecoder.equals(key, "user"): self = .user
+            case 5 where ReservationBodyFastDecoder.equals(key, "model"): self = .model
+            case 8 where ReservationBodyFastDecoder.equals(key, "provider"): self = .provider
+            case 11 where ReservationBodyFastDecoder.equals(key, "ttl_seconds"): self = .ttlSeconds
+            case 12 where ReservationBodyFastDecoder.equals(key, "input_tokens"): self = .inputTokens
+            case 14 where ReservationBodyFastDecoder.equals(key, "reservation_id"): self = .reservationID
+            case 17 where ReservationBodyFastDecoder.equals(key, "max_output_tokens"): self = .maxOutputTokens
+            default: return nil
+            }
+        }
+    }
+}
