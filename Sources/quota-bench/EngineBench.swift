@@ -124,7 +124,7 @@ struct EngineBench: AsyncParsableCommand {
         }
 
         if target.server == nil {
-            _ = try await client.send("EVAL", "local n = 0 for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('UNLINK', k) n = n + 1 end return n", "0", pattern)
+            _ = try await client.unlinkKeys(matching: pattern)
         }
         await client.shutdown()
         print(String(format: "ratio %.2f", ours.rate / reference))

@@ -159,7 +159,7 @@ struct HTTPBatchBench: AsyncParsableCommand {
         guard usage.totals.requests == measured.operations + 100 else {
             throw HTTPBenchError("library path: \(measured.operations + 100) events recorded, the tenant counts \(usage.totals.requests)")
         }
-        _ = try await client.send("EVAL", "local n = 0 for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('UNLINK', k) n = n + 1 end return n", "0", "q:{\(tenant)}:*")
+        _ = try await client.unlinkKeys(matching: "q:{\(tenant)}:*")
         await client.shutdown()
         return measured.rate
     }

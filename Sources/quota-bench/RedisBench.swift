@@ -109,7 +109,7 @@ struct RedisBench: AsyncParsableCommand {
 
         if target.server == nil {
             // Leave a shared server as we found it (apart from statistics).
-            _ = try await client.send("EVAL", "local n = 0 for _, k in ipairs(redis.call('KEYS', 'bench:{u}:*')) do redis.call('UNLINK', k) n = n + 1 end return n", "0")
+            _ = try await client.unlinkKeys(matching: "bench:{u}:*")
         }
         await client.shutdown()
         print(String(format: "incr ratio %.2f", oursIncr.rate / refIncr))
