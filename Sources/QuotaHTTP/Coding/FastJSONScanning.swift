@@ -10,6 +10,34 @@ protocol FastJSONScanning {
 }
 
 extension FastJSONScanning {
+    /// Reads the object at `index`, `{ "key": value, … }`: for each key (its raw bytes; a key with an escape
+    /// gives up) `member` reads the value at `index` and answers whether it understood it. Returns whether
+    /// the object was read to its `}`.
+    mutating func object(_ member: (inout Self, UnsafeRawBufferPointer) -> Bool) -> Bool {
+        guard consume(UInt8(ascii: "{")) else { return false }
+        skipWhitespace()
+        if consume(UInt8(ascii: "}")) { return true }
+        while true {
+            skipWhitespace()
+            guard let key = rawString() else { return false }
+            skipWhitespace()
+            guard consume(UInt8(ascii: ":")) else { return false }
+            skipWhitespace()
+            guard member(&self, key) else { return false }
+            skipWhitespace()
+            if consume(UInt8(ascii: ",")) { continue }
+            return consume(UInt8(ascii: "}"))
+        }
+    }
+
+    /// Reads a whole body: one object, with nothing but whitespace around it (see ``object(_:)``).
+    mutating func document(_ member: (inout Self, UnsafeRawBufferPointer) -> Bool) -> Bool {
+        skipWhitespace()
+        guard object(member) else { return false }
+        skipWhitespace()
+        return index == bytes.count
+    }
+
     /// Whether the raw bytes `key` spell `name`.
     static func equals(_ key: UnsafeRawBufferPointer, _ name: StaticString) -> Bool {
         key.count == name.utf8CodeUnitCount && key.elementsEqual(UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))

@@ -26,36 +26,22 @@ struct ReservationBodyFastDecoder: FastJSONScanning {
         var ttlSeconds: Int?
         var reservationID: String?
         var seen: UInt8 = 0
-        skipWhitespace()
-        guard consume(UInt8(ascii: "{")) else { return nil }
-        skipWhitespace()
-        if !consume(UInt8(ascii: "}")) {
-            while true {
-                skipWhitespace()
-                guard let key = rawString(), let field = Field(key) else { return nil }
-                guard seen & field.rawValue == 0 else { return nil }
-                seen |= field.rawValue
-                skipWhitespace()
-                guard consume(UInt8(ascii: ":")) else { return nil }
-                skipWhitespace()
-                switch field {
-                case .user: guard let value = string() else { return nil }; user = value
-                case .model: guard let value = string() else { return nil }; model = value
-                case .provider: guard let value = string() else { return nil }; provider = value
-                case .reservationID: guard let value = string() else { return nil }; reservationID = value
-                case .inputTokens: guard let value = integer() else { return nil }; inputTokens = value
-                case .maxOutputTokens: guard let value = integer() else { return nil }; maxOutputTokens = value
-                case .ttlSeconds: guard let value = integer() else { return nil }; ttlSeconds = value
-                }
-                skipWhitespace()
-                if consume(UInt8(ascii: ",")) { continue }
-                guard consume(UInt8(ascii: "}")) else { return nil }
-                break
+        let understood = document { json, key in
+            guard let field = Field(key), seen & field.rawValue == 0 else { return false }
+            seen |= field.rawValue
+            switch field {
+            case .user: guard let value = json.string() else { return false }; user = value
+            case .model: guard let value = json.string() else { return false }; model = value
+            case .provider: guard let value = json.string() else { return false }; provider = value
+            case .reservationID: guard let value = json.string() else { return false }; reservationID = value
+            case .inputTokens: guard let value = json.integer() else { return false }; inputTokens = value
+            case .maxOutputTokens: guard let value = json.integer() else { return false }; maxOutputTokens = value
+            case .ttlSeconds: guard let value = json.integer() else { return false }; ttlSeconds = value
             }
+            return true
         }
-        skipWhitespace()
         // The strict path names a missing required field; leave that to it.
-        guard index == bytes.count, let user, let model else { return nil }
+        guard understood, let user, let model else { return nil }
         return ReservationBody(
             user: user, model: model, provider: provider, inputTokens: inputTokens, messages: nil,
             maxOutputTokens: maxOutputTokens, ttlSeconds: ttlSeconds, reservationID: reservationID

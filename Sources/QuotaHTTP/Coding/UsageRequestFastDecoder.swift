@@ -24,37 +24,23 @@ struct UsageRequestFastDecoder: FastJSONScanning {
     private mutating func body() -> UsageRequest? {
         var request = UsageRequest()
         var seen: UInt16 = 0
-        skipWhitespace()
-        guard consume(UInt8(ascii: "{")) else { return nil }
-        skipWhitespace()
-        if !consume(UInt8(ascii: "}")) {
-            while true {
-                skipWhitespace()
-                guard let key = rawString(), let field = Field(key) else { return nil }
-                guard seen & field.bit == 0 else { return nil }
-                seen |= field.bit
-                skipWhitespace()
-                guard consume(UInt8(ascii: ":")) else { return nil }
-                skipWhitespace()
-                switch field {
-                case .user: guard let value = string() else { return nil }; request.user = value
-                case .eventID: guard let value = string() else { return nil }; request.eventID = value
-                case .provider: guard let value = string() else { return nil }; request.provider = value
-                case .model: guard let value = string() else { return nil }; request.model = value
-                case .reservationID: guard let value = string() else { return nil }; request.reservationID = value
-                case .latency: guard let value = integer() else { return nil }; request.latencyMilliseconds = value
-                case .error: guard let value = boolean() else { return nil }; request.error = value
-                case .usage: guard let value = usage() else { return nil }; request.usage = value
-                case .metadata: guard let value = metadata() else { return nil }; request.metadata = value
-                }
-                skipWhitespace()
-                if consume(UInt8(ascii: ",")) { continue }
-                guard consume(UInt8(ascii: "}")) else { return nil }
-                break
+        let understood = document { json, key in
+            guard let field = Field(key), seen & field.bit == 0 else { return false }
+            seen |= field.bit
+            switch field {
+            case .user: guard let value = json.string() else { return false }; request.user = value
+            case .eventID: guard let value = json.string() else { return false }; request.eventID = value
+            case .provider: guard let value = json.string() else { return false }; request.provider = value
+            case .model: guard let value = json.string() else { return false }; request.model = value
+            case .reservationID: guard let value = json.string() else { return false }; request.reservationID = value
+            case .latency: guard let value = json.integer() else { return false }; request.latencyMilliseconds = value
+            case .error: guard let value = json.boolean() else { return false }; request.error = value
+            case .usage: guard let value = json.usage() else { return false }; request.usage = value
+            case .metadata: guard let value = json.metadata() else { return false }; request.metadata = value
             }
+            return true
         }
-        skipWhitespace()
-        return index == bytes.count ? request : nil
+        return understood ? request : nil
     }
 
     /// The top-level members this decoder handles.
@@ -93,20 +79,11 @@ struct UsageRequestFastDecoder: FastJSONScanning {
 
     /// Canonical counts: only the known count keys, each once, each an integer.
     private mutating func usage() -> TokenUsage? {
-        guard consume(UInt8(ascii: "{")) else { return nil }
         var usage = TokenUsage.zero
         var seen: UInt16 = 0
-        skipWhitespace()
-        if consume(UInt8(ascii: "}")) { return usage }
-        while true {
-            skipWhitespace()
-            guard let key = rawString(), let slot = Self.countSlot(key) else { return nil }
-            guard seen & (1 << slot) == 0 else { return nil }
+        let understood = object { json, key in
+            guard let slot = Self.countSlot(key), seen & (1 << slot) == 0, let value = json.integer() else { return false }
             seen |= 1 << slot
-            skipWhitespace()
-            guard consume(UInt8(ascii: ":")) else { return nil }
-            skipWhitespace()
-            guard let value = integer() else { return nil }
             switch slot {
             case 0: usage.inputTokens = value
             case 1: usage.cachedInputTokens = value
@@ -118,10 +95,9 @@ struct UsageRequestFastDecoder: FastJSONScanning {
             case 7: usage.audioOutputTokens = value
             default: usage.webSearchRequests = value
             }
-            skipWhitespace()
-            if consume(UInt8(ascii: ",")) { continue }
-            return consume(UInt8(ascii: "}")) ? usage : nil
+            return true
         }
+        return understood ? usage : nil
     }
 
     private static func countSlot(_ key: UnsafeRawBufferPointer) -> UInt16? {
@@ -139,20 +115,11 @@ struct UsageRequestFastDecoder: FastJSONScanning {
 
     /// String metadata: string keys (each once) and string values.
     private mutating func metadata() -> [String: String]? {
-        guard consume(UInt8(ascii: "{")) else { return nil }
         var metadata: [String: String] = [:]
-        skipWhitespace()
-        if consume(UInt8(ascii: "}")) { return metadata }
-        while true {
-            skipWhitespace()
-            guard let key = string() else { return nil }
-            skipWhitespace()
-            guard consume(UInt8(ascii: ":")) else { return nil }
-            skipWhitespace()
-            guard let value = string(), metadata.updateValue(value, forKey: key) == nil else { return nil }
-            skipWhitespace()
-            if consume(UInt8(ascii: ",")) { continue }
-            return consume(UInt8(ascii: "}")) ? metadata : nil
+        let understood = object { json, key in
+            guard let key = String(validating: key, as: UTF8.self), let value = json.string() else { return false }
+            return metadata.updateValue(value, forKey: key) == nil
         }
+        return understood ? metadata : nil
     }
 }
