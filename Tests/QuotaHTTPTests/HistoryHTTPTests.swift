@@ -123,7 +123,7 @@ import Testing
                 let cycle = try await client.execute(uri: "/v1/tenants/acme/reports/usage", method: .get, headers: auth(reader)) {
                     try #require(object($0)["cycle_id"] as? String)
                 }
-                try await Self.withRedis(server) { redis in
+                _ = try await Self.withRedis(server) { redis in
                     try await redis.send(
                         "HSET", "q:{acme}:T:r:\(cycle)", "d|feature|chat", Self.row([10, 0, 0, 0, 5, 0, 0, 0, 0, 2, 0, 300, 0, 0]),
                         "d|feature|=sum(A1)", Self.row([1, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 7, 0, 0]),
@@ -168,7 +168,7 @@ import Testing
                         "s", "reported", "at", 1_740_787_200_000 + n, "rt", 1_740_787_201_000 + n, "lat", "", "err", 0, "in", n, "cin", 1, "out", 2, "cost", 1500
                     )
                     if n == 250 { command.append("d:feature"); command.append("chat") }
-                    try await redis.send(command)
+                    _ = try await redis.send(command)
                 }
             }
             try await app.test(.router) { client in

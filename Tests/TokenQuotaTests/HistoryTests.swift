@@ -155,7 +155,7 @@ import TokenQuota
                 "err", n % 7 == 0 ? 1 : 0, "in", n * 10, "out", n, "cost", n * 1000
             )
             if n % 4 == 0 { command.append("d:feature"); command.append("chat \(n)") }
-            try await client.send(command)
+            _ = try await client.send(command)
         }
     }
 

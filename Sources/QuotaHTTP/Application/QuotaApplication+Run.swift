@@ -26,7 +26,7 @@ extension Application where Responder == RouterResponder<QuotaRequestContext> {
     static func listenFailure(_ error: any Error) -> String? {
         switch error {
         case let error as IOError:
-            guard case .reason(let call) = error.reason, call.hasPrefix("bind") else { return nil }
+            guard error.description.hasPrefix("bind") else { return nil }
             switch error.errnoCode {
             case EADDRINUSE: return "address already in use"
             case EADDRNOTAVAIL: return "address not available on this host"

@@ -2,7 +2,7 @@ import Foundation
 public import Hummingbird
 public import HTTPTypes
 import NIOCore
-public import TokenQuota
+import TokenQuota
 
 /// The tenant's recorded events for warehouses: `GET /{tenant}/events?since=<cursor>&limit=<1…1000>`
 /// (`usage:read`, mounted at `/v1/tenants`).

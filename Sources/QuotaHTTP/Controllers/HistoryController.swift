@@ -1,7 +1,7 @@
 import Foundation
 public import Hummingbird
 import Logging
-public import TokenQuota
+import TokenQuota
 
 /// Usage history per local day and the tenant's declared dimensions.
 ///
