@@ -93,7 +93,7 @@ struct HTTPReserveBench: AsyncParsableCommand {
         let outcome: Result<Void, any Error>
         do {
             let connections = try await connect(host, port)
-            // webdis's connections open only when its run starts: it has been seen to close idle ones.
+            // webdis's connections open only when its run starts, so none sits idle through quotad's runs.
             let referenceLoad = reference.map { reference in
                 { @Sendable in
                     ReservationLoad.webdis(
