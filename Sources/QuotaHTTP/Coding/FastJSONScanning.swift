@@ -9,6 +9,12 @@ protocol FastJSONScanning {
     var index: Int { get set }
 }
 
+/// A member name a one-pass decoder understands, matched from a key's raw bytes; its raw value (0–63, the
+/// declaration order) is its bit in the set of members seen, so a repeated key is refused.
+protocol FastJSONField: RawRepresentable<Int> {
+    init?(key: UnsafeRawBufferPointer)
+}
+
 extension FastJSONScanning {
     /// Reads the object at `index`, `{ "key": value, … }`: for each key (its raw bytes; a key with an escape
     /// gives up) `member` reads the value at `index` and answers whether it understood it. Returns whether
@@ -30,10 +36,24 @@ extension FastJSONScanning {
         }
     }
 
-    /// Reads a whole body: one object, with nothing but whitespace around it (see ``object(_:)``).
-    mutating func document(_ member: (inout Self, UnsafeRawBufferPointer) -> Bool) -> Bool {
+    /// Reads an object whose keys are each a known `Field`, each at most once: an unknown or repeated key gives
+    /// up (the strict path names it); `member` reads the value of each.
+    mutating func object<Field: FastJSONField>(of _: Field.Type, _ member: (inout Self, Field) -> Bool) -> Bool {
+        var seen: UInt64 = 0
+        return object { json, key in
+            guard let field = Field(key: key) else { return false }
+            let bit: UInt64 = 1 << field.rawValue
+            guard seen & bit == 0 else { return false }
+            seen |= bit
+            return member(&json, field)
+        }
+    }
+
+    /// Reads a whole body: one object of `Field` keys (see ``object(of:_:)``), with nothing but whitespace
+    /// around it.
+    mutating func document<Field: FastJSONField>(of fields: Field.Type, _ member: (inout Self, Field) -> Bool) -> Bool {
         skipWhitespace()
-        guard object(member) else { return false }
+        guard object(of: fields, member) else { return false }
         skipWhitespace()
         return index == bytes.count
     }

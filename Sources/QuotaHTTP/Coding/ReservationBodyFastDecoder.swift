@@ -25,10 +25,7 @@ struct ReservationBodyFastDecoder: FastJSONScanning {
         var maxOutputTokens: Int?
         var ttlSeconds: Int?
         var reservationID: String?
-        var seen: UInt8 = 0
-        let understood = document { json, key in
-            guard let field = Field(key), seen & field.rawValue == 0 else { return false }
-            seen |= field.rawValue
+        let understood = document(of: Field.self) { json, field in
             switch field {
             case .user: guard let value = json.string() else { return false }; user = value
             case .model: guard let value = json.string() else { return false }; model = value
@@ -48,11 +45,11 @@ struct ReservationBodyFastDecoder: FastJSONScanning {
         )
     }
 
-    /// The top-level members this decoder handles, each a bit of the set seen so far.
-    private enum Field: UInt8 {
-        case user = 1, model = 2, provider = 4, inputTokens = 8, maxOutputTokens = 16, ttlSeconds = 32, reservationID = 64
+    /// The top-level members this decoder handles.
+    private enum Field: Int, FastJSONField {
+        case user, model, provider, inputTokens, maxOutputTokens, ttlSeconds, reservationID
 
-        init?(_ key: UnsafeRawBufferPointer) {
+        init?(key: UnsafeRawBufferPointer) {
             switch key.count {
             case 4 where ReservationBodyFastDecoder.equals(key, "user"): self = .user
             case 5 where ReservationBodyFastDecoder.equals(key, "model"): self = .model

@@ -23,10 +23,7 @@ struct UsageRequestFastDecoder: FastJSONScanning {
 
     private mutating func body() -> UsageRequest? {
         var request = UsageRequest()
-        var seen: UInt16 = 0
-        let understood = document { json, key in
-            guard let field = Field(key), seen & field.bit == 0 else { return false }
-            seen |= field.bit
+        let understood = document(of: Field.self) { json, field in
             switch field {
             case .user: guard let value = json.string() else { return false }; request.user = value
             case .eventID: guard let value = json.string() else { return false }; request.eventID = value
@@ -44,10 +41,10 @@ struct UsageRequestFastDecoder: FastJSONScanning {
     }
 
     /// The top-level members this decoder handles.
-    private enum Field {
+    private enum Field: Int, FastJSONField {
         case user, eventID, provider, model, reservationID, latency, error, usage, metadata
 
-        init?(_ key: UnsafeRawBufferPointer) {
+        init?(key: UnsafeRawBufferPointer) {
             switch key.count {
             case 4 where UsageRequestFastDecoder.equals(key, "user"): self = .user
             case 5 where UsageRequestFastDecoder.equals(key, "model"): self = .model
@@ -61,56 +58,45 @@ struct UsageRequestFastDecoder: FastJSONScanning {
             default: return nil
             }
         }
-
-        var bit: UInt16 {
-            switch self {
-            case .user: 1
-            case .eventID: 2
-            case .provider: 4
-            case .model: 8
-            case .reservationID: 16
-            case .latency: 32
-            case .error: 64
-            case .usage: 128
-            case .metadata: 256
-            }
-        }
     }
 
     /// Canonical counts: only the known count keys, each once, each an integer.
     private mutating func usage() -> TokenUsage? {
         var usage = TokenUsage.zero
-        var seen: UInt16 = 0
-        let understood = object { json, key in
-            guard let slot = Self.countSlot(key), seen & (1 << slot) == 0, let value = json.integer() else { return false }
-            seen |= 1 << slot
-            switch slot {
-            case 0: usage.inputTokens = value
-            case 1: usage.cachedInputTokens = value
-            case 2: usage.cacheWriteTokens = value
-            case 3: usage.cacheWrite1hTokens = value
-            case 4: usage.outputTokens = value
-            case 5: usage.reasoningTokens = value
-            case 6: usage.audioInputTokens = value
-            case 7: usage.audioOutputTokens = value
-            default: usage.webSearchRequests = value
+        let understood = object(of: Count.self) { json, count in
+            guard let value = json.integer() else { return false }
+            switch count {
+            case .input: usage.inputTokens = value
+            case .cachedInput: usage.cachedInputTokens = value
+            case .cacheWrite: usage.cacheWriteTokens = value
+            case .cacheWrite1h: usage.cacheWrite1hTokens = value
+            case .output: usage.outputTokens = value
+            case .reasoning: usage.reasoningTokens = value
+            case .audioInput: usage.audioInputTokens = value
+            case .audioOutput: usage.audioOutputTokens = value
+            case .webSearch: usage.webSearchRequests = value
             }
             return true
         }
         return understood ? usage : nil
     }
 
-    private static func countSlot(_ key: UnsafeRawBufferPointer) -> UInt16? {
-        if equals(key, "input_tokens") { return 0 }
-        if equals(key, "cached_input_tokens") { return 1 }
-        if equals(key, "cache_write_tokens") { return 2 }
-        if equals(key, "cache_write_1h_tokens") { return 3 }
-        if equals(key, "output_tokens") { return 4 }
-        if equals(key, "reasoning_tokens") { return 5 }
-        if equals(key, "audio_input_tokens") { return 6 }
-        if equals(key, "audio_output_tokens") { return 7 }
-        if equals(key, "web_search_requests") { return 8 }
-        return nil
+    /// The canonical count keys of `usage`.
+    private enum Count: Int, FastJSONField {
+        case input, cachedInput, cacheWrite, cacheWrite1h, output, reasoning, audioInput, audioOutput, webSearch
+
+        init?(key: UnsafeRawBufferPointer) {
+            if UsageRequestFastDecoder.equals(key, "input_tokens") { self = .input }
+            else if UsageRequestFastDecoder.equals(key, "cached_input_tokens") { self = .cachedInput }
+            else if UsageRequestFastDecoder.equals(key, "cache_write_tokens") { self = .cacheWrite }
+            else if UsageRequestFastDecoder.equals(key, "cache_write_1h_tokens") { self = .cacheWrite1h }
+            else if UsageRequestFastDecoder.equals(key, "output_tokens") { self = .output }
+            else if UsageRequestFastDecoder.equals(key, "reasoning_tokens") { self = .reasoning }
+            else if UsageRequestFastDecoder.equals(key, "audio_input_tokens") { self = .audioInput }
+            else if UsageRequestFastDecoder.equals(key, "audio_output_tokens") { self = .audioOutput }
+            else if UsageRequestFastDecoder.equals(key, "web_search_requests") { self = .webSearch }
+            else { return nil }
+        }
     }
 
     /// String metadata: string keys (each once) and string values.
