@@ -90,12 +90,15 @@ extension FastJSONScanning {
         let negative = consume(UInt8(ascii: "-"))
         let start = index
         var value = 0
+        // At most 18 digits are read (99…9 < 2^63 - 1), so the arithmetic cannot overflow: a 19th digit gives up
+        // before it is multiplied in, and the strict path names the field.
         while index < bytes.count, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") {
-            value = value * 10 + Int(bytes[index] - UInt8(ascii: "0"))
+            guard index - start < 18 else { return nil }
+            value = value &* 10 &+ Int(bytes[index] &- UInt8(ascii: "0"))
             index += 1
         }
         let digits = index - start
-        guard (1...18).contains(digits), !(digits > 1 && bytes[start] == UInt8(ascii: "0")) else { return nil }
+        guard digits >= 1, !(digits > 1 && bytes[start] == UInt8(ascii: "0")) else { return nil }
         if index < bytes.count {
             switch bytes[index] {
             case UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"): return nil
