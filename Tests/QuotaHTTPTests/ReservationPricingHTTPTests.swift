@@ -66,8 +66,8 @@ struct ReservationPricingHTTPTests {
                         #expect(response.status == .badRequest)
                         #expect(errorCode(response) == "invalid_request")
                         let error = try #require(object(response)["error"] as? [String: Any])
-                        #expect(error["message"] as? String == "a reservation needs an input estimate: give input_tokens or messages")
-                        #expect(error["fields"] as? [String] == ["input_tokens", "messages"])
+                        #expect(error["message"] as? String == "a reservation needs an input estimate: give input_tokens, messages or the provider request")
+                        #expect(error["fields"] as? [String] == ["input_tokens", "messages", "request"])
                     }
                 }
                 // An explicit estimate of 0 input tokens is an estimate: accepted.

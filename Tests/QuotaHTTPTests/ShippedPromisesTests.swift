@@ -65,14 +65,15 @@ struct ShippedPromisesTests {
                 let reserve = #"{"user":"c","model":"gpt-4o","input_tokens":100000}"#
                 try await client.execute(uri: "/v1/tenants/acme/reservations", method: .post, headers: auth(key), body: json(reserve)) { response in
                     #expect(response.status == .tooManyRequests)
-                    // $0.25 requested against a $0.000001 limit can never fit: no Retry-After, retry_at null.
+                    // $0.25 of input and gpt-4o's most output (16,384 tokens, $0.16384) requested against a
+                    // $0.000001 limit can never fit: no Retry-After, retry_at null.
                     #expect(response.headers[.retryAfter] == nil)
                     let limit = try #require(object(response)["limit"] as? [String: Any])
                     #expect(limit["retry_at"] is NSNull)
                     let resetsAt = try #require(limit["resets_at"] as? String)
                     #expect(ISO8601DateFormatter().date(from: resetsAt) != nil)
                     #expect(limit["limit_usd"] as? String == "0.000001")
-                    #expect(limit["requested_usd"] as? String == "0.25")
+                    #expect(limit["requested_usd"] as? String == "0.41384")
                 }
             }
         }

@@ -26,12 +26,35 @@ struct StrictBodyTests {
             == ["duplicate field 'model.y.k'"])
     }
 
-    @Test func validAndMalformedBodiesHaveNoViolations() {
+    @Test func validBodiesHaveNoViolationsAndMalformedOnesOneWithoutAPath() {
         let valid = #"{"limits":{"tokens":1,"cost_usd":"1.5","requests":null},"cycle":{"anchor_day":3,"timezone":"UTC"}}"#
         #expect(JSONKeyScanner.violations(in: Array(valid.utf8), schema: quotaSchema).isEmpty)
         for malformed in [#"{"limits":"#, #"{"limits":{"tokenz":1"#, "[", #"{"a" 1}"#, "", "\"\\"] {
-            #expect(JSONKeyScanner.violations(in: Array(malformed.utf8), schema: quotaSchema).isEmpty)
+            let violations = JSONKeyScanner.violations(in: Array(malformed.utf8), schema: quotaSchema)
+            #expect(violations.map(\.message) == ["malformed JSON body"], "\(malformed)")
+            #expect(violations.first?.path == [])
         }
+    }
+
+    /// The check never gives up silently: a body nested past the limit or starting with a byte-order mark
+    /// is refused, so its duplicate or unknown keys can never pass unchecked (first one wins).
+    @Test func bodiesTheScannerCannotReadAreRefusedNotPassed() throws {
+        let deep = #"{"user":"a","user":"b","model":"m","provider":"#
+            + String(repeating: "[", count: JSONKeyScanner.maximumDepth) + String(repeating: "]", count: JSONKeyScanner.maximumDepth) + "}"
+        let bom = "\u{FEFF}" + #"{"user":"a","user":"b","model":"m","input_tokens":1}"#
+        for (body, message) in [(deep, "nested more than 64 levels"), (bom, "byte-order mark")] {
+            #expect(JSONKeyScanner.violations(in: Array(body.utf8), schema: ReservationBody.keySchema).map(\.message).first?.contains(message) == true)
+            do {
+                _ = try RequestBodyReader.decodeReservation(from: ByteBuffer(string: body))
+                Issue.record("accepted: \(body.prefix(60))")
+            } catch {
+                #expect(error.message.contains(message), "\(error.message)")
+            }
+        }
+        // Exactly at the limit the keys are still checked (the duplicate is found, not skipped).
+        let atLimit = #"{"user":"a","user":"b","x":"# + String(repeating: "[", count: JSONKeyScanner.maximumDepth - 1)
+            + String(repeating: "]", count: JSONKeyScanner.maximumDepth - 1) + "}"
+        #expect(JSONKeyScanner.violations(in: Array(atLimit.utf8), schema: .any).map(\.message) == ["duplicate field 'user'"])
     }
 
     @Test func batchViolationsPointAtTheirEvent() {

@@ -118,6 +118,7 @@ public func buildDependencies(
         unpricedModels: configuration.unpricedModels
     )
     dependencies.webhooks = WebhookDeliverySettings(configuration: configuration)
+    dependencies.reservationDefaultOutputTokens = configuration.reservationDefaultOutputTokens
 
     // Best effort: start with the stored settings if Redis is already reachable.
     _ = try? await client.waitUntilConnected(timeout: .milliseconds(min(configuration.redisConnectTimeoutMilliseconds, 2000)))

@@ -26,6 +26,8 @@ public struct QuotaAPIDependencies: Sendable {
     public var maxBatchBodyBytes: Int
     /// The reservation TTL when a request gives none.
     public var reservationDefaultTTLSeconds: Int
+    /// The output tokens a reservation holds when neither the request nor the price list names a limit.
+    public var reservationDefaultOutputTokens: Int = 16_384
     /// The longest reservation TTL accepted.
     public var reservationMaximumTTLSeconds: Int
     /// Grant reservations when Redis cannot be reached.

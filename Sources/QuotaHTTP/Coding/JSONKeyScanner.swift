@@ -42,35 +42,57 @@ public enum JSONPathComponent: Sendable, Hashable {
 /// differently — `{"user":"a","user":"b"}` is `a` to one and `b` to another, a billing ambiguity) and keys
 /// the schema does not allow.
 ///
-/// Keys are compared after unescaping, so `"us\u0065r"` duplicates `"user"`. Malformed JSON yields no
-/// violations: the decoder reports it with its own message. Nesting is bounded by ``maximumDepth``.
+/// Keys are compared after unescaping, so `"us\u0065r"` duplicates `"user"`. The check never gives up
+/// silently: a body it cannot scan to the end (malformed JSON, nesting deeper than ``maximumDepth``, a
+/// byte-order mark) is one violation with an empty path saying why, so no strict endpoint ever decodes a
+/// body whose keys were not checked.
 public struct JSONKeyScanner {
-    /// The deepest nesting scanned; deeper input is left to the decoder (which rejects it).
+    /// The deepest nesting accepted: a deeper body is refused (the decoder never sees it).
     public static let maximumDepth = 64
 
     private let bytes: [UInt8]
     private var index = 0
     private var violations: [JSONKeyViolation] = []
     private var malformed = false
+    private var tooDeep = false
 
     private init(bytes: [UInt8]) { self.bytes = bytes }
 
-    /// Every violation in `bytes` against `schema` (empty for valid or malformed JSON).
+    /// Every violation in `bytes` against `schema`: empty only for a body whose keys were all checked; a body
+    /// that could not be scanned gives exactly one violation with an empty path (see ``unscannable(_:)``).
     public static func violations(in bytes: [UInt8], schema: JSONKeySchema) -> [JSONKeyViolation] {
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) {
+            return [unscannable("the body starts with a UTF-8 byte-order mark; send the JSON without it")]
+        }
         var scanner = JSONKeyScanner(bytes: bytes)
         var path: [JSONPathComponent] = []
         scanner.skipWhitespace()
         scanner.value(schema: schema, path: &path, depth: 0)
-        return scanner.malformed ? [] : scanner.violations
+        if scanner.tooDeep { return [unscannable("the body is nested more than \(maximumDepth) levels deep")] }
+        if scanner.malformed { return [unscannable("malformed JSON body")] }
+        return scanner.violations
+    }
+
+    /// The one violation of a body the scanner could not read to its end.
+    static func unscannable(_ message: String) -> JSONKeyViolation {
+        JSONKeyViolation(path: [], message: message)
     }
 
     private mutating func value(schema: JSONKeySchema, path: inout [JSONPathComponent], depth: Int) {
-        guard !malformed, index < bytes.count, depth < Self.maximumDepth else { malformed = true; return }
+        guard !malformed else { return }
+        guard depth < Self.maximumDepth else { tooDeep = true; malformed = true; return }
+        guard index < bytes.count else { malformed = true; return }
         switch bytes[index] {
         case UInt8(ascii: "{"): object(schema: schema, path: &path, depth: depth + 1)
         case UInt8(ascii: "["): array(schema: schema, path: &path, depth: depth + 1)
         case UInt8(ascii: "\""): _ = string()
-        default: scalar()
+        default:
+            let start = index
+            scalar()
+            if !malformed, Self.isOutOfRangeInteger(bytes[start..<index]) {
+                let name = path.isEmpty ? "the body" : Self.clip(JSONPathComponent.render(path))
+                violations.append(JSONKeyViolation(path: path, message: "\(name) is out of range: integers are at most \(Int.max) (overflow)"))
+            }
         }
     }
 
@@ -211,6 +233,18 @@ public struct JSONKeyScanner {
             }
         }
         if index == start { malformed = true }
+    }
+
+    /// Whether a number literal is an integer (no fraction or exponent) outside `Int`'s range: the decoder
+    /// would refuse the whole body without naming the member, so the scanner names it.
+    static func isOutOfRangeInteger(_ literal: ArraySlice<UInt8>) -> Bool {
+        var digits = literal[...]
+        let negative = digits.first == UInt8(ascii: "-")
+        if negative { digits = digits.dropFirst() }
+        guard !digits.isEmpty, digits.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return false }
+        let limit = Array((negative ? "9223372036854775808" : "9223372036854775807").utf8)
+        if digits.count != limit.count { return digits.count > limit.count }
+        return digits.lexicographicallyPrecedes(limit) == false && !digits.elementsEqual(limit)
     }
 
     private func peek(_ byte: UInt8) -> Bool { index < bytes.count && bytes[index] == byte }

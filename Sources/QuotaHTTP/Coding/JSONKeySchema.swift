@@ -19,8 +19,9 @@ public indirect enum JSONKeySchema: Sendable {
         .object(Dictionary(uniqueKeysWithValues: names.map { ($0, JSONKeySchema.any) }))
     }
 
-    /// A list of chat messages (`[{"role","content"}]`), derived from `ChatMessage`'s encoding.
-    static let chatMessages: JSONKeySchema = .array(.keys(encodedKeys(of: ChatMessage(role: "", content: ""))))
+    /// A list of chat messages (`[{"role","content",…}]`, ``TokenAccounting/ChatMessage/memberNames``); the
+    /// contents (parts, tool calls) are provider JSON, checked for duplicate keys only.
+    static let chatMessages: JSONKeySchema = .array(.keys(ChatMessage.memberNames))
 
     /// The schema of a member, or nil when `key` is not allowed.
     func member(_ key: String) -> JSONKeySchema? {

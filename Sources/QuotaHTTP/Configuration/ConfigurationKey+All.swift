@@ -54,6 +54,8 @@ extension ConfigurationKey {
                   kind: .boolean(\.reservationsFailOpen)),
             .init(path: "reservations.default_ttl_seconds", environmentVariable: "QUOTAD_RESERVATION_TTL_SECONDS",
                   kind: .integer(\.reservationDefaultTTLSeconds, 1...86_400)),
+            .init(path: "reservations.default_output_tokens", environmentVariable: "QUOTAD_RESERVATION_DEFAULT_OUTPUT_TOKENS",
+                  kind: .integer(\.reservationDefaultOutputTokens, 1...10_000_000)),
             .init(path: "reservations.max_ttl_seconds", environmentVariable: "QUOTAD_RESERVATION_MAX_TTL_SECONDS",
                   kind: .integer(\.reservationMaximumTTLSeconds, 1...86_400)),
             .init(path: "reservations.max_active_per_user", environmentVariable: "QUOTAD_RESERVATIONS_MAX_ACTIVE_PER_USER",

@@ -57,6 +57,10 @@ public struct QuotadConfiguration: Sendable {
     public var reservationsFailOpen = false
     /// `reservations.default_ttl_seconds` / `QUOTAD_RESERVATION_TTL_SECONDS`.
     public var reservationDefaultTTLSeconds = 300
+    /// `reservations.default_output_tokens` / `QUOTAD_RESERVATION_DEFAULT_OUTPUT_TOKENS`: the output a
+    /// reservation holds when it names no output limit (`max_tokens`, `max_completion_tokens`,
+    /// `max_output_tokens`) and the price list gives the model no `max_output_tokens`.
+    public var reservationDefaultOutputTokens = 16_384
     /// `reservations.max_ttl_seconds` / `QUOTAD_RESERVATION_MAX_TTL_SECONDS`.
     public var reservationMaximumTTLSeconds = 3600
     /// `reservations.max_active_per_user`: the most active reservations one user may hold (then 429

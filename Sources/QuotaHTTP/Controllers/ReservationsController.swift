@@ -34,9 +34,12 @@ public struct ReservationsController: Sendable {
         let body = try RequestBodyReader.decodeReservation(
             from: await RequestBodyReader.collect(request, limit: dependencies.maxBodyBytes)
         )
+        guard let model = body.model ?? body.request?.model else {
+            throw APIError.badRequest("missing field 'model' (give it in the body or in 'request')")
+        }
         do {
             try Identifier.validateName(body.user, field: "user")
-            try Identifier.validateModel(body.model)
+            try Identifier.validateModel(model)
             if let id = body.reservationID { try Identifier.validateEventID(id, field: "reservation_id") }
         } catch {
             throw APIError(error)
@@ -50,37 +53,19 @@ public struct ReservationsController: Sendable {
             guard Provider.known.contains(candidate) else { throw APIError.badRequest("unknown provider '\(name.prefix(40))'") }
             provider = candidate
         }
-        let maxTokens = TokenUsage.maximumCount
-        let match = dependencies.catalog.match(model: body.model, provider: provider)
-        let input: Int
-        switch (body.inputTokens, body.messages) {
-        case (.some, .some):
-            throw APIError.badRequest("give either 'input_tokens' or 'messages', not both")
-        case (.some(let count), nil):
-            guard (0...maxTokens).contains(count) else { throw APIError.badRequest("input_tokens must be 0…\(maxTokens)") }
-            input = count
-        case (nil, .some(let messages)):
-            input = try dependencies.recorder.estimateInputTokens(
-                messages, family: UsageRecorder.tokenizerFamily(provider: provider, match: match)
-            )
-        case (nil, nil):
-            throw APIError(
-                .badRequest, code: "invalid_request", "a reservation needs an input estimate: give input_tokens or messages",
-                details: ["fields": .array([.string("input_tokens"), .string("messages")])]
-            )
-        }
-        let output = body.maxOutputTokens ?? 0
-        guard (0...maxTokens).contains(output) else { throw APIError.badRequest("max_output_tokens must be 0…\(maxTokens)") }
+        let match = dependencies.catalog.match(model: model, provider: provider)
+        let input = try inputEstimate(body, family: UsageRecorder.tokenizerFamily(provider: provider, match: match))
+        let output = try outputLimit(body, match: match)
         guard input + output > 0 else {
-            throw APIError.badRequest("nothing to reserve: input_tokens (or the messages' estimate) and max_output_tokens are both 0")
+            throw APIError.badRequest("nothing to reserve: the input estimate and the output limit are both 0")
         }
         let ttl = body.ttlSeconds ?? dependencies.reservationDefaultTTLSeconds
         guard (1...dependencies.reservationMaximumTTLSeconds).contains(ttl) else {
             throw APIError.badRequest("ttl_seconds must be 1…\(dependencies.reservationMaximumTTLSeconds) (got \(ttl))")
         }
         guard let price = match?.price else {
-            try await dependencies.recorder.checkUnpriced(model: body.model, tenant: tenant, user: body.user, logger: context.logger)
-            return try await reserve(body, tenant: tenant, tokens: input + output, cost: 0, ttl: ttl, context: context)
+            try await dependencies.recorder.checkUnpriced(model: model, tenant: tenant, user: body.user, logger: context.logger)
+            return try await reserve(body, model: model, tenant: tenant, tokens: input + output, cost: 0, ttl: ttl, context: context)
         }
         // Priced pessimistically: every token at the highest rate it could be charged (cache writes, reasoning,
         // audio, the long-context tier), so a reservation never holds less than the call can cost.
@@ -90,12 +75,54 @@ public struct ReservationsController: Sendable {
         } catch {
             throw APIError.badRequest("\(error)")
         }
-        return try await reserve(body, tenant: tenant, tokens: input + output, cost: cost, ttl: ttl, context: context)
+        return try await reserve(body, model: model, tenant: tenant, tokens: input + output, cost: cost, ttl: ttl, context: context)
+    }
+
+    /// The input tokens to hold: `input_tokens` as given, else the local estimate of the messages (with the
+    /// `system` prompt) and of the provider `request`'s messages, instructions and tools.
+    func inputEstimate(_ body: ReservationBody, family: Provider) throws(APIError) -> Int {
+        var messages = body.messages ?? []
+        if let system = body.system { messages.insert(system.message, at: 0) }
+        if let count = body.inputTokens {
+            guard messages.isEmpty else { throw APIError.badRequest("give either 'input_tokens' or 'messages' (and 'system'), not both") }
+            guard (0...TokenUsage.maximumCount).contains(count) else {
+                throw APIError.badRequest("input_tokens must be 0…\(TokenUsage.maximumCount)")
+            }
+            return count
+        }
+        messages += body.request?.allMessages ?? []
+        guard !messages.isEmpty else {
+            throw APIError(
+                .badRequest, code: "invalid_request",
+                "a reservation needs an input estimate: give input_tokens, messages or the provider request",
+                details: ["fields": .array([.string("input_tokens"), .string("messages"), .string("request")])]
+            )
+        }
+        return try dependencies.recorder.estimateInputTokens(messages, family: family)
+    }
+
+    /// The output tokens to hold: the call's limit (`max_output_tokens`, `max_tokens` or
+    /// `max_completion_tokens`, in the body or its `request`; they must agree), else the model's most output
+    /// from the price list, else `reservations.default_output_tokens`. Never 0 unless the call says 0.
+    func outputLimit(_ body: ReservationBody, match: PriceMatch?) throws(APIError) -> Int {
+        let limits = body.outputLimits
+        guard let first = limits.first else {
+            return match?.maxOutputTokens ?? dependencies.reservationDefaultOutputTokens
+        }
+        for limit in limits {
+            guard (0...TokenUsage.maximumCount).contains(limit.value) else {
+                throw APIError.badRequest("\(limit.field) must be 0…\(TokenUsage.maximumCount) (got \(limit.value))")
+            }
+            guard limit.value == first.value else {
+                throw APIError.badRequest("\(first.field) (\(first.value)) and \(limit.field) (\(limit.value)) disagree: give one output limit")
+            }
+        }
+        return first.value
     }
 
     /// Holds `tokens` and `cost` for the body's user (fail-open when configured and Redis cannot answer).
     func reserve(
-        _ body: ReservationBody, tenant: String, tokens: Int, cost: Int, ttl: Int, context: QuotaRequestContext
+        _ body: ReservationBody, model: String, tenant: String, tokens: Int, cost: Int, ttl: Int, context: QuotaRequestContext
     ) async throws -> Response {
         let now = await dependencies.repository.currentTime()
         let reservationRequest = ReservationRequest(
@@ -115,7 +142,7 @@ public struct ReservationsController: Sendable {
                 metadata: ["quota.tenant": "\(tenant)", "quota.user": "\(body.user)", "quota.reservation_id": "\(id)", "error.code": "\(error.code)"]
             )
             let created = ReservationCreated(
-                reservationID: id, user: body.user, model: body.model, expiresAt: now.addingTimeInterval(TimeInterval(ttl)),
+                reservationID: id, user: body.user, model: model, expiresAt: now.addingTimeInterval(TimeInterval(ttl)),
                 reserved: .init(tokens: tokens, costNanoUSD: cost), failOpen: true
             )
             return JSONResponse.make(status: .created, buffer: created.json)
@@ -125,7 +152,7 @@ public struct ReservationsController: Sendable {
         switch outcome {
         case .reserved(let reservation):
             let created = ReservationCreated(
-                reservationID: reservation.id, user: body.user, model: body.model, expiresAt: reservation.expiresAt,
+                reservationID: reservation.id, user: body.user, model: model, expiresAt: reservation.expiresAt,
                 reserved: .init(tokens: reservation.tokens, costNanoUSD: reservation.costNanoUSD), failOpen: false
             )
             var response = JSONResponse.make(status: .created, buffer: created.json)

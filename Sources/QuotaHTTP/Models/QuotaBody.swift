@@ -7,7 +7,8 @@ import TokenQuota
 ///   "rate":{"tokens_per_minute":N|null,"requests_per_minute":N|null,…_per_hour,…_per_day},
 ///   "cycle":{"anchor_day":1,"timezone":"UTC"},"group":"<id>"|null,"alerts":{"thresholds_percent":[50,80,100]}}`
 ///   — `group` in user quotas only; `alerts` absent = no threshold alerts.
-/// `limits` is required (a body without it is a typo, not "unlimited"); `rate` absent = no window limits.
+/// `limits` absent or `null` = no cycle limits (unknown keys anywhere are still refused, so a typo such as
+/// `"limit"` is a 400, never "unlimited"); `rate` absent = no window limits.
 struct QuotaBody: StrictJSONBody, Sendable {
     struct Limits: Decodable, Sendable {
         var tokens: Int?
@@ -36,7 +37,7 @@ struct QuotaBody: StrictJSONBody, Sendable {
         }
     }
 
-    var limits: Limits
+    var limits: Limits?
     var rate: RateBody?
     var cycle: Cycle?
     var group: String?
@@ -80,6 +81,7 @@ struct QuotaBody: StrictJSONBody, Sendable {
 
     /// The limits, validated: non-negative counts, `cost_usd` an exact decimal (≤ 9 fractional digits).
     func quotaLimits() throws(APIError) -> QuotaLimits {
+        guard let limits else { return QuotaLimits() }
         if let tokens = limits.tokens, tokens < 0 { throw APIError.badRequest("limits.tokens must not be negative") }
         if let requests = limits.requests, requests < 0 { throw APIError.badRequest("limits.requests must not be negative") }
         var cost: Int?

@@ -83,22 +83,23 @@ public struct UsageRecorder: Sendable {
     }
 
     /// Applies ``UnpricedModelPolicy``: with `reject`, a model without a price is refused (`422
-    /// unpriced_model`) when a cost limit applies to the user, since it would otherwise pass the limit at cost 0.
-    /// Only called for unpriced models, so the quota lookup is off the common path. A retried event that was
-    /// already recorded passes (it is answered as a duplicate).
+    /// unpriced_model`) when a cost limit applies at any level the call counts at (the user's own quota or the
+    /// tenant default, the user's group, the tenant aggregate), since it would otherwise pass that limit at
+    /// cost 0. Only called for unpriced models, so the quota lookups are off the common path. A retried event
+    /// that was already recorded passes (it is answered as a duplicate).
     public func checkUnpriced(model: String, tenant: String, user: String, eventID: String? = nil, logger: Logger) async throws(APIError) {
         guard unpricedModels == .reject else {
             metrics.unpriced(result: "allowed")
             logger.info("usage for a model without a price recorded at cost 0", metadata: ["llm.model": "\(model)"])
             return
         }
-        let limits: QuotaLimits
+        let limited: String?
         do {
-            limits = try await repository.quota(tenant: tenant, user: user).config.limits
+            limited = try await costLimitedLevel(tenant: tenant, user: user)
         } catch {
             throw APIError(error)
         }
-        guard limits.costNanoUSD != nil else {
+        guard let limited else {
             metrics.unpriced(result: "allowed")
             return
         }
@@ -111,10 +112,22 @@ public struct UsageRecorder: Sendable {
         logger.info("usage for a model without a price refused: a cost limit applies", metadata: ["llm.model": "\(model)"])
         throw APIError(
             .unprocessableContent, code: "unpriced_model",
-            "model '\(model.prefix(120))' has no price, and a cost limit applies to user '\(user)': add its price "
+            "model '\(model.prefix(120))' has no price, and a cost limit applies to \(limited): add its price "
                 + "(QUOTAD_PRICING_FILE) or set pricing.unpriced_models: allow",
             details: ["model": .string(String(model.prefix(200)))]
         )
+    }
+
+    /// The first level with a cost limit that a call of `user` counts at (`user 'ann'`, `group 'eng'`, `the
+    /// tenant`), or nil when none has one.
+    func costLimitedLevel(tenant: String, user: String) async throws(QuotaError) -> String? {
+        let config = try await repository.quota(tenant: tenant, user: user).config
+        if config.limits.costNanoUSD != nil { return "user '\(user)'" }
+        if let group = config.group, try await repository.quota(tenant: tenant, subject: .group(group))?.limits.costNanoUSD != nil {
+            return "group '\(group)'"
+        }
+        if try await repository.quota(tenant: tenant, subject: .tenant)?.limits.costNanoUSD != nil { return "the tenant" }
+        return nil
     }
 
     /// Builds and validates the event (no I/O): exactly one of `response`/`usage`, known provider,

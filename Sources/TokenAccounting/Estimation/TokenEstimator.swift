@@ -61,7 +61,8 @@ public struct TokenEstimator: Sendable {
         return tokens >= Double(TokenUsage.maximumCount) ? TokenUsage.maximumCount : max(1, Int(tokens))
     }
 
-    /// Estimates the input tokens of a chat request: every message's role and content, plus framing.
+    /// Estimates the input tokens of a chat request: every message's role, name and content, its images at
+    /// ``ChatMessage/imageTokenEstimate`` each, plus framing.
     ///
     /// - Returns: 0 for no messages; otherwise at most ``TokenUsage/maximumCount``.
     public func estimateInputTokens(messages: [ChatMessage], provider: Provider) -> Int {
@@ -71,6 +72,12 @@ public struct TokenEstimator: Sendable {
             total = Self.saturatingAdd(total, Self.clamped(tokensPerMessage))
             total = Self.saturatingAdd(total, estimateTokens(text: message.role, provider: provider))
             total = Self.saturatingAdd(total, estimateTokens(text: message.content, provider: provider))
+            if let name = message.name { total = Self.saturatingAdd(total, estimateTokens(text: name, provider: provider)) }
+            if message.imageCount > 0 {
+                let images = message.imageCount >= TokenUsage.maximumCount / ChatMessage.imageTokenEstimate
+                    ? TokenUsage.maximumCount : message.imageCount * ChatMessage.imageTokenEstimate
+                total = Self.saturatingAdd(total, images)
+            }
         }
         return total
     }

@@ -74,7 +74,9 @@ private struct LiteLLMEntryReader {
         if let name = fields.nonEmptyString("litellm_provider") {
             provider = Self.providers[name] ?? Provider(rawValue: name)
         }
-        return PriceCatalog.Entry(name: model, provider: provider, price: price)
+        var maxOutput: Int?
+        if case .integer(let count) = fields["max_output_tokens"], (1...TokenUsage.maximumCount).contains(count) { maxOutput = count }
+        return PriceCatalog.Entry(name: model, provider: provider, price: price, maxOutputTokens: maxOutput)
     }
 
     /// The tier built from `<base field>_above_<N>k_tokens` fields with the lowest `N`, if any.

@@ -46,7 +46,7 @@ private struct YAMLEntryReader {
     private static let priceKeys = [
         "input", "cache_read", "cache_write_5m", "cache_write_1h", "output", "reasoning", "audio_input", "audio_output",
     ]
-    private static let entryKeys = Set(priceKeys + ["web_search_per_1k", "provider", "aliases", "long_context"])
+    private static let entryKeys = Set(priceKeys + ["web_search_per_1k", "provider", "aliases", "long_context", "max_output_tokens"])
     private static let tierKeys = Set(priceKeys + ["above_input_tokens"])
 
     func entry(from node: Node) throws(PricingError) -> PriceCatalog.Entry {
@@ -82,7 +82,18 @@ private struct YAMLEntryReader {
             webSearchPer1k: try optional(fields, "web_search_per_1k"),
             longContext: longContext
         )
-        return PriceCatalog.Entry(name: model, provider: provider, aliases: aliases, price: price)
+        return PriceCatalog.Entry(name: model, provider: provider, aliases: aliases, price: price, maxOutputTokens: try maxOutputTokens(fields))
+    }
+
+    /// `max_output_tokens`: a whole number of tokens, 1…``TokenUsage/maximumCount``.
+    private func maxOutputTokens(_ fields: [String: Node]) throws(PricingError) -> Int? {
+        guard let node = fields["max_output_tokens"], let text = try optionalScalar(node, field: "max_output_tokens") else { return nil }
+        guard text.utf8.count <= 16, text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }), let count = Int(text),
+              (1...TokenUsage.maximumCount).contains(count)
+        else {
+            throw failure("max_output_tokens", "'max_output_tokens' must be a whole number of tokens, 1…\(TokenUsage.maximumCount)")
+        }
+        return count
     }
 
     private func tier(from node: Node) throws(PricingError) -> LongContextPrice {

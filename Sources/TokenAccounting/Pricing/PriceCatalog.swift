@@ -30,13 +30,17 @@ public struct PriceCatalog: Sendable {
         public var aliases: [String]
         /// The prices.
         public var price: ModelPrice
+        /// The most output tokens one call of the model can generate, if the catalog says: what a reservation
+        /// that names no output limit holds.
+        public var maxOutputTokens: Int?
 
         /// Creates an entry.
-        public init(name: String, provider: Provider? = nil, aliases: [String] = [], price: ModelPrice) {
+        public init(name: String, provider: Provider? = nil, aliases: [String] = [], price: ModelPrice, maxOutputTokens: Int? = nil) {
             self.name = name
             self.provider = provider
             self.aliases = aliases
             self.price = price
+            self.maxOutputTokens = maxOutputTokens
         }
     }
 
@@ -200,7 +204,7 @@ public struct PriceCatalog: Sendable {
 
     private func makeMatch(_ index: Int, _ how: PriceMatch.Kind) -> PriceMatch {
         let entry = entries[index]
-        return PriceMatch(price: entry.price, matchedName: entry.name, provider: entry.provider, how: how)
+        return PriceMatch(price: entry.price, matchedName: entry.name, provider: entry.provider, how: how, maxOutputTokens: entry.maxOutputTokens)
     }
 
     /// The entry a normalized name stands for: an entry with this name or alias, or whose normalized name or

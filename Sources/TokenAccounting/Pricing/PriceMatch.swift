@@ -21,12 +21,15 @@ public struct PriceMatch: Sendable, Hashable {
     public var provider: Provider?
     /// How the entry was found.
     public var how: Kind
+    /// The matched entry's most output tokens per call, if the catalog says.
+    public var maxOutputTokens: Int?
 
     /// Creates a match.
-    public init(price: ModelPrice, matchedName: String, provider: Provider? = nil, how: Kind) {
+    public init(price: ModelPrice, matchedName: String, provider: Provider? = nil, how: Kind, maxOutputTokens: Int? = nil) {
         self.price = price
         self.matchedName = matchedName
         self.provider = provider
         self.how = how
+        self.maxOutputTokens = maxOutputTokens
     }
 }

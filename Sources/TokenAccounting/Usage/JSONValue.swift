@@ -73,3 +73,61 @@ extension Dictionary where Key == String, Value == JSONValue {
         self[key]?.objectValue
     }
 }
+
+extension JSONValue: Decodable {
+    /// Decodes any JSON value (through `JSONDecoder`: request bodies that carry provider JSON as it is).
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .null
+        } else if let value = try? container.decode(Bool.self) {
+            self = .bool(value)
+        } else if let value = try? container.decode(Int.self) {
+            self = .integer(value)
+        } else if let value = try? container.decode(Double.self) {
+            self = .double(value)
+        } else if let value = try? container.decode(String.self) {
+            self = .string(value)
+        } else if let value = try? container.decode([JSONValue].self) {
+            self = .array(value)
+        } else {
+            self = .object(try container.decode([String: JSONValue].self))
+        }
+    }
+}
+
+extension JSONValue {
+    /// The member `key` of an object (nil for other values or an absent member).
+    subscript(key: String) -> JSONValue? { objectValue?[key] }
+
+    /// The value as compact JSON text (object members sorted by key), for counting it as text.
+    var serialized: String {
+        switch self {
+        case .null: return "null"
+        case .bool(let value): return value ? "true" : "false"
+        case .integer(let value): return String(value)
+        case .double(let value): return value.isFinite ? String(value) : "0"
+        case .string(let value): return Self.quoted(value)
+        case .array(let values): return "[" + values.map(\.serialized).joined(separator: ",") + "]"
+        case .object(let members):
+            return "{" + members.keys.sorted().map { Self.quoted($0) + ":" + (members[$0]?.serialized ?? "null") }.joined(separator: ",") + "}"
+        }
+    }
+
+    private static func quoted(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 { out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16) }
+                else { out.unicodeScalars.append(scalar) }
+            }
+        }
+        return out + "\""
+    }
+}

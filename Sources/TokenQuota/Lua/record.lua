@@ -21,7 +21,8 @@
 -- Redis's time, else {-3, now}), 41 day EXPIREAT s, 42 source, 43 latency ms or '', 44 occurred at ms,
 -- 45 k = metadata pairs offered as dimensions, 46.. k key/value pairs.
 -- KEYS (after the levels layout): 18 tenant event stream, 19 its sequence counter, 20 declared dimensions,
--- 21 the day's rows, 22 alert stream.
+-- 21 the day's rows, 22 alert stream, 23 the state of the reservation id ARGV 32 (see reserve.lua; written
+-- 'c|<event id>' when the event settles it, whatever the event id, so it settles exactly once).
 --
 -- Also, for a recorded event: the day's rows (T, u|user, g|group, and with token statistics m|model,
 -- um|user|model, gm|group|model), report rows per declared dimension (d|name|value), one entry in the
@@ -29,7 +30,8 @@
 -- '!<limit>|<percent>' in the level's cycle hash: exactly once per cycle).
 -- Returns {recorded 0/1, first "cycle|cost", {user totals...}, reserved tokens, cost, count (the user's),
 -- over-limit levels 'user,group,tenant' or '', binding window as in reserve.lua or ''}, or {-1, field, model or ''} when the field would pass the
--- bound, or {-2, field, model or ''} when a stored value is not an integer.
+-- bound, or {-2, field, model or ''} when a stored value is not an integer, or {-7, event id, ''} when the
+-- reservation was already settled by another event (nothing changes).
 -- Rows holding the counts of row_fields separated by spaces (report rows, day rows): adds the event's
 -- changes to each named row with one HMGET and one HSET (rows from a v1 migration are 'u|<user>|<field>'
 -- fields instead, and stay as they are).
@@ -105,6 +107,13 @@ local function is_integer(s)
 end
 if now < tonumber(ARGV[39]) or now >= tonumber(ARGV[40]) then return {-3, now} end
 local prior = redis.call('GET', KEYS[4])
+local settled = nil
+if ARGV[32] ~= '' then
+  settled = redis.call('GET', KEYS[23])
+  if not prior and settled and string.sub(settled, 1, 2) == 'c|' and string.sub(settled, 3) ~= ARGV[34] then
+    return {-7, string.sub(settled, 3), ''}
+  end
+end
 local recorded = 0
 local over = ''
 local binding, room = '', nil
@@ -218,7 +227,10 @@ if not prior then
   prior = ARGV[10] .. '|' .. ARGV[29]
   redis.call('SET', KEYS[4], prior, 'EX', ARGV[16])
   local res = nil
-  if ARGV[32] ~= '' then res = reservation_drop(KEYS[1], KEYS[2], KEYS[3], ARGV[32]) end
+  if ARGV[32] ~= '' then
+    res = reservation_drop(KEYS[1], KEYS[2], KEYS[3], ARGV[32])
+    redis.call('SET', KEYS[23], 'c|' .. ARGV[34], 'EX', ARGV[16])
+  end
   -- Report rows of the tenant cycle: one field per user ('u|<user>'), group ('g|<group>') and declared
   -- dimension value ('d|<name>|<value>'); the day's rows likewise.
   local dims = {}
@@ -363,6 +375,7 @@ if not prior then
   end
 elseif ARGV[32] ~= '' then
   reservation_drop(KEYS[1], KEYS[2], KEYS[3], ARGV[32])
+  if not settled or string.sub(settled, 1, 2) ~= 'c|' then redis.call('SET', KEYS[23], 'c|' .. ARGV[34], 'EX', ARGV[16]) end
 end
 purge_expired(KEYS[1], KEYS[2], KEYS[3], now)
 -- The user's totals after this call (as written above, or as stored for a duplicate).

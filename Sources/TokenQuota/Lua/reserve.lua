@@ -2,24 +2,38 @@
 -- requested) or a rate window (its sum + requested) would be exceeded at any of them.
 --
 -- ARGV (after the levels layout): 10 reservation id, 11 tokens, 12 cost nano-USD, 13 TTL ms, 14 most active
--- reservations per user, 15 tenant, 16-18 user, group and tenant cycle ids. KEYS (after the levels
--- layout): 18 alert stream, 19 when each level, subject and limit last raised a 'quota.exceeded' alert.
+-- reservations per user, 15 tenant, 16-18 user, group and tenant cycle ids, 19 dedupe TTL s. KEYS (after
+-- the levels layout): 18 alert stream, 19 when each level, subject and limit last raised a 'quota.exceeded'
+-- alert, 20 the reservation id's state ('h' held, 'c|<event id>' committed, 'r' released; written at the
+-- reserve, kept for the TTL plus the dedupe TTL, so a settled id is never held again).
 -- A refusal adds a 'quota.exceeded' alert for each limit that refused, at most one per level, subject and
 -- limit per minute.
--- Returns {1, id, expires ms, binding window} where binding window is '' or
+-- Returns {1, id, expires ms, binding window, tokens, cost} where binding window is '' or
 -- 'level|limit|quota|window seconds|remaining' (the rate window with the least room left, for the RateLimit
--- headers); {-4} when the id was already committed; {-5, count} when the user holds too many reservations;
--- or, when refused, {0, level, limit, limit value, used, reserved, requested, retry ms or '', Redis time ms}
--- naming the limit whose room comes back last (retry '' = the request alone exceeds the limit).
+-- headers) and tokens and cost are what the reservation holds; {-7, tokens, cost, expires ms} when the id
+-- is held for a different request (a retry must repeat the same request: then it gets the held reservation);
+-- {-4, state} when the id was already settled (state 'committed', 'released' or 'expired'); {-5, count}
+-- when the user holds too many reservations; or, when refused, {0, level, limit, limit value, used,
+-- reserved, requested, retry ms or '', Redis time ms} naming the limit whose room comes back last (retry ''
+-- = the request alone exceeds the limit).
 local id = ARGV[10]
+local tokens, cost = tonumber(ARGV[11]), tonumber(ARGV[12])
 local existing = redis.call('HGET', KEYS[1], id)
 if existing then
   local res = reservation_parse(existing)
-  if res.expires > now then return {1, id, int(res.expires), ''} end
+  if res.expires > now then
+    if res.tokens == tokens and res.cost == cost then return {1, id, int(res.expires), '', int(res.tokens), int(res.cost)} end
+    return {-7, int(res.tokens), int(res.cost), int(res.expires)}
+  end
 end
-if redis.call('EXISTS', KEYS[4]) == 1 then return {-4} end
+if redis.call('EXISTS', KEYS[4]) == 1 then return {-4, 'committed'} end
+local state = redis.call('GET', KEYS[20])
+if state then
+  if string.sub(state, 1, 1) == 'c' then return {-4, 'committed'} end
+  if state == 'r' then return {-4, 'released'} end
+  return {-4, 'expired'}
+end
 purge_expired(KEYS[1], KEYS[2], KEYS[3], now)
-local tokens, cost = tonumber(ARGV[11]), tonumber(ARGV[12])
 
 local failures = {}
 local scopes = {}
@@ -125,6 +139,7 @@ end
 local expires = now + tonumber(ARGV[13])
 redis.call('HSET', KEYS[1], id, int(tokens) .. '|' .. int(cost) .. '|' .. int(expires) .. '|' .. int(now) .. '|' .. user .. '|' .. group)
 redis.call('ZADD', KEYS[2], expires, id)
+redis.call('SET', KEYS[20], 'h', 'PX', tonumber(ARGV[13]) + tonumber(ARGV[19]) * 1000)
 local totals = {}
 for _, L in ipairs(levels) do
   totals[#totals + 1] = L.scope .. 't'
@@ -160,4 +175,4 @@ local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
 redis.call('PEXPIREAT', KEYS[1], last[2])
 redis.call('PEXPIREAT', KEYS[2], last[2])
 redis.call('PEXPIREAT', KEYS[3], last[2])
-return {1, id, int(expires), binding}
+return {1, id, int(expires), binding, int(tokens), int(cost)}

@@ -6,6 +6,7 @@
 /// |---|---|---|
 /// | `q:{t}:u:<user>:c:<cycle>` | hash | user totals (`in cin cw cw1 out rsn ain aout wsr req err cost unp est ovr`) and per model `#<n>\|<field>`, with `@<model>` = n naming each model once (v1-migrated fields: `<model>\|<field>`) |
 /// | `q:{t}:u:<user>:e:<event id>` | string | dedupe marker `<cycle>\|<cost>`, expires after the dedupe TTL |
+/// | `q:{t}:u:<user>:rsv:<reservation id>` | string | the reservation id's state: `h` held, `c\|<event id>` committed, `r` released; kept for the TTL plus the dedupe TTL, so a settled id is never held again |
 /// | `q:{t}:u:<user>:quota` | hash | the user's own quota: `own group tokens cost requests tpm rpm tph rph tpd rpd anchor tz tr_*` |
 /// | `q:{t}:u:<user>:w` | hash | the user's rolling windows (buckets and sums) |
 /// | `q:{t}:u:<user>:log` | stream | optional capped audit stream of recorded events |
@@ -35,6 +36,7 @@ public struct QuotaKeys: Sendable {
 
     func userCycle(_ user: String, _ cycle: String) -> String { prefix + "u:" + user + ":c:" + cycle }
     func dedupe(_ user: String, _ eventID: String) -> String { prefix + "u:" + user + ":e:" + eventID }
+    func reservationState(_ user: String, _ reservationID: String) -> String { prefix + "u:" + user + ":rsv:" + reservationID }
     func userQuota(_ user: String) -> String { prefix + "u:" + user + ":quota" }
     func userWindows(_ user: String) -> String { prefix + "u:" + user + ":w" }
     func userLog(_ user: String) -> String { prefix + "u:" + user + ":log" }

@@ -26,10 +26,10 @@ extension RedisQuotaRepository {
             reply = try await run(
                 QuotaScripts.reserve,
                 keys: levelKeys(keys, user: request.user, group: context.group, cycles: cycles, dedupe: keys.dedupe(request.user, id))
-                    + [keys.alerts, keys.exceededAlerts],
+                    + [keys.alerts, keys.exceededAlerts, keys.reservationState(request.user, id)],
                 arguments: levelArguments(user: request.user, context: context, cycles: cycles) + [
                     id, request.tokens, request.costNanoUSD, request.ttlSeconds * 1000, settings.maximumActiveReservationsPerUser,
-                    request.tenant, cycles.user.id, cycles.group?.id ?? "", cycles.tenant.id,
+                    request.tenant, cycles.user.id, cycles.group?.id ?? "", cycles.tenant.id, settings.dedupeTTLSeconds,
                 ]
             )
             guard let retry = try await retryAfterRefusal(reply, tenant: request.tenant, user: request.user, attempt: attempt, script: "reserve")
@@ -40,17 +40,30 @@ extension RedisQuotaRepository {
         guard let parts = reply.array, let status = parts.first?.int else { throw unexpectedReply(script: "reserve", reply) }
         switch status {
         case -4:
-            throw QuotaError(.conflict, "reservation \(id) was already committed; reserve with a new reservation_id")
+            let state = parts.count > 1 ? parts[1].text ?? "settled" : "settled"
+            throw QuotaError(
+                .conflict,
+                "reservation \(id) was already \(state); a settled reservation id is never held again: reserve with a new reservation_id"
+            )
+        case -7:
+            guard parts.count == 4, let heldTokens = parts[1].int, let heldCost = parts[2].int else { break }
+            throw QuotaError(
+                .conflict,
+                "reservation \(id) is held for a different request (\(heldTokens) tokens, \(heldCost) nano-USD; this one asks "
+                    + "\(request.tokens) tokens, \(request.costNanoUSD) nano-USD): a retry must repeat the same request, else reserve with a new reservation_id"
+            )
         case -5:
             throw QuotaError(
                 .tooManyReservations,
                 "user '\(request.user)' holds \(settings.maximumActiveReservationsPerUser) active reservations, the most allowed; commit or release some first"
             )
         case 1:
-            guard parts.count == 4, let reservedID = parts[1].text, let expiresMs = parts[2].int else { break }
+            guard parts.count == 6, let reservedID = parts[1].text, let expiresMs = parts[2].int,
+                  let heldTokens = parts[4].int, let heldCost = parts[5].int
+            else { break }
             return .reserved(Reservation(
                 id: reservedID, expiresAt: Date(timeIntervalSince1970: Double(expiresMs) / 1000),
-                tokens: request.tokens, costNanoUSD: request.costNanoUSD,
+                tokens: heldTokens, costNanoUSD: heldCost,
                 rateLimit: parts[3].text.flatMap(RateLimitStatus.init(scriptValue:))
             ))
         case 0:
@@ -93,8 +106,9 @@ extension RedisQuotaRepository {
                     keys.reservations, keys.reservationExpiry, keys.reservationTotals, keys.userWindows(user),
                     group.map(keys.groupWindows) ?? keys.unused, keys.tenantWindows, keys.userQuota(user), keys.tenantDefault,
                     group.map(keys.groupQuota) ?? keys.unused, keys.tenantQuota, keys.quotaEpoch,
+                    keys.reservationState(user, reservationID),
                 ],
-                arguments: [reservationID, user, group ?? "", context.epoch]
+                arguments: [reservationID, user, group ?? "", context.epoch, settings.dedupeTTLSeconds]
             )
             guard let retry = try await retryAfterRefusal(reply, tenant: tenant, user: user, attempt: attempt, script: "release") else { break }
             context = retry.0
@@ -127,8 +141,9 @@ extension RedisQuotaRepository {
         }
     }
 
-    /// The owner named in the id when the reservation is held or was committed (a retried commit is then
-    /// answered as a duplicate); nil when it never existed or expired unused.
+    /// The owner named in the id when the reservation is held or was committed (under any event id; a retried
+    /// commit is then answered as a duplicate or refused); nil when it never existed, was released or expired
+    /// unused.
     public func reservationOwner(tenant: String, reservationID: String) async throws(QuotaError) -> String? {
         guard let owner = ReservationID.owner(of: reservationID) else { return nil }
         try Identifier.validateName(tenant, field: "tenant")
@@ -140,6 +155,10 @@ extension RedisQuotaRepository {
         let committed = try await redis { () async throws(RedisError) -> RedisReply in
             try await client.send("EXISTS", keys.dedupe(owner, reservationID))
         }
-        return committed.int == 1 ? owner : nil
+        if committed.int == 1 { return owner }
+        let state = try await redis { () async throws(RedisError) -> RedisReply in
+            try await client.send("GET", keys.reservationState(owner, reservationID))
+        }
+        return state.text?.hasPrefix("c|") == true ? owner : nil
     }
 }

@@ -88,6 +88,7 @@ public final class RedisQuotaRepository: QuotaRepository {
                 QuotaScripts.record,
                 keys: levelKeys(keys, user: event.user, group: group, cycles: cycles, dedupe: keys.dedupe(event.user, event.eventID)) + [
                     keys.events, keys.eventSequence, keys.dimensions, keys.day(day.id), keys.alerts,
+                    event.reservationID.map { keys.reservationState(event.user, $0) } ?? keys.unused,
                 ],
                 arguments: levelArguments(user: event.user, context: context, cycles: cycles) + [
                     cycles.user.id, expireAt(cycles.user), cycles.group?.id ?? "", cycles.group.map(expireAt) ?? 0,
@@ -107,6 +108,13 @@ public final class RedisQuotaRepository: QuotaRepository {
             guard let retry = try await retryAfterRefusal(reply, tenant: event.tenant, user: event.user, attempt: attempt, script: "record") else { break }
             (context, at) = retry
             cycles = context.cycles(at: at, cycleCache)
+        }
+        if let parts = reply.array, parts.count == 3, let status = parts[0].int, status == -7, let settler = parts[1].text {
+            throw QuotaError(
+                .conflict,
+                "reservation \(event.reservationID ?? "") was already committed by event '\(settler)'; a reservation settles once, "
+                    + "nothing was recorded for event '\(event.eventID)'"
+            )
         }
         if let parts = reply.array, parts.count == 3, let status = parts[0].int, status < 0, let field = parts[1].text {
             throw refusedRecord(status: status, field: field, model: parts[2].text ?? "", event: event)
