@@ -60,7 +60,7 @@ def call(port, method, path, body=None, key=ADMIN):
 
 def reserve(port, user, tokens, ttl=60):
     return call(port, "POST", "/v1/tenants/acme/reservations",
-                {"user": user, "model": "gpt-4o", "input_tokens": tokens, "ttl_seconds": ttl})
+                {"user": user, "model": "gpt-4o", "input_tokens": tokens, "max_output_tokens": 0, "ttl_seconds": ttl})
 
 
 def reserved_tokens(port, user):

@@ -60,7 +60,7 @@ def race(clients, admin, index, scenario):
             local.clients = [Client(c.port, c.key) for c in clients]
         client = local.clients[job % 2]
         status, data = client.call("POST", f"/v1/tenants/{tenant}/reservations",
-                                   {"user": users[job % len(users)], "model": "gpt-4o", "input_tokens": SIZE, "ttl_seconds": 600})
+                                   {"user": users[job % len(users)], "model": "gpt-4o", "input_tokens": SIZE, "max_output_tokens": 0, "ttl_seconds": 600})
         if status == 201:
             with lock:
                 granted.append((job % 2, json.loads(data)["reservation_id"]))
@@ -111,7 +111,7 @@ def sliding_window(clients, admin, redis_port):
                 return
             estimate = rng.randint(20, 60)
             status, data = client.call("POST", f"/v1/tenants/{tenant}/reservations",
-                                       {"user": f"w{job}", "model": "gpt-4o", "input_tokens": estimate, "ttl_seconds": 120})
+                                       {"user": f"w{job}", "model": "gpt-4o", "input_tokens": estimate, "max_output_tokens": 0, "ttl_seconds": 120})
             if status == 201:
                 rid = json.loads(data)["reservation_id"]
                 actual = rng.randint(1, estimate)

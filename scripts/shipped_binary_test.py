@@ -345,7 +345,7 @@ def test_429(env):
     for user in ("lim-r", "lim-u"):
         call(env.port, "PUT", f"/v1/tenants/acme/users/{user}/quota", {"limits": {"tokens": 1000}}, env.key)
     reserve = lambda user, tokens: call(env.port, "POST", "/v1/tenants/acme/reservations",
-                                        {"user": user, "model": "gpt-4o", "input_tokens": tokens, "ttl_seconds": 60}, env.key)
+                                        {"user": user, "model": "gpt-4o", "input_tokens": tokens, "max_output_tokens": 0, "ttl_seconds": 60}, env.key)
     first = reserve("lim-r", 900)[0]
     status, headers, data = reserve("lim-r", 200)
     retry = int(headers.get("retry-after", "-1"))
