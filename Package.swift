@@ -88,9 +88,9 @@ let package = Package(
             resources: [
                 .embedInCode("Lua/common.lua"), .embedInCode("Lua/levels.lua"), .embedInCode("Lua/record.lua"),
                 .embedInCode("Lua/reserve.lua"), .embedInCode("Lua/release.lua"), .embedInCode("Lua/read.lua"),
-                .embedInCode("Lua/replace_quota.lua"), .embedInCode("Lua/reset_user_quota.lua"),
+                .embedInCode("Lua/replace_quota.lua"),
                 .embedInCode("Lua/quota_epoch.lua"), .embedInCode("Lua/context.lua"),
-                .embedInCode("Lua/replace_set.lua"),
+                .embedInCode("Lua/replace_set.lua"), .embedInCode("Lua/reset_usage.lua"),
             ],
             swiftSettings: swiftSettings
         ),

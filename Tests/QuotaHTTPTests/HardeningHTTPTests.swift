@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import HTTPTypes
 import QuotaHTTP
 import Testing
 import TokenAccounting
@@ -186,6 +187,115 @@ struct HardeningHTTPTests {
                 (status, answer) = try await post(client, "/v1/tenants/acme/reservations", key: key, bom)
                 #expect(status == .badRequest, "\(answer)")
                 #expect(message(answer).contains("byte-order mark"), "\(answer)")
+            }
+        }
+    }
+
+    /// `1.0` and `1e3` were read as integers; they are refused, naming the field.
+    @Test func fractionsAndExponentsAreNotIntegers() async throws {
+        try await withQuotaApp { app, _ in
+            try await app.test(.router) { client in
+                let key = try await createKey(client, tenant: "acme").key
+                for (path, body, field) in [
+                    ("/v1/tenants/acme/usage", #"{"user":"u","event_id":"f1","model":"gpt-4o","usage":{"input_tokens":1.0}}"#, "usage.input_tokens"),
+                    ("/v1/tenants/acme/usage", #"{"user":"u","event_id":"f2","model":"gpt-4o","usage":{"output_tokens":1e3}}"#, "usage.output_tokens"),
+                    ("/v1/tenants/acme/reservations", #"{"user":"u","model":"gpt-4o","input_tokens":1e3}"#, "input_tokens"),
+                    ("/v1/tenants/acme/reservations", #"{"user":"u","model":"gpt-4o","input_tokens":1,"max_tokens":2.0}"#, "max_tokens"),
+                ] {
+                    let (status, answer) = try await post(client, path, key: key, body)
+                    #expect(status == .badRequest, "\(body): \(answer)")
+                    #expect(message(answer).contains(field) && message(answer).contains("whole number"), "\(answer)")
+                }
+                try await client.execute(uri: "/v1/tenants/acme/users/u/quota", method: .put, headers: auth(key), body: json(#"{"limits":{"tokens":1.5}}"#)) {
+                    #expect($0.status == .badRequest, "\(text($0))")
+                }
+            }
+        }
+    }
+
+    /// DELETE of a user's quota erased what the user had spent; now it removes the limits only, and the
+    /// explicit reset is recorded with who and when, and shown in the report.
+    @Test func deleteNeverResetsUsageAndAResetIsRecorded() async throws {
+        try await withQuotaApp { app, _ in
+            try await app.test(.router) { client in
+                let key = try await createKey(client, tenant: "acme").key
+                try await client.execute(uri: "/v1/tenants/acme/users/ann/quota", method: .put, headers: auth(key), body: json(#"{"limits":{"tokens":1000}}"#)) {
+                    #expect($0.status == .ok)
+                }
+                let usage = #"{"user":"ann","event_id":"d1","model":"gpt-4o","usage":{"input_tokens":300,"output_tokens":100}}"#
+                var (status, _) = try await post(client, "/v1/tenants/acme/usage", key: key, usage)
+                #expect(status == .ok)
+                try await client.execute(uri: "/v1/tenants/acme/users/ann/quota", method: .delete, headers: auth(key)) { #expect($0.status == .noContent) }
+                func userTokens() async throws -> Int? {
+                    try await client.execute(uri: "/v1/tenants/acme/users/ann/usage", method: .get, headers: auth(key)) { response in
+                        (object(response)["totals"] as? [String: Any])?["total_tokens"] as? Int
+                    }
+                }
+                #expect(try await userTokens() == 400)
+                var answer: [String: Any]
+                (status, answer) = try await post(client, "/v1/tenants/acme/users/ann/usage/reset", key: key, "")
+                #expect(status == .ok, "\(answer)")
+                #expect(answer["tokens"] as? Int == 400)
+                #expect((answer["by"] as? String)?.hasPrefix("key:") == true)
+                #expect(try await userTokens() == 0)
+                try await client.execute(uri: "/v1/tenants/acme/reports/usage", method: .get, headers: auth(key)) { response in
+                    #expect(response.status == .ok, "\(text(response))")
+                    let body = object(response)
+                    let resets = try #require(body["resets"] as? [[String: Any]])
+                    #expect(resets.count == 1)
+                    #expect(resets.first?["user"] as? String == "ann")
+                    #expect(resets.first?["tokens"] as? Int == 400)
+                    // The report keeps what was spent.
+                    #expect((body["totals"] as? [String: Any])?["total_tokens"] as? Int == 400)
+                }
+                // A user on their own cycle, unlike the default's: DELETE would hand out a fresh budget, so 409.
+                try await client.execute(
+                    uri: "/v1/tenants/acme/users/bob/quota", method: .put, headers: auth(key),
+                    body: json(#"{"limits":{"tokens":10},"cycle":{"anchor_day":15,"timezone":"Asia/Tokyo"}}"#)
+                ) { #expect($0.status == .ok, "\(text($0))") }
+                try await client.execute(uri: "/v1/tenants/acme/users/bob/quota", method: .delete, headers: auth(key)) { response in
+                    #expect(response.status == .conflict, "\(text(response))")
+                }
+            }
+        }
+    }
+
+    /// A 429 said when to retry but carried no RateLimit headers; reservations under a cycle limit carry
+    /// the remaining budget of the strictest limit.
+    @Test func rateLimitHeadersOnRefusalsAndReservations() async throws {
+        try await withQuotaApp { app, _ in
+            try await app.test(.router) { client in
+                let key = try await createKey(client, tenant: "acme").key
+                try await client.execute(uri: "/v1/tenants/acme/users/ann/quota", method: .put, headers: auth(key), body: json(#"{"limits":{"tokens":1000}}"#)) {
+                    #expect($0.status == .ok)
+                }
+                let fits = #"{"user":"ann","model":"gpt-4o","input_tokens":300,"max_tokens":100}"#
+                try await client.execute(uri: "/v1/tenants/acme/reservations", method: .post, headers: auth(key), body: json(fits)) { response in
+                    #expect(response.status == .created)
+                    #expect(response.headers[HTTPField.Name("RateLimit-Policy")!]?.hasPrefix(#""user-tokens";q=1000;w="#) == true)
+                    #expect(response.headers[HTTPField.Name("RateLimit")!]?.hasPrefix(#""user-tokens";r=600;t="#) == true, "\(response.headers)")
+                }
+                let tooMuch = #"{"user":"ann","model":"gpt-4o","input_tokens":600,"max_tokens":100}"#
+                try await client.execute(uri: "/v1/tenants/acme/reservations", method: .post, headers: auth(key), body: json(tooMuch)) { response in
+                    #expect(response.status == .tooManyRequests)
+                    #expect(response.headers[.retryAfter] != nil)
+                    #expect(response.headers[HTTPField.Name("RateLimit-Policy")!]?.hasPrefix(#""user-tokens";q=1000;w="#) == true)
+                    #expect(response.headers[HTTPField.Name("RateLimit")!]?.hasPrefix(#""user-tokens";r=600;t="#) == true, "\(response.headers)")
+                }
+            }
+        }
+    }
+
+    /// An Anthropic `message_delta` alone was recorded with 0 input tokens; now refused naming what is missing.
+    @Test func aStreamWithoutItsStartIsRefused() async throws {
+        try await withQuotaApp { app, _ in
+            try await app.test(.router) { client in
+                let key = try await createKey(client, tenant: "acme").key
+                let delta = #"event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"},\"usage\":{\"output_tokens\":15}}\n\n"#
+                let body = #"{"user":"u","event_id":"s1","model":"claude-sonnet-4-5","provider":"anthropic","response":"\#(delta)"}"#
+                let (status, answer) = try await post(client, "/v1/tenants/acme/usage", key: key, body)
+                #expect(status == .unprocessableContent, "\(answer)")
+                #expect(message(answer).contains("message_start"), "\(answer)")
             }
         }
     }

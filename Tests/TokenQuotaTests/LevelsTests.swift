@@ -122,15 +122,23 @@ import TokenQuota
         }
     }
 
-    @Test func deletingAUsersQuotaResetsTheirUsageOnly() async throws {
+    /// Removing a limit never erases what was spent; the explicit reset starts the user's cycle from zero
+    /// (the tenant's totals keep it) and the report lists who reset, when and what was spent.
+    @Test func deletingAUsersQuotaNeverResetsUsageAndAResetIsRecorded() async throws {
         try await withRepository { repository, _ in
             try await repository.setQuota(tenant: "acme", subject: .user("u"), QuotaConfig(limits: QuotaLimits(tokens: 100)), now: Date())
             _ = try await repository.record(Self.event("u", "e1", input: 90, output: 0), options: RecordOptions())
             try await repository.setQuota(tenant: "acme", subject: .user("u"), nil, now: Date())
+            #expect(try await repository.usage(tenant: "acme", user: "u", cycleID: nil, now: Date()).totals.tokens == 90)
+            let reset = try await repository.resetUsage(tenant: "acme", user: "u", by: "admin", now: Date())
+            #expect(reset.tokens == 90 && reset.by == "admin")
             let user = try await repository.usage(tenant: "acme", user: "u", cycleID: nil, now: Date())
             #expect(user.totals.tokens == 0)
             let tenant = try await repository.usage(tenant: "acme", subject: .tenant, cycleID: nil, now: Date())
             #expect(tenant.totals.tokens == 90)
+            let report = try await repository.report(tenant: "acme", cycleID: nil, now: Date())
+            #expect(report.resets.map(\.user) == ["u"])
+            #expect(report.users.first { $0.id == "u" }?.totals.tokens == 90)
             // A PUT never resets usage.
             try await repository.setQuota(tenant: "acme", subject: .user("w"), QuotaConfig(limits: QuotaLimits(tokens: 100)), now: Date())
             _ = try await repository.record(Self.event("w", "e2", input: 40, output: 0), options: RecordOptions())

@@ -89,9 +89,16 @@ public struct JSONKeyScanner {
         default:
             let start = index
             scalar()
-            if !malformed, Self.isOutOfRangeInteger(bytes[start..<index]) {
-                let name = path.isEmpty ? "the body" : Self.clip(JSONPathComponent.render(path))
+            guard !malformed else { return }
+            let literal = bytes[start..<index]
+            let name = path.isEmpty ? "the body" : Self.clip(JSONPathComponent.render(path))
+            if Self.isOutOfRangeInteger(literal) {
                 violations.append(JSONKeyViolation(path: path, message: "\(name) is out of range: integers are at most \(Int.max) (overflow)"))
+            } else if case .integer = schema, let first = literal.first, first == UInt8(ascii: "-") || (first >= UInt8(ascii: "0") && first <= UInt8(ascii: "9")),
+                      literal.contains(where: { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") })
+            {
+                let shown = String(decoding: literal.prefix(40), as: UTF8.self)
+                violations.append(JSONKeyViolation(path: path, message: "\(name) must be a whole number, without a fraction or an exponent (got \(shown))"))
             }
         }
     }

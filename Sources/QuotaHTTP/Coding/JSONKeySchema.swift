@@ -13,10 +13,13 @@ public indirect enum JSONKeySchema: Sendable {
     case map(JSONKeySchema)
     /// An array whose elements follow the schema.
     case array(JSONKeySchema)
+    /// A whole number: a number literal with a fraction or an exponent (`1.0`, `1e3`) is refused (the
+    /// decoder would read it as an integer); other value types are left to the decoder's type check.
+    case integer
 
-    /// An object whose members are the given keys, each free-form.
-    public static func keys(_ names: [String]) -> JSONKeySchema {
-        .object(Dictionary(uniqueKeysWithValues: names.map { ($0, JSONKeySchema.any) }))
+    /// An object whose members are the given keys, each free-form except `integers`, whole numbers.
+    public static func keys(_ names: [String], integers: Set<String> = []) -> JSONKeySchema {
+        .object(Dictionary(uniqueKeysWithValues: names.map { ($0, integers.contains($0) ? JSONKeySchema.integer : JSONKeySchema.any) }))
     }
 
     /// A list of chat messages (`[{"role","content",…}]`, ``TokenAccounting/ChatMessage/memberNames``); the
@@ -26,7 +29,7 @@ public indirect enum JSONKeySchema: Sendable {
     /// The schema of a member, or nil when `key` is not allowed.
     func member(_ key: String) -> JSONKeySchema? {
         switch self {
-        case .any: return .any
+        case .any, .integer: return .any
         case .object(let members): return members[key]
         case .map(let values): return values
         case .array: return nil

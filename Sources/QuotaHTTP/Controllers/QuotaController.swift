@@ -9,8 +9,9 @@ import TokenQuota
 ///
 /// `PUT` replaces the quota (absent or `null` limits = none); when the body names no `cycle`, the cycle
 /// policy in force is kept, and a policy change keeps the running cycle (see `CycleSchedule.changing`).
-/// No `PUT` resets usage. `DELETE` of a user's quota resets the user's usage in the running cycle (the
-/// group's and tenant's totals keep it); other `DELETE`s only remove the quota.
+/// No `PUT` and no `DELETE` resets usage: `DELETE` removes the quota's limits (a user's own cycle must
+/// equal the default's, else 409). `POST …/users/{user}/usage/reset` (`quota:write`) is the explicit reset:
+/// the user's running cycle starts from zero, and the tenant report lists who reset, when and what was spent.
 public struct QuotaController: Sendable {
     let dependencies: QuotaAPIDependencies
 
@@ -29,7 +30,32 @@ public struct QuotaController: Sendable {
             routes.put(RouterPath(path)) { request, context in try await put(subject, request, context) }
             routes.delete(RouterPath(path)) { request, context in try await delete(subject, request, context) }
         }
+        routes.post("{tenant}/users/{user}/usage/reset", use: resetUsage)
         return routes
+    }
+
+    /// `POST /{tenant}/users/{user}/usage/reset`: the explicit reset of a user's running cycle, recorded with
+    /// who and when; answers what the cycle held.
+    @Sendable func resetUsage(_ request: Request, context: QuotaRequestContext) async throws -> Response {
+        let raw = try context.rawParameter("tenant")
+        let principal = try await dependencies.authenticator.requireTenant(request, tenant: raw, scope: .quotaWrite)
+        let tenant = try context.nameParameter("tenant")
+        let user = try context.nameParameter("user")
+        let by: String =
+            switch principal {
+            case .admin: "admin"
+            case .tenant(_, let keyID, _): "key:" + keyID
+            }
+        let reset: UsageReset
+        do {
+            reset = try await dependencies.repository.resetUsage(tenant: tenant, user: user, by: by, now: await dependencies.repository.currentTime())
+        } catch {
+            throw APIError(error)
+        }
+        context.logger.notice(
+            "usage reset", metadata: ["quota.tenant": "\(tenant)", "quota.user": "\(user)", "quota.by": "\(by)", "quota.tokens": "\(reset.tokens)"]
+        )
+        return try JSONResponse.make(value: UsageResetBody(reset))
     }
 
     /// The kind of subject a route is about (its id comes from the path).

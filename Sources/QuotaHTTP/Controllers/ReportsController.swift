@@ -32,7 +32,7 @@ public struct ReportsController: Sendable {
     struct ReportBody: Encodable {
         var report: TenantReport
         enum CodingKeys: String, CodingKey {
-            case tenant, cycle, users, groups, models, totals
+            case tenant, cycle, users, groups, models, totals, resets
             case cycleID = "cycle_id"
         }
         struct Row: Encodable {
@@ -59,6 +59,7 @@ public struct ReportsController: Sendable {
             try c.encode(report.groups.map { Row(row: $0, key: "group") }, forKey: .groups)
             try c.encode(report.models.mapValues(TotalsBody.init), forKey: .models)
             try c.encode(TotalsBody(report.totals), forKey: .totals)
+            try c.encode(report.resets.map(UsageResetBody.init), forKey: .resets)
         }
     }
 

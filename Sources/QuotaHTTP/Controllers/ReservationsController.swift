@@ -248,6 +248,7 @@ public struct ReservationsController: Sendable {
         }
         var headers = HTTPFields()
         if let retryAfter { headers[.retryAfter] = String(retryAfter) }
+        RateLimitHeaders.apply(rejection, now: now, to: &headers)
         var limit: [String: JSONFragment] = [
             "level": .string(rejection.level.rawValue), "name": .string(name), "limit": .int(rejection.limitValue),
             "used": .int(rejection.used), "reserved": .int(rejection.reserved), "requested": .int(rejection.requested),

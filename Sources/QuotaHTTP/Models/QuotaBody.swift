@@ -44,9 +44,9 @@ struct QuotaBody: StrictJSONBody, Sendable {
     var alerts: Alerts?
 
     static let keySchema: JSONKeySchema = .object([
-        "limits": .keys(Limits.CodingKeys.allCases.map(\.rawValue)),
-        "rate": .keys(RateBody.CodingKeys.allCases.map(\.rawValue)),
-        "cycle": .keys(Cycle.CodingKeys.allCases.map(\.rawValue)),
+        "limits": .keys(Limits.CodingKeys.allCases.map(\.rawValue), integers: ["tokens", "requests", "cost_nano_usd"]),
+        "rate": .keys(RateBody.CodingKeys.allCases.map(\.rawValue), integers: Set(RateBody.CodingKeys.allCases.map(\.rawValue))),
+        "cycle": .keys(Cycle.CodingKeys.allCases.map(\.rawValue), integers: ["anchor_day"]),
         "group": .any,
         "alerts": .keys(Alerts.CodingKeys.allCases.map(\.rawValue)),
     ])

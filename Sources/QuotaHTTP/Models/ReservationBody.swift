@@ -32,6 +32,9 @@ struct ReservationBody: StrictJSONBody, Sendable {
 
     static let keySchema: JSONKeySchema = {
         var members = Dictionary(uniqueKeysWithValues: CodingKeys.allCases.map { ($0.rawValue, JSONKeySchema.any) })
+        for count in [CodingKeys.inputTokens, .maxOutputTokens, .maxTokens, .maxCompletionTokens, .ttlSeconds] {
+            members[count.rawValue] = .integer
+        }
         members[CodingKeys.messages.rawValue] = .chatMessages
         return .object(members)
     }()

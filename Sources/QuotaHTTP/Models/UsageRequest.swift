@@ -78,7 +78,9 @@ extension UsageRequest: StrictJSONBody {
     /// `response` and `metadata` values are free-form.
     public static let keySchema: JSONKeySchema = {
         var members = Dictionary(uniqueKeysWithValues: CodingKeys.allCases.map { ($0.rawValue, JSONKeySchema.any) })
-        members[CodingKeys.usage.rawValue] = .keys(encodedKeys(of: TokenUsage.zero))
+        let counts = encodedKeys(of: TokenUsage.zero)
+        members[CodingKeys.usage.rawValue] = .keys(counts, integers: Set(counts))
+        members[CodingKeys.latencyMilliseconds.rawValue] = .integer
         members[CodingKeys.messages.rawValue] = .chatMessages
         members[CodingKeys.metadata.rawValue] = .map(.any)
         return .object(members)

@@ -8,19 +8,25 @@
 /// output, else reasoning is 0. `server_tool_use.web_search_requests` becomes
 /// ``TokenUsage/webSearchRequests`` (billed per search). In a stream, `message_start.message.usage` gives the first counts and every
 /// `message_delta.usage` carries running totals that replace earlier values field by field (never added); fields a
-/// delta omits or sends as `null`, such as the cache-creation breakdown, survive from earlier events.
+/// delta omits or sends as `null`, such as the cache-creation breakdown, survive from earlier events. A stream
+/// with deltas but without its `message_start` lacks the input counts and is refused (`incomplete_stream`),
+/// never recorded with 0 input tokens.
 enum AnthropicUsageParser {
     /// Maps the events' usage to canonical counts and finds the model.
     static func parse(_ events: [UsageEvent]) throws(UsageParseError) -> (usage: TokenUsage, model: String?) {
         var model: String?
         var fields: [String: JSONValue]?
+        var started = false
+        var deltas = false
         for event in events {
             let payload = event.payload
             if case .object(let message)? = payload["message"] {
                 // message_start
+                started = true
                 if let name = message.nonEmptyString("model") { model = name }
                 if let usage = try UsageBlock.read(message["usage"], path: "message.usage") { fields = usage.fields }
             } else if event.type == "message_delta" {
+                deltas = true
                 if let usage = try UsageBlock.read(payload["usage"], path: "usage") {
                     var merged = fields ?? [:]
                     for (key, value) in usage.fields where !value.isNull { merged[key] = value }
@@ -28,9 +34,17 @@ enum AnthropicUsageParser {
                 }
             } else {
                 // A complete message (or a bare usage excerpt).
+                started = true
                 if let name = payload.nonEmptyString("model") { model = name }
                 if let usage = try UsageBlock.read(payload["usage"], path: "usage") { fields = usage.fields }
             }
+        }
+        if deltas && !started {
+            throw UsageParseError(
+                .incompleteStream,
+                "the Anthropic stream has message_delta but no message_start, so its input tokens are missing: send the whole stream, "
+                    + "or record the call with \"usage\": \"estimate\""
+            )
         }
         guard let fields else {
             throw UsageParseError(.noUsage, "the Anthropic Messages response has no usage")

@@ -22,6 +22,9 @@ public struct UsageParseError: Error, Sendable, Hashable, CustomStringConvertibl
         public static let bodyTooLarge = Code(rawValue: "body_too_large")
         /// The response is well formed but carries no usage (for example a stream without its final usage chunk).
         public static let noUsage = Code(rawValue: "no_usage")
+        /// A stream fragment: the events that carry part of the counts are missing (an Anthropic
+        /// `message_delta` without its `message_start`), so recording it would under-count the call.
+        public static let incompleteStream = Code(rawValue: "incomplete_stream")
         /// A usage count is negative, fractional, not a number, or larger than ``TokenUsage/maximumCount``, or a
         /// usage block has the wrong JSON type.
         public static let invalidCount = Code(rawValue: "invalid_count")

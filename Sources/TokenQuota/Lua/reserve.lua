@@ -151,7 +151,23 @@ for _, L in ipairs(levels) do
 end
 redis.call('HSET', KEYS[3], unpack(totals))
 local binding, room = '', nil
+-- The limit with the least room left after this reservation, over the cycle limits (their 'window' the
+-- seconds until the cycle ends) and the rate windows, for the RateLimit headers.
 for _, L in ipairs(levels) do
+  local asked = {tokens = tokens, cost = cost, requests = 1}
+  for _, kind in ipairs({'tokens', 'cost', 'requests'}) do
+    local limit = L.limits[kind]
+    if limit then
+      local left = limit - L.used[kind] - L.reserved[kind] - asked[kind]
+      if left < 0 then left = 0 end
+      local share = 1
+      if limit > 0 then share = left / limit end
+      if room == nil or share < room then
+        room = share
+        binding = L.name .. '|' .. kind .. '|' .. int(limit) .. '|' .. int(math.max(1, math.ceil((L.stop - now) / 1000))) .. '|' .. int(left)
+      end
+    end
+  end
   for _, w in ipairs(windows) do
     local s = L.windows[w.k]
     if s then

@@ -1,3 +1,4 @@
+public import Foundation
 public import TokenAccounting
 
 /// A user's usage in one cycle: totals, per-model breakdown, reservations, limits and what is left, plus
@@ -76,14 +77,44 @@ public struct TenantReport: Sendable, Hashable {
     public var models: [String: UsageTotals]
     /// The tenant's totals.
     public var totals: UsageTotals
+    /// The explicit usage resets of the cycle, oldest first.
+    public var resets: [UsageReset]
 
     /// Creates a report.
-    public init(tenant: String, cycle: BillingCycle, users: [ReportRow], groups: [ReportRow] = [], models: [String: UsageTotals] = [:], totals: UsageTotals) {
+    public init(
+        tenant: String, cycle: BillingCycle, users: [ReportRow], groups: [ReportRow] = [], models: [String: UsageTotals] = [:], totals: UsageTotals,
+        resets: [UsageReset] = []
+    ) {
         self.tenant = tenant
         self.cycle = cycle
         self.users = users
         self.groups = groups
         self.models = models
         self.totals = totals
+        self.resets = resets
+    }
+}
+
+/// An explicit reset of a user's running cycle (`POST …/users/{user}/usage/reset`): who, when, and what the
+/// user's cycle totals held (the group's and tenant's totals and the report rows keep it).
+public struct UsageReset: Sendable, Hashable {
+    /// The user whose cycle was reset.
+    public var user: String
+    /// When (Redis's clock).
+    public var at: Date
+    /// Who: `admin` or `key:<key id>`.
+    public var by: String
+    /// Input plus output tokens the user's cycle held.
+    public var tokens: Int
+    /// The cost the user's cycle held, nano-USD.
+    public var costNanoUSD: Int
+
+    /// Creates a reset record.
+    public init(user: String, at: Date, by: String, tokens: Int, costNanoUSD: Int) {
+        self.user = user
+        self.at = at
+        self.by = by
+        self.tokens = tokens
+        self.costNanoUSD = costNanoUSD
     }
 }

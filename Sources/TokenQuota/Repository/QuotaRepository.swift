@@ -41,6 +41,10 @@ public protocol QuotaRepository: Sendable {
     /// ones it falls back to.
     func setQuota(tenant: String, subject: QuotaSubject, _ config: QuotaConfig?, now: Date) async throws(QuotaError)
 
+    /// Starts the user's running cycle from zero, recording who did it and what was spent (see
+    /// ``TenantReport/resets``); the group's and tenant's totals keep it.
+    func resetUsage(tenant: String, user: String, by: String, now: Date) async throws(QuotaError) -> UsageReset
+
     /// The state of the tenant level or a group in its current cycle (`cycleID == nil`) or the cycle with
     /// that id.
     func usage(tenant: String, subject: QuotaSubject, cycleID: String?, now: Date) async throws(QuotaError) -> LevelUsage

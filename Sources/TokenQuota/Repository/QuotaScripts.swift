@@ -33,6 +33,6 @@ enum QuotaScripts {
     static let context = RedisScript(source(PackageResources.context_lua))
     /// Replaces a quota hash atomically and changes the tenant's quota epoch.
     static let replaceQuota = RedisScript(source(PackageResources.quota_epoch_lua) + source(PackageResources.replace_quota_lua))
-    /// Deletes a user's quota and usage keys atomically and changes the tenant's quota epoch.
-    static let resetUserQuota = RedisScript(source(PackageResources.quota_epoch_lua) + source(PackageResources.reset_user_quota_lua))
+    /// Starts a user's running cycle from zero and records the reset in the report rows.
+    static let resetUsage = RedisScript(common + source(PackageResources.reset_usage_lua))
 }

@@ -60,24 +60,24 @@ extension RedisQuotaRepository {
             if case .user = subject { fields += ["own", 1] }
             _ = try await run(QuotaScripts.replaceQuota, keys: [keys.quotaEpoch, keys.quota(subject)], arguments: fields)
         } else if case .user(let user) = subject {
-            // Removing a user's own quota resets their usage: the user's running cycle (of their own schedule
-            // and of the default's) and windows start from zero. The group's and the tenant's totals, and the
-            // report rows, keep what happened.
+            // Removing a user's own quota removes their limits and never resets usage: the user falls back to
+            // the tenant default, whose running cycle must be the one the user's spend is counted in. When the
+            // user's own cycle differs from the default's, removing it would start a fresh cycle (a bonus
+            // budget), so it is refused; an explicit reset is `resetUsage`.
             let context = try await loadContext(tenant: tenant, user: user)
-            var defaultSchedule = context.user.schedule
-            if context.isUserSpecific {
-                defaultSchedule = try await quota(tenant: tenant, subject: .tenantDefault)?.schedule ?? CycleSchedule()
+            guard context.isUserSpecific else { return }
+            let defaultSchedule = try await quota(tenant: tenant, subject: .tenantDefault)?.schedule ?? CycleSchedule()
+            let ownCycle = context.user.schedule.cycle(containing: now)
+            let defaultCycle = defaultSchedule.cycle(containing: now)
+            guard ownCycle.id == defaultCycle.id, ownCycle.end == defaultCycle.end else {
+                throw QuotaError(
+                    .conflict,
+                    "user '\(user)' is on their own billing cycle (\(ownCycle.id), unlike the default's \(defaultCycle.id)); removing the quota "
+                        + "would start the user on a fresh cycle and budget. PUT the quota with the default's cycle first (the running cycle "
+                        + "is kept until its end), or reset explicitly with POST …/users/\(user)/usage/reset"
+                )
             }
-            let ownCycle = context.user.schedule.cycle(containing: now).id
-            let defaultCycle = defaultSchedule.cycle(containing: now).id
-            _ = try await run(
-                QuotaScripts.resetUserQuota,
-                keys: [
-                    keys.quotaEpoch, keys.userQuota(user), keys.userCycle(user, ownCycle), keys.userCycle(user, defaultCycle),
-                    keys.userWindows(user),
-                ],
-                arguments: []
-            )
+            _ = try await run(QuotaScripts.replaceQuota, keys: [keys.quotaEpoch, keys.userQuota(user)], arguments: [])
         } else if let stored = try await quota(tenant: tenant, subject: subject) {
             // Removing a group's, the tenant's or the default quota removes its limits. Its cycles continue
             // unless they already are the ones it falls back to, so that removing a quota never resets usage

@@ -69,6 +69,7 @@ extension RedisQuotaRepository {
         let tenantHash = try await redis { () async throws(RedisError) -> RedisReply in try await client.send("HGETALL", totalsKey) }
         var users: [String: [String: Int]] = [:]
         var groups: [String: [String: Int]] = [:]
+        var resets: [UsageReset] = []
         // Rows are `u|<user>` / `g|<group>` fields holding the counts of ``reportRowFields`` separated by
         // spaces; rows migrated from schema v1 are `u|<user>|<field>` fields. Both add up.
         let flat = rows.array ?? []
@@ -77,6 +78,16 @@ extension RedisQuotaRepository {
             defer { index += 2 }
             guard let field = flat[index].text, let value = flat[index + 1].text else { continue }
             let parts = field.split(separator: "|", omittingEmptySubsequences: false)
+            if parts.count == 3, parts[0] == "z", let at = Int(parts[2]) {
+                let record = value.split(separator: "|", omittingEmptySubsequences: false)
+                if record.count == 3 {
+                    resets.append(UsageReset(
+                        user: String(parts[1]), at: Date(timeIntervalSince1970: Double(at) / 1000), by: String(record[0]),
+                        tokens: Int(record[1]) ?? 0, costNanoUSD: Int(record[2]) ?? 0
+                    ))
+                }
+                continue
+            }
             guard parts.count >= 2, parts[0] == "u" || parts[0] == "g" else { continue }
             var counts: [String: Int] = [:]
             if parts.count == 3 {
@@ -94,7 +105,7 @@ extension RedisQuotaRepository {
             tenant: tenant, cycle: cycle,
             users: users.keys.sorted().map { ReportRow(id: $0, totals: Self.totals(from: users[$0] ?? [:])) },
             groups: groups.keys.sorted().map { ReportRow(id: $0, totals: Self.totals(from: groups[$0] ?? [:])) },
-            models: models, totals: totals
+            models: models, totals: totals, resets: resets.sorted { ($0.at, $0.user) < ($1.at, $1.user) }
         )
     }
 
