@@ -110,12 +110,26 @@ import Testing
             var wrong = try RedisConfiguration(url: "redis://:nope@127.0.0.1:\(server.port)")
             wrong.poolSize = 1
             let refused = RedisClient(configuration: wrong, logger: .init(label: "test"))
-            await #expect { try await refused.waitUntilConnected(timeout: .milliseconds(500)) } throws: { ($0 as? RedisError)?.code == .connectionFailed }
+            // The start-up wait names the cause, not only the timeout.
+            await #expect { try await refused.waitUntilConnected(timeout: .milliseconds(500)) } throws: { error in
+                guard let error = error as? RedisError else { return false }
+                return error.code == .connectionFailed && error.message.contains("AUTH refused") && !error.message.contains("nope")
+            }
             await #expect { try await refused.ping() } throws: { error in
                 guard let error = error as? RedisError else { return false }
                 return error.code == .notConnected && error.message.contains("AUTH refused")
             }
             await refused.shutdown()
+
+            // A database index the server does not have says so too.
+            var badDB = try RedisConfiguration(url: "redis://:s3cret@127.0.0.1:\(server.port)/99")
+            badDB.poolSize = 1
+            let noDB = RedisClient(configuration: badDB, logger: .init(label: "test"))
+            await #expect { try await noDB.waitUntilConnected(timeout: .milliseconds(500)) } throws: { error in
+                guard let error = error as? RedisError else { return false }
+                return error.message.contains("SELECT 99 refused")
+            }
+            await noDB.shutdown()
         }
     }
 

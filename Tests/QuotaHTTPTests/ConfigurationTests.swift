@@ -179,6 +179,21 @@ struct ConfigurationTests {
         #expect(warnings == ["QUOTAD_HTTP_PROT is not a quotad setting and is ignored; did you mean QUOTAD_HTTP_PORT?"])
     }
 
+    /// `QUOTAD_CONFIG=/dev/null` is an empty configuration (the defaults), not a read error.
+    @Test func devNullIsAnEmptyConfiguration() throws {
+        let loaded = try QuotadConfiguration.load(path: nil, environment: ["QUOTAD_CONFIG": "/dev/null"])
+        #expect(loaded.httpPort == QuotadConfiguration().httpPort)
+    }
+
+    /// An initial webhook backoff above the maximum is refused instead of silently capped.
+    @Test func webhookInitialBackoffAboveTheMaximumIsRefused() throws {
+        #expect(throws: ConfigurationError.self) {
+            try QuotadConfiguration.load(
+                path: "/dev/null", environment: ["QUOTAD_WEBHOOKS_INITIAL_BACKOFF_MS": "60000", "QUOTAD_WEBHOOKS_MAX_BACKOFF_MS": "1000"]
+            )
+        }
+    }
+
     // MARK: The shipped file
 
     @Test func shippedFileDocumentsAndSetsEveryKey() throws {

@@ -114,6 +114,7 @@ extension RedisConnection {
     func connectFailed(_ error: RedisError) {
         logger.debug("redis connect failed", metadata: ["redis.error": "\(error.message)"])
         metrics.connectFailures.increment()
+        lastConnectFailure.withLock { $0 = error.message }
         isMakingFirstAttempt.store(false, ordering: .relaxed)
         markDisconnected(reason: error.message)
         let delay = reconnectDelay

@@ -41,6 +41,9 @@ final class RedisConnection {
     let isConnected = Atomic<Bool>(false)
     /// True until the first connection attempt has ended (for the pool's ``RedisConnectionPool/isStarting``).
     let isMakingFirstAttempt = Atomic<Bool>(true)
+    /// Why the last connection attempt failed (read off the event loop by the pool's start-up wait, so that
+    /// a wrong password or database index says so instead of only "no connection within …").
+    let lastConnectFailure = Mutex<String?>(nil)
     private let waiterIDs = Atomic<UInt64>(0)
 
     // MARK: Event loop only

@@ -78,7 +78,10 @@ final class RedisConnectionPool: Sendable {
             defer { group.cancelAll() }
             while let result = try await group.next() {
                 if result { return }
-                throw RedisError(.connectionFailed, "no connection to \(configuration.endpoint) within \(timeout)")
+                let cause = connections.lazy.compactMap { $0.lastConnectFailure.withLock { $0 } }.first
+                throw RedisError(
+                    .connectionFailed, "no connection to \(configuration.endpoint) within \(timeout)" + (cause.map { ": " + $0 } ?? "")
+                )
             }
         }
     }

@@ -16,11 +16,22 @@ extension QuotadConfiguration {
         let explicit = path ?? environment["QUOTAD_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
         let filePath = explicit ?? defaultPath
         if FileManager.default.fileExists(atPath: filePath) {
-            let text: String
+            // Read through a file handle, not by the file's size, so that a device or pipe (`/dev/null`, a
+            // process substitution) reads as what it yields: `/dev/null` is an empty configuration.
+            let data: Data
             do {
-                text = try String(contentsOfFile: filePath, encoding: .utf8)
+                guard let handle = FileHandle(forReadingAtPath: filePath) else {
+                    throw ConfigurationError("cannot open configuration file \(filePath)")
+                }
+                defer { try? handle.close() }
+                data = try handle.readToEnd() ?? Data()
+            } catch let error as ConfigurationError {
+                throw error
             } catch {
                 throw ConfigurationError("cannot read configuration file \(filePath): \(error.localizedDescription)")
+            }
+            guard let text = String(data: data, encoding: .utf8) else {
+                throw ConfigurationError("configuration file \(filePath) is not UTF-8 text")
             }
             try configuration.apply(yaml: text, source: filePath)
         } else if let explicit {
@@ -45,6 +56,13 @@ extension QuotadConfiguration {
                 "reservations.default_ttl_seconds (QUOTAD_RESERVATION_TTL_SECONDS) must not exceed reservations.max_ttl_seconds "
                     + "(got \(reservationDefaultTTLSeconds) > \(reservationMaximumTTLSeconds))",
                 key: "reservations.default_ttl_seconds"
+            )
+        }
+        guard webhookInitialBackoffMilliseconds <= webhookMaximumBackoffMilliseconds else {
+            throw ConfigurationError(
+                "webhooks.initial_backoff_ms (QUOTAD_WEBHOOKS_INITIAL_BACKOFF_MS) must not exceed webhooks.max_backoff_ms "
+                    + "(got \(webhookInitialBackoffMilliseconds) > \(webhookMaximumBackoffMilliseconds))",
+                key: "webhooks.initial_backoff_ms"
             )
         }
         for key in adminKeys {
