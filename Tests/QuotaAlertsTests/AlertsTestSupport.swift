@@ -39,10 +39,15 @@ func withAlertsRedis<T>(_ body: (RedisClient) async throws -> T) async throws ->
 /// Runs `body` while delivery services (one per consumer name) run; cancels and awaits them afterwards.
 func withDeliveryServices<T: Sendable>(
     client: RedisClient, settings: WebhookDeliverySettings, consumers: [String] = ["test-a"],
+    resolver: any WebhookResolver = SystemWebhookResolver(),
+    addressCheck: @escaping @Sendable (WebhookAddress) -> WebhookAddress.Restriction? = { $0.restriction },
     _ body: @Sendable () async throws -> T
 ) async throws -> T {
     let services = consumers.map {
-        WebhookDeliveryService(client: client, settings: settings, logger: Logger(label: "test.webhooks"), consumer: $0)
+        WebhookDeliveryService(
+            client: client, settings: settings, logger: Logger(label: "test.webhooks"), consumer: $0, resolver: resolver,
+            addressCheck: addressCheck
+        )
     }
     return try await withThrowingTaskGroup(of: Void.self) { group in
         for service in services { group.addTask { try await service.run() } }

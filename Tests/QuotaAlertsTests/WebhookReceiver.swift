@@ -20,6 +20,8 @@ final class WebhookReceiver: Sendable {
         var timestamp: String
         var signature: String
         var contentType: String
+        /// The `Host` header.
+        var host: String = ""
         var body: [UInt8]
     }
 
@@ -56,7 +58,8 @@ func withReceiver<T: Sendable>(
             path: request.uri.path, id: request.headers[HTTPField.Name("webhook-id")!] ?? "",
             timestamp: request.headers[HTTPField.Name("webhook-timestamp")!] ?? "",
             signature: request.headers[HTTPField.Name("webhook-signature")!] ?? "",
-            contentType: request.headers[.contentType] ?? "", body: Array(bytes.readableBytesView)
+            contentType: request.headers[.contentType] ?? "", host: request.head.authority ?? request.headers[HTTPField.Name("Host")!] ?? "",
+            body: Array(bytes.readableBytesView)
         )
         switch receiver.record(received) {
         case .status(let code):

@@ -61,24 +61,4 @@ struct WebhookSignatureTests {
         #expect(Set(delays).count > 10)
         #expect(settings.lease > settings.timeout)
     }
-
-    @Test func privateAddressesAreRecognised() {
-        for address: [UInt8] in [[127, 0, 0, 1], [10, 1, 2, 3], [172, 20, 0, 1], [192, 168, 1, 1], [169, 254, 169, 254], [0, 0, 0, 0], [100, 64, 0, 1]] {
-            #expect(WebhookTarget.isPrivate(address), "\(address)")
-        }
-        #expect(!WebhookTarget.isPrivate([93, 184, 216, 34]))
-        #expect(!WebhookTarget.isPrivate([172, 32, 0, 1]))
-        var loopback6 = [UInt8](repeating: 0, count: 16)
-        loopback6[15] = 1
-        #expect(WebhookTarget.isPrivate(loopback6))
-        var mapped = [UInt8](repeating: 0, count: 16)
-        mapped[10] = 0xff; mapped[11] = 0xff; mapped[12] = 10; mapped[15] = 1
-        #expect(WebhookTarget.isPrivate(mapped))
-        var uniqueLocal = [UInt8](repeating: 0, count: 16)
-        uniqueLocal[0] = 0xfd
-        #expect(WebhookTarget.isPrivate(uniqueLocal))
-        var global = [UInt8](repeating: 0, count: 16)
-        global[0] = 0x20; global[1] = 0x01; global[2] = 0x0d; global[3] = 0xb8
-        #expect(!WebhookTarget.isPrivate(global))
-    }
 }

@@ -229,11 +229,12 @@ private let day: TimeInterval = 86_400
 
     @Test func aTimeZoneChangeNeverGivesTwoConsecutiveCyclesTheSameID() throws {
         // UTC → New York one second into January: New York's next boundary (05:00Z) would start another
-        // "2026-01-01" cycle, and the one after (February 1 05:00Z) is more than 31 days and an hour away, so the
-        // running cycle keeps its end and a five-hour bridge (still January 31 in New York) follows.
+        // "2026-01-01" cycle, and the one after (February 1 05:00Z) is more than 31 days and an hour away. A
+        // five-hour bridge from February 1 00:00Z would hand out a fresh limit for five hours (issue 24), so the
+        // running cycle absorbs it and runs to New York's February 1; the next cycle is "2026-02-01".
         let schedule = CycleSchedule.changing(from: CycleSchedule(), to: try policy(1, "America/New_York"), at: try at("2026-01-01T00:00:01Z"))
-        #expect(schedule.transition?.cycle == BillingCycle(id: "2026-01-01", start: try at("2026-01-01T00:00:00Z"), end: try at("2026-02-01T00:00:00Z")))
-        #expect(schedule.bridge == BillingCycle(id: "2026-01-31", start: try at("2026-02-01T00:00:00Z"), end: try at("2026-02-01T05:00:00Z")))
+        #expect(schedule.transition?.cycle == BillingCycle(id: "2026-01-01", start: try at("2026-01-01T00:00:00Z"), end: try at("2026-02-01T05:00:00Z")))
+        #expect(schedule.bridge == nil)
         #expect(schedule.cycle(containing: try at("2026-02-01T05:00:00Z")).id == "2026-02-01")
     }
 

@@ -3,7 +3,8 @@ import Testing
 import TokenAccounting
 
 /// The rule for changing a schedule's policy: the running cycle keeps its id and start, and no cycle of the
-/// result is empty or longer than ``CycleSchedule/longestCycle``.
+/// result is empty or longer than ``CycleSchedule/longestTransition``, and none from the running one on is
+/// shorter than ``CycleSchedule/shortestCycle``.
 @Suite struct CycleChangeRuleTests {
     private static let zones = [
         "UTC", "America/Los_Angeles", "Pacific/Kiritimati", "Pacific/Pago_Pago", "Europe/Berlin", "Australia/Lord_Howe",
@@ -177,8 +178,11 @@ import TokenAccounting
             first = previous
         }
         for cycle in earlier + later {
-            if cycle.duration <= 0 || cycle.duration > CycleSchedule.longestCycle { problems.append("\(cycle) lasts \(cycle.duration / 3600) h") }
+            if cycle.duration <= 0 || cycle.duration > CycleSchedule.longestTransition { problems.append("\(cycle) lasts \(cycle.duration / 3600) h") }
             if schedule.cycle(containing: cycle.start) != cycle { problems.append("\(cycle) does not contain its start") }
+        }
+        for cycle in later where cycle.duration < CycleSchedule.shortestCycle {
+            problems.append("\(cycle) follows the change and lasts only \(cycle.duration / 3600) h")
         }
         if Set(later.map(\.id)).count != later.count { problems.append("repeated ids in \(later.map(\.id))") }
         for cycle in later where (try? schedule.cycle(id: cycle.id)) != cycle {

@@ -1,3 +1,4 @@
+import AsyncRedis
 import Foundation
 import Testing
 import TokenAccounting
@@ -111,17 +112,25 @@ import TokenQuota
     }
 
     @Test func anchorChangedMidCycleKeepsTheRunningCycle() async throws {
-        try await withRepository { repository, _ in
+        try await withRepository { repository, client in
             let utc = TimeZone(identifier: "UTC")!
             var calendar = Calendar(identifier: .gregorian)
             calendar.timeZone = utc
             let midNovember = calendar.date(from: DateComponents(year: 2026, month: 11, day: 10, hour: 12))!
             try await repository.setQuota(tenant: "acme", user: "u", QuotaConfig(), now: midNovember)
+            try await repository.setQuota(tenant: "acme", user: "fresh", QuotaConfig(), now: midNovember)
+            // Usage in the running cycle keeps it; a user with nothing recorded starts on the new policy at once.
+            // (Recording selects the cycle by Redis's clock, so November's usage is written as the record script would.)
+            _ = try await client.send("HINCRBY", "q:{acme}:u:u:c:2026-11-01", "in", 10)
             let newPolicy = try CyclePolicy(anchorDay: 20, timeZoneIdentifier: "UTC")
-            try await repository.setQuota(tenant: "acme", user: "u", QuotaConfig(schedule: CycleSchedule(policy: newPolicy)), now: midNovember)
+            for user in ["u", "fresh"] {
+                try await repository.setQuota(tenant: "acme", user: user, QuotaConfig(schedule: CycleSchedule(policy: newPolicy)), now: midNovember)
+            }
             let usage = try await repository.usage(tenant: "acme", user: "u", cycleID: nil, now: midNovember)
             #expect(usage.cycle.id == "2026-11-01")
             #expect(usage.cycle.end == calendar.date(from: DateComponents(year: 2026, month: 11, day: 20))!)
+            let fresh = try await repository.usage(tenant: "acme", user: "fresh", cycleID: nil, now: midNovember)
+            #expect(fresh.cycle == newPolicy.cycle(containing: midNovember))
         }
     }
 }

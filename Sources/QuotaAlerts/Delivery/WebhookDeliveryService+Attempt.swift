@@ -55,6 +55,9 @@ extension WebhookDeliveryService {
             await complete(job, outcome: "fail", statusCode: status, error: "HTTP \(status)", metadata: metadata)
         case .failure(let failure):
             metrics.failure(failure.reason)
+            if failure.reason == "refused" {
+                logger.warning("webhook delivery refused", metadata: metadata.merging(["error": "\(failure.message)"]) { $1 })
+            }
             await complete(job, outcome: "fail", statusCode: nil, error: failure.message, metadata: metadata)
         }
     }
@@ -87,6 +90,24 @@ extension WebhookDeliveryService {
             name: "webhook-signature", value: WebhookSignature.sign(messageID: delivery.messageID, timestamp: timestamp, body: body, key: key)
         )
         request.body = .bytes(ByteBuffer(bytes: body))
+        // Without allow_private_targets, resolve the host here, check every address, and connect to the
+        // checked one only (no second lookup that a rebinding name could answer with a private address).
+        var client = http
+        var pinned: HTTPClient?
+        if !settings.allowPrivateTargets {
+            switch await destination(of: webhook.url) {
+            case .failure(let failure): return .failure(failure)
+            case .success(let destination):
+                pinned = pinnedClient(to: destination)
+                client = pinned ?? http
+            }
+        }
+        let result = await execute(request, on: client)
+        if let pinned { try? await pinned.shutdown() }
+        return result
+    }
+
+    private func execute(_ request: HTTPClientRequest, on http: HTTPClient) async -> Result<Int, AttemptFailure> {
         do {
             let response = try await http.execute(request, timeout: .milliseconds(Int64(settings.timeout.milliseconds)))
             _ = try? await response.body.collect(upTo: 65_536)

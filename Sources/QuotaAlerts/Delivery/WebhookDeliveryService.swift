@@ -33,6 +33,10 @@ public final class WebhookDeliveryService: Service, Sendable {
     let inFlight = Atomic<Int>(0)
     let lastAutoclaim = Mutex<[String: ContinuousClock.Instant]>([:])
     let healthy = Atomic<Bool>(true)
+    /// Resolves webhook hosts for each delivery (unless private targets are allowed).
+    let resolver: any WebhookResolver
+    /// Why an address is refused (``WebhookAddress/restriction``; tests may accept loopback to see pinning work).
+    let addressCheck: @Sendable (WebhookAddress) -> WebhookAddress.Restriction?
 
     /// The most alerts read per tenant and call.
     static let readCount = 100
@@ -41,11 +45,24 @@ public final class WebhookDeliveryService: Service, Sendable {
     ///
     /// - Parameters:
     ///   - consumer: the consumer name; the default is unique per process (`<host>-<pid>-<random>`).
-    public init(client: RedisClient, settings: WebhookDeliverySettings, logger: Logger, consumer: String? = nil) {
+    ///   - resolver: resolves each delivery's host (unless `settings.allowPrivateTargets`).
+    public convenience init(
+        client: RedisClient, settings: WebhookDeliverySettings, logger: Logger, consumer: String? = nil,
+        resolver: any WebhookResolver = SystemWebhookResolver()
+    ) {
+        self.init(client: client, settings: settings, logger: logger, consumer: consumer, resolver: resolver, addressCheck: { $0.restriction })
+    }
+
+    init(
+        client: RedisClient, settings: WebhookDeliverySettings, logger: Logger, consumer: String?, resolver: any WebhookResolver,
+        addressCheck: @escaping @Sendable (WebhookAddress) -> WebhookAddress.Restriction?
+    ) {
         self.client = client
         self.settings = settings
         self.logger = logger
         self.consumer = consumer ?? Self.makeConsumerName()
+        self.resolver = resolver
+        self.addressCheck = addressCheck
     }
 
     /// Polls until graceful shutdown or cancellation.

@@ -3,7 +3,7 @@ import Metrics
 /// The delivery service's instruments (swift-metrics, exported by quotad at `/metrics`):
 ///
 /// - `quotad_webhook_deliveries_total{outcome}` — attempts by outcome: `delivered`, `retry`, `dead`;
-/// - `quotad_webhook_delivery_failures_total{reason}` — failed attempts: `status` (non-2xx), `timeout`,
+/// - `quotad_webhook_delivery_failures_total{reason}` — failed attempts: `status` (non-2xx), `refused` (an address not allowed, see `WebhookAddress`), `timeout`,
 ///   `connection` (refused, reset, DNS …), `deleted` (the webhook was removed);
 /// - `quotad_webhook_dead_letters_total` — deliveries given up after `webhooks.max_retry_seconds`;
 /// - `quotad_webhook_delivery_duration_seconds` — one attempt's duration (timer);

@@ -7,11 +7,14 @@ public struct WebhookStore: Sendable {
     let client: RedisClient
     /// The delivery settings (target policy, limits, retention).
     public let settings: WebhookDeliverySettings
+    /// Resolves webhook hosts at registration.
+    let resolver: any WebhookResolver
 
-    /// Creates a store over `client`.
-    public init(client: RedisClient, settings: WebhookDeliverySettings) {
+    /// Creates a store over `client`; `resolver` checks the hosts of registered URLs.
+    public init(client: RedisClient, settings: WebhookDeliverySettings, resolver: any WebhookResolver = SystemWebhookResolver()) {
         self.client = client
         self.settings = settings
+        self.resolver = resolver
     }
 
     /// Registers a webhook after validating it; the returned record carries the secret (shown only once).
@@ -25,7 +28,7 @@ public struct WebhookStore: Sendable {
         if let secret, WebhookSignature.key(ofSecret: secret) == nil {
             throw WebhookError(.invalid, "secret must be '\(WebhookSignature.secretPrefix)' followed by the base64 of 24 to 64 bytes")
         }
-        try await WebhookTarget.validate(url, allowPrivateTargets: settings.allowPrivateTargets)
+        try await WebhookTarget.validate(url, allowPrivateTargets: settings.allowPrivateTargets, resolver: resolver)
         let webhook = Webhook(
             id: Webhook.makeID(), url: url, events: types, secret: secret ?? WebhookSignature.makeSecret(),
             createdAt: Date(timeIntervalSince1970: (Date().timeIntervalSince1970 * 1000).rounded(.down) / 1000)

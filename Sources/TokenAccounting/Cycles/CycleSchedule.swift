@@ -4,13 +4,21 @@ public import Foundation
 /// last changed.
 ///
 /// **Changing the policy** (see ``changing(from:to:at:)``) never resets or splits usage, and never makes a
-/// cycle longer than ``longestCycle`` (31 days and 1 hour, the longest month plus a daylight-saving hour):
+/// cycle longer than ``longestCycle`` (31 days and 1 hour, the longest month plus a daylight-saving hour),
+/// except by absorbing a bridge shorter than a day (rule 4):
 /// 1. The cycle running at the change keeps its id and start, so the usage already counted stays in it.
 /// 2. If ending that cycle at the new policy's first boundary after the change keeps it within 31 days and
 ///    1 hour, it ends there (it may get shorter or longer), and the new policy's cycles follow.
 /// 3. Otherwise it keeps the end it already had, and a *bridge* cycle runs from there to the new policy's
 ///    first boundary (none if that end already is one): a short, prorated first period, as when Stripe moves
 ///    a subscription's billing-cycle anchor. The new policy's full cycles follow.
+/// 4. No cycle shorter than ``shortestCycle`` (23 hours) follows a change: a running cycle that would end
+///    sooner runs on to the next boundary, and a bridge that would be shorter (a time-zone change with the
+///    same anchor, such as UTC → New York: 5 hours) is absorbed by the running cycle, which then ends at the
+///    new policy's boundary (at most ``longestTransition``, 32 days, after its start).
+///
+/// A repository may skip the transition when nothing was recorded in the running cycle: the subject then
+/// starts on the new policy at once (`RedisQuotaRepository` does so for users, groups and the tenant).
 ///
 /// For example, moving the anchor from the 1st to the 15th on March 20 keeps the March 1 cycle until
 /// April 1, bridges April 1–15, then bills April 15–May 15 and so on; moving it on March 10 instead ends the
@@ -23,6 +31,18 @@ public struct CycleSchedule: Sendable, Hashable, Codable {
     /// A change never lengthens a cycle beyond it; a running cycle that already was longer (one stored by the
     /// rule before bridges existed, or a month in a zone whose clocks move by more than an hour) keeps its end.
     public static let longestCycle: TimeInterval = 31 * 86_400 + 3_600
+
+    /// The shortest cycle a policy change may produce: 23 hours, a local day less a daylight-saving hour.
+    ///
+    /// A running cycle that would end sooner after its start runs on to the new policy's next boundary, and a
+    /// bridge that would be shorter is absorbed by the running cycle (issue 24: a time-zone change handed out
+    /// a fresh limit for a few hours).
+    public static let shortestCycle: TimeInterval = 23 * 3_600
+
+    /// The longest transition cycle: 32 days, ``longestCycle`` plus a bridge it absorbed (shorter than
+    /// ``shortestCycle``). A bridge that would push the transition beyond it (only possible when the policy
+    /// changes again while a transition that already absorbed one runs) stays a bridge.
+    public static let longestTransition: TimeInterval = longestCycle + shortestCycle
 
     /// The policy in force (since ``transition``, if any).
     public let policy: CyclePolicy
@@ -65,8 +85,10 @@ public struct CycleSchedule: Sendable, Hashable, Codable {
     ///
     /// The cycle of `old` running at `date` keeps its id and start. It ends at `newPolicy`'s first boundary
     /// strictly after `date` (or the one after, should that boundary's cycle have the same id, which can only
-    /// happen when the time zone changes) if that keeps it within ``longestCycle``; otherwise it keeps its
-    /// end and a ``bridge`` cycle leads to `newPolicy`'s next boundary. A `date` before `old`'s transition
+    /// happen when the time zone changes) if that keeps it within ``longestCycle`` — or at the boundary after
+    /// that, should the first end it less than ``shortestCycle`` after its start; otherwise it keeps its end
+    /// and a ``bridge`` cycle leads to `newPolicy`'s next boundary, unless that bridge would be shorter than
+    /// ``shortestCycle``: then the running cycle runs to the bridge's end instead. A `date` before `old`'s transition
     /// start counts as that start, so a change never drops the running transition. An unchanged policy
     /// returns `old` as it is.
     public static func changing(from old: CycleSchedule, to newPolicy: CyclePolicy, at date: Date) -> CycleSchedule {
@@ -74,12 +96,23 @@ public struct CycleSchedule: Sendable, Hashable, Codable {
         var date = CyclePolicy.clamp(date)
         if let start = old.transition?.start { date = max(date, start) }
         let running = old.cycle(containing: date)
-        var end = newPolicy.nextReset(after: date)
-        if newPolicy.cycle(containing: end).id == running.id {
-            end = newPolicy.nextReset(after: end)
+        // newPolicy's first boundary strictly after `instant` whose cycle does not share the running cycle's id.
+        func boundary(after instant: Date) -> Date {
+            let end = newPolicy.nextReset(after: instant)
+            return newPolicy.cycle(containing: end).id == running.id ? newPolicy.nextReset(after: end) : end
         }
+        var end = boundary(after: date)
+        // A running cycle ended less than a day after its start would hand out a fresh limit within hours.
+        if end.timeIntervalSince(running.start) < shortestCycle { end = boundary(after: end) }
         if end.timeIntervalSince(running.start) > longestCycle {
             end = running.end
+            // A bridge shorter than a day would be a fresh limit for a few hours: the running cycle absorbs it.
+            let kept = CycleSchedule(checkedPolicy: newPolicy, transition: Transition(id: running.id, start: running.start, end: end))
+            if let bridge = kept.bridge, bridge.duration < shortestCycle,
+               bridge.end.timeIntervalSince(running.start) <= longestTransition,
+               newPolicy.cycle(containing: bridge.end).id != running.id {
+                end = bridge.end
+            }
         }
         return CycleSchedule(checkedPolicy: newPolicy, transition: Transition(id: running.id, start: running.start, end: end))
     }

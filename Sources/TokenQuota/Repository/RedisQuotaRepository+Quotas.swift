@@ -58,7 +58,15 @@ extension RedisQuotaRepository {
             stored.schedule = Self.schedule(changingFrom: current, to: config.schedule, at: now)
             var fields = Self.fields(for: stored)
             if case .user = subject { fields += ["own", 1] }
-            _ = try await run(QuotaScripts.replaceQuota, keys: [keys.quotaEpoch, keys.quota(subject)], arguments: fields)
+            var scriptKeys = [keys.quotaEpoch, keys.quota(subject)]
+            // A subject with nothing recorded in the running cycle starts on the new policy at once: the
+            // script drops the transition when that cycle's usage hash does not exist (checked atomically with
+            // the write, so a record racing the change either lands before it and keeps the cycle, or sees the
+            // new quota epoch and uses the new schedule).
+            if stored.schedule.policy != current.policy, let usageKey = Self.usageKey(of: subject, keys, cycle: current.cycle(containing: now).id) {
+                scriptKeys.append(usageKey)
+            }
+            _ = try await run(QuotaScripts.replaceQuota, keys: scriptKeys, arguments: fields)
         } else if case .user(let user) = subject {
             // Removing a user's own quota removes their limits and never resets usage: the user falls back to
             // the tenant default, whose running cycle must be the one the user's spend is counted in. When the
@@ -193,6 +201,16 @@ extension RedisQuotaRepository {
         }
         if Set(thresholds).count != thresholds.count {
             throw QuotaError(.invalidArgument, "alerts.thresholds_percent holds a threshold twice")
+        }
+    }
+
+    /// The usage hash of `subject`'s cycle `cycle`; nil for the tenant default (many users share its schedule).
+    static func usageKey(of subject: QuotaSubject, _ keys: QuotaKeys, cycle: String) -> String? {
+        switch subject {
+        case .user(let user): keys.userCycle(user, cycle)
+        case .group(let group): keys.groupCycle(group, cycle)
+        case .tenant: keys.tenantCycle(cycle)
+        case .tenantDefault: nil
         }
     }
 
