@@ -244,3 +244,22 @@ let package = Package(
         ),
     ]
 )
+
+// MARK: Fuzzing (scripts/fuzz.sh only)
+// The libFuzzer binary of the parsers of outside bytes. Declared only when QUOTAD_FUZZ=1, so that the normal
+// builds (`swift build --build-tests`, the release binary) never see an executable without `main`: libFuzzer
+// supplies it when the build adds `-sanitize=fuzzer`.
+if Context.environment["QUOTAD_FUZZ"] == "1" {
+    package.targets.append(
+        .executableTarget(
+            name: "QuotadFuzz",
+            dependencies: [
+                "QuotaHTTP", "TokenQuota", "TokenAccounting", "AsyncRedis",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Fuzz/QuotadFuzz",
+            swiftSettings: swiftSettings
+        )
+    )
+    package.products.append(.executable(name: "QuotadFuzz", targets: ["QuotadFuzz"]))
+}

@@ -1,0 +1,171 @@
+// libFuzzer entry point of quotad's parsers of outside bytes. Built only by scripts/fuzz.sh (QUOTAD_FUZZ=1
+// declares this target in Package.swift) with `-sanitize=fuzzer,address -parse-as-library -enable-testing`,
+// so the internal parsers are reachable through `@testable import`.
+//
+// One binary, several targets: `QUOTAD_FUZZ_TARGET` names the parser (see ``FuzzTarget``); each has its own
+// corpus under Fuzz/Corpus/<target>/. A finding is a trap (`fatalError`, overflow, out of bounds) that
+// libFuzzer and AddressSanitizer report with the input that caused it.
+import Foundation
+import NIOCore
+@testable import AsyncRedis
+@testable import QuotaHTTP
+@testable import TokenAccounting
+@testable import TokenQuota
+
+/// The parsers this binary can fuzz.
+enum FuzzTarget: String, CaseIterable {
+    /// Differential: ``UsageRequestFastDecoder`` against the strict path (``JSONKeyScanner`` + `JSONDecoder`).
+    case usage
+    /// Differential: ``ReservationBodyFastDecoder`` against the strict path.
+    case reservation
+    /// The strict key check and Codable decoding of the other bodies: quota, settings, keys, dimensions, webhooks.
+    case strict
+    /// The provider usage parsers (every provider and auto-detection), ``JSONReader`` and ``SSEParser``.
+    case provider
+    /// ``EventCursor`` (the `since` query parameter of `GET …/events`).
+    case cursor
+    /// ``RESPReader``: what Redis sends, fed in two pieces.
+    case resp
+
+    static let selected: FuzzTarget = {
+        let name = ProcessInfo.processInfo.environment["QUOTAD_FUZZ_TARGET"] ?? ""
+        guard let target = FuzzTarget(rawValue: name) else {
+            fatalError("QUOTAD_FUZZ_TARGET must be one of \(allCases.map(\.rawValue)), not '\(name)'")
+        }
+        return target
+    }()
+}
+
+/// libFuzzer's own driver (`-sanitize=fuzzer` links it): SwiftPM points the executable's `main` at this
+/// module's entry point, so the entry point hands the command line to libFuzzer.
+@_silgen_name("LLVMFuzzerRunDriver")
+func runFuzzerDriver(
+    _ argc: UnsafeMutablePointer<CInt>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
+    _ callback: @convention(c) (UnsafeRawPointer, Int) -> CInt
+) -> CInt
+
+@main
+enum QuotadFuzz {
+    static func main() {
+        _ = FuzzTarget.selected
+        var argc = CommandLine.argc
+        var argv = CommandLine.unsafeArgv
+        exit(runFuzzerDriver(&argc, &argv, { start, count in fuzz(start, count) }))
+    }
+}
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
+    let bytes = UnsafeRawBufferPointer(start: start, count: count)
+    switch FuzzTarget.selected {
+    case .usage: Differential.usage(bytes)
+    case .reservation: Differential.reservation(bytes)
+    case .strict: StrictBodies.decode(bytes)
+    case .provider: ProviderBodies.parse(bytes)
+    case .cursor: _ = EventCursor(String(decoding: bytes, as: UTF8.self))
+    case .resp: RESPBytes.read(bytes)
+    }
+    return 0
+}
+
+/// The fast decoders may give up (nil); when they answer, the strict path must accept with the same values.
+enum Differential {
+    static func usage(_ bytes: UnsafeRawBufferPointer) {
+        guard let fast = UsageRequestFastDecoder.decode(bytes) else {
+            _ = try? RequestBodyReader.decode(UsageRequest.self, from: ByteBuffer(bytes: bytes))
+            return
+        }
+        let strict: UsageRequest
+        do {
+            strict = try RequestBodyReader.decode(UsageRequest.self, from: ByteBuffer(bytes: bytes))
+        } catch {
+            fatalError("disagreement: the fast usage decoder accepts what the strict path rejects (\(error.message)): \(fast)")
+        }
+        let same = fast.user == strict.user && fast.eventID == strict.eventID && fast.provider == strict.provider
+            && fast.model == strict.model && (fast.response == nil) == (strict.response == nil)
+            && fast.usage == strict.usage && fast.usageIsEstimate == strict.usageIsEstimate
+            && fast.messages == strict.messages && fast.outputText == strict.outputText
+            && fast.reservationID == strict.reservationID && fast.latencyMilliseconds == strict.latencyMilliseconds
+            && fast.metadata == strict.metadata && fast.error == strict.error
+        if !same { fatalError("disagreement on usage values: fast \(fast), strict \(strict)") }
+    }
+
+    static func reservation(_ bytes: UnsafeRawBufferPointer) {
+        guard let fast = ReservationBodyFastDecoder.decode(bytes) else {
+            _ = try? RequestBodyReader.decode(ReservationBody.self, from: ByteBuffer(bytes: bytes))
+            return
+        }
+        let strict: ReservationBody
+        do {
+            strict = try RequestBodyReader.decode(ReservationBody.self, from: ByteBuffer(bytes: bytes))
+        } catch {
+            fatalError("disagreement: the fast reservation decoder accepts what the strict path rejects (\(error.message)): \(fast)")
+        }
+        let same = fast.user == strict.user && fast.model == strict.model && fast.provider == strict.provider
+            && fast.inputTokens == strict.inputTokens && fast.messages == strict.messages
+            && fast.maxOutputTokens == strict.maxOutputTokens && fast.ttlSeconds == strict.ttlSeconds
+            && fast.reservationID == strict.reservationID
+        if !same { fatalError("disagreement on reservation values: fast \(fast), strict \(strict)") }
+    }
+}
+
+/// Every other strict body, decoded as the controllers do (errors are fine, traps are not).
+enum StrictBodies {
+    static func decode(_ bytes: UnsafeRawBufferPointer) {
+        let buffer = ByteBuffer(bytes: bytes)
+        _ = try? RequestBodyReader.decode(QuotaBody.self, from: buffer)
+        _ = try? RequestBodyReader.decode(SettingsController.Patch.self, from: buffer)
+        _ = try? RequestBodyReader.decode(KeysController.CreateBody.self, from: buffer)
+        _ = try? RequestBodyReader.decode(DimensionsBody.self, from: buffer)
+        _ = try? RequestBodyReader.decode(WebhookBody.self, from: buffer)
+    }
+}
+
+/// Provider response bodies: auto-detected and as each known provider, plus the JSON and SSE readers alone.
+enum ProviderBodies {
+    static func parse(_ bytes: UnsafeRawBufferPointer) {
+        let array = Array(bytes)
+        _ = try? UsageParser.parse(array)
+        for provider in Provider.known { _ = try? UsageParser.parse(array, provider: provider) }
+        _ = try? JSONReader.parse(array, maximumDepth: 64)
+        _ = SSEParser.events(in: array)
+    }
+}
+
+/// RESP replies split at a point the first byte chooses, drained until the reader needs more or refuses.
+///
+/// Known and left open (scripts/fuzz.sh found it): hiredis 0.14 allocates an array reply's element table as
+/// soon as it reads the header, so `*1888888881\r\n` asks calloc for 15 GB before any element arrives (libFuzzer:
+/// out-of-memory). Only a Redis server (or whatever sits on its connection) can send that; until RESPReader
+/// bounds array headers itself, inputs with a header of a million elements or more are skipped here.
+enum RESPBytes {
+    static func read(_ bytes: UnsafeRawBufferPointer) {
+        guard let first = bytes.first, !hasHugeArrayHeader(bytes) else { return }
+        let body = UnsafeRawBufferPointer(rebasing: bytes.dropFirst())
+        let split = body.isEmpty ? 0 : Int(first) % (body.count + 1)
+        let reader = RESPReader()
+        reader.feed(ByteBuffer(bytes: UnsafeRawBufferPointer(rebasing: body.prefix(split))))
+        reader.feed(ByteBuffer(bytes: UnsafeRawBufferPointer(rebasing: body.dropFirst(split))))
+        for _ in 0..<1_000 {
+            guard let reply = try? reader.next() else { return }
+            _ = reply.int
+            _ = reply.text
+        }
+    }
+}
+
+extension RESPBytes {
+    /// True when `*` is followed by 7 or more digits anywhere (an array header of ≥ 1,000,000 elements).
+    static func hasHugeArrayHeader(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        var digits = -1
+        for byte in bytes {
+            if byte == UInt8(ascii: "*") { digits = 0 }
+            else if digits >= 0, byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") {
+                digits += 1
+                if digits >= 7 { return true }
+            } else { digits = -1 }
+        }
+        return false
+    }
+}
