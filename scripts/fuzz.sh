@@ -5,7 +5,7 @@
 # .build-fuzz, then runs each target for FUZZ_SECONDS (default 30) on a copy of its committed corpus
 # Fuzz/Corpus/<target>/ (the clone stays clean; what libFuzzer grows stays in the copy). Any crash, trap,
 # disagreement of the differential targets, leak or per-input timeout fails the run, and the crashing input's
-# path is printed. Usage: scripts/fuzz.sh [target...]   (targets: usage reservation strict provider cursor resp)
+# path is printed. Fuzz/Regressions/<target>/ holds the inputs of past findings, replayed on every run. Usage: scripts/fuzz.sh [target...]   (targets: usage reservation strict provider cursor resp)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,6 +27,9 @@ for target in "${targets[@]}"; do
   [[ -d "Fuzz/Corpus/$target" ]] || { echo "no corpus Fuzz/Corpus/$target" >&2; exit 2; }
   mkdir -p "$work/$target/corpus" "$work/$target/artifacts"
   cp Fuzz/Corpus/"$target"/* "$work/$target/corpus/"
+  # Inputs of past findings (Fuzz/Regressions/<target>/) are read as a second corpus: run first, never grown.
+  regressions=()
+  [[ -d "Fuzz/Regressions/$target" ]] && regressions=("Fuzz/Regressions/$target")
   dictionary=()
   [[ -f "Fuzz/Dictionaries/$target.dict" ]] && dictionary=("-dict=Fuzz/Dictionaries/$target.dict")
   log="$work/$target.log"
@@ -35,7 +38,7 @@ for target in "${targets[@]}"; do
   QUOTAD_FUZZ_TARGET="$target" LSAN_OPTIONS="suppressions=$PWD/Fuzz/lsan.supp:print_suppressions=0" \
     timeout --kill-after=10 $((seconds + 120)) "$binary" "${dictionary[@]}" \
     -max_total_time="$seconds" -rss_limit_mb="$rss_mb" -timeout="$input_timeout" -print_final_stats=1 \
-    -artifact_prefix="$work/$target/artifacts/" "$work/$target/corpus" >"$log" 2>&1 || status=$?
+    -artifact_prefix="$work/$target/artifacts/" "$work/$target/corpus" "${regressions[@]}" >"$log" 2>&1 || status=$?
   executions=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   coverage=$(grep -E '^#[0-9]+' "$log" | tail -1 | grep -oE 'cov: [0-9]+ ft: [0-9]+ corp: [^ ]+' || true)
   echo "fuzz $target: exit $status, ${executions:-?} executions, ${coverage:-no coverage line}" >&2
