@@ -81,6 +81,8 @@ step "Redis Sentinel failover test (two instances)" live scripts/sentinel_failov
 step "security and fuzz test" live scripts/security_fuzz_test.py
 # schemathesis against /openapi.yaml of a live quotad: 0 server errors, 0 schema violations.
 step "schemathesis" live scripts/schemathesis_test.sh
+# HTTP-level fuzz of the release binary: mutated bodies and queries on every operation, 0 5xx, 0 hangs, alive.
+step "HTTP fuzz test" live scripts/http_fuzz_test.py
 # libFuzzer + AddressSanitizer on the parsers of outside bytes (FUZZ_SECONDS each, on a copy of Fuzz/Corpus);
 # the resp target is left out until the open RESPReader finding is fixed (README "Fuzzing").
 step "coverage-guided fuzzing (libFuzzer, scripts/fuzz.sh)" scripts/fuzz.sh usage reservation strict provider cursor
