@@ -18,6 +18,57 @@
 /// The reader's error text (hiredis keeps it in a fixed-size buffer).
 static inline const char *chiredis_reader_errstr(const redisReader *r) { return r->errstr; }
 
+#include <stdlib.h>
+
+/// The bound a reply reader keeps on array headers (hiredis 0.14 has none: it callocs an array's element
+/// table as soon as it reads `*N`, so one header of 2e9 asks for 15 GB before any element arrives).
+typedef struct chiredis_reply_bounds {
+    redisReplyObjectFunctions functions;                /* hiredis' own, with createArray checked */
+    void *(*create_array)(const redisReadTask *, int);  /* hiredis' createArray */
+    long long limit;                                    /* elements one reply may declare, nested arrays included */
+    long long declared;                                 /* declared so far by the reply being read */
+    int exceeded;                                       /* 1 once a header was refused */
+} chiredis_reply_bounds;
+
+static inline void *chiredis_bounded_create_array(const redisReadTask *task, int elements) {
+    chiredis_reply_bounds *bounds = (chiredis_reply_bounds *)task->privdata;
+    if (task->parent == NULL) bounds->declared = 0;  /* a new reply starts with its root array */
+    if (elements < 0 || (long long)elements > bounds->limit - bounds->declared) {
+        bounds->exceeded = 1;
+        return NULL;  /* hiredis stops with a reader error; the Swift side names the cause */
+    }
+    bounds->declared += elements;
+    return bounds->create_array(task, elements);
+}
+
+/// A reply reader whose replies may declare at most `limit` array elements in all (a reply's nested arrays
+/// count towards its root's total). NULL when memory is short. Free it with `chiredis_bounded_reader_free`.
+static inline redisReader *chiredis_bounded_reader_create(long long limit) {
+    redisReader *reader = redisReaderCreate();
+    if (reader == NULL) return NULL;
+    chiredis_reply_bounds *bounds = (chiredis_reply_bounds *)calloc(1, sizeof(chiredis_reply_bounds));
+    if (bounds == NULL) { redisReaderFree(reader); return NULL; }
+    bounds->functions = *reader->fn;
+    bounds->create_array = reader->fn->createArray;
+    bounds->functions.createArray = chiredis_bounded_create_array;
+    bounds->limit = limit;
+    reader->fn = &bounds->functions;
+    reader->privdata = bounds;
+    return reader;
+}
+
+/// Whether the reader stopped because a reply declared more array elements than its limit.
+static inline int chiredis_bounded_reader_exceeded(const redisReader *reader) {
+    return ((const chiredis_reply_bounds *)reader->privdata)->exceeded;
+}
+
+/// Frees a reader made by `chiredis_bounded_reader_create` and its bounds.
+static inline void chiredis_bounded_reader_free(redisReader *reader) {
+    void *bounds = reader->privdata;
+    redisReaderFree(reader);
+    free(bounds);
+}
+
 /// Sets SIGPIPE to SIG_IGN when its disposition is still the default (SIG_DFL); a handler or SIG_IGN the
 /// program installed itself is left alone. Returns 1 when it changed the disposition, 0 otherwise.
 static inline int chiredis_ignore_sigpipe_if_default(void) {
