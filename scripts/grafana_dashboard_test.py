@@ -8,12 +8,13 @@
    event this test does not cause (the InfluxDB export, webhook deliveries) must at least be declared in the
    source code (a `Counter`/`Gauge`/`Timer` label in Sources/).
 3. Label names used in `by (…)` and in matchers exist on that metric (live metrics only).
-4. docker-compose.yml, deploy/prometheus/prometheus.yml and the Grafana provisioning files parse as YAML and
+4. `promtool check metrics` (Debian `prometheus`) accepts that /metrics output.
+5. docker-compose.yml, deploy/prometheus/prometheus.yml and the Grafana provisioning files parse as YAML and
    point at each other: the compose profile `observability` runs both services, the data source's uid is
    the one the board selects, the dashboards provider path is where compose mounts the board.
 Ends with `N passed, M failed`.
 """
-import glob, json, os, re, shutil, sys, tempfile
+import glob, json, os, re, shutil, subprocess, sys, tempfile
 
 import yaml
 
@@ -114,6 +115,13 @@ def live_metrics():
         shutil.rmtree(work_dir, ignore_errors=True)
 
 
+def check_promtool(exposition):
+    """Prometheus's own linter (Debian `prometheus`) accepts the exposition: `_total` counters, HELP, names."""
+    result = subprocess.run(["promtool", "check", "metrics"], input=exposition, capture_output=True, text=True, timeout=60)
+    check("promtool check metrics accepts a live quotad's /metrics", result.returncode == 0,
+          (result.stdout + result.stderr).strip()[:1000])
+
+
 def check_board(board, exposition):
     check("board: schemaVersion 36–41, uid and title set", 36 <= board.get("schemaVersion", 0) <= 41 and board.get("uid") == "quotad"
           and board.get("title") == "quotad")
@@ -141,7 +149,7 @@ def check_board(board, exposition):
         for p, t in targets), f"{len(targets)} queries")
     wanted = {"ingestion": "quotad_usage_events_total", "latency": "http_server_request_duration_bucket",
               "rejections": "quotad_quota_rejections_total", "redis latency": "redis_command_duration_seconds_bucket",
-              "redis errors": "redis_command_errors_total", "reservations": "hb_requests", "export lag": "quotad_export_lag_entries",
+              "redis errors": "redis_command_errors_total", "reservations": "hb_requests_total", "export lag": "quotad_export_lag_entries",
               "webhook failures": "quotad_webhook_delivery_failures_total", "dead letters": "quotad_webhook_dead_letters_total"}
     used = {name: p["title"] for p, t in targets for name in metric_names(t["expr"])}
     missing_topics = [topic for topic, metric in wanted.items() if metric not in used]
@@ -228,7 +236,9 @@ def main():
             check("board: deploy/grafana/quotad.json parses as JSON", False, str(error))
             return summary()
     try:
-        check_board(board, live_metrics())
+        exposition = live_metrics()
+        check_promtool(exposition)
+        check_board(board, exposition)
         check_deployment()
     except Exception as error:  # noqa: BLE001 - reported as a failure
         check("the Grafana board test ran to the end", False, f"{type(error).__name__}: {error}")

@@ -12,9 +12,15 @@ public enum PrometheusExporter {
     /// The registry every swift-metrics instrument of the process reports to.
     public static let registry: PrometheusCollectorRegistry = {
         let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.nameAndLabelSanitizer = { name, labels in (counterNames[name] ?? name, labels) }
+        MetricsSystem.bootstrap(factory)
         return registry
     }()
+
+    /// Counters of libraries whose names lack the `_total` suffix Prometheus requires of counters
+    /// (`promtool check metrics`): Hummingbird's `MetricsMiddleware` counts `hb.requests` and `hb.request.errors`.
+    static let counterNames = ["hb.requests": "hb_requests_total", "hb.request.errors": "hb_request_errors_total"]
 
     /// Bootstraps swift-metrics with the Prometheus factory (idempotent).
     public static func bootstrap() {
