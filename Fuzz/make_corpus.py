@@ -56,6 +56,28 @@ def reservation_bodies():
     yield '{"user":"u1","model":"gpt-4o","input_tokens":1,"extra":true}'
     yield '{"user":"\\u0075","model":"gpt-4o","input_tokens":1}'
     yield '{"user":"u1","model":"gpt-4o","input_tokens":1} '
+    # the names the provider SDKs use for the output cap, and no cap at all (the catalogue's maximum is held)
+    yield '{"user":"u1","model":"gpt-4o","input_tokens":100,"max_tokens":50}'
+    yield '{"user":"u1","model":"gpt-4o","input_tokens":100,"max_completion_tokens":50,"max_output_tokens":50}'
+    yield '{"user":"u1","model":"gpt-4o","input_tokens":100}'
+    # OpenAI chat shapes: content parts, tool calls, names
+    yield json.dumps({"user": "u1", "model": "gpt-4o", "max_tokens": 20, "messages": [
+        {"role": "system", "content": "be brief"},
+        {"role": "user", "name": "ann", "content": [{"type": "text", "text": "what is in this image?"},
+                                                    {"type": "image_url", "image_url": {"url": "https://example.com/a.png"}}]},
+        {"role": "assistant", "content": None, "tool_calls": [
+            {"id": "call_1", "type": "function", "function": {"name": "weather", "arguments": "{\"city\":\"Paris\"}"}}]},
+        {"role": "tool", "tool_call_id": "call_1", "content": "sunny"}]})
+    # Anthropic shapes: system (text or blocks), content blocks with tool_use and tool_result
+    yield json.dumps({"user": "u1", "model": "claude-3-5-sonnet", "max_tokens": 64,
+                      "system": [{"type": "text", "text": "you are terse"}], "messages": [
+        {"role": "user", "content": [{"type": "text", "text": "weather?"}]},
+        {"role": "assistant", "content": [{"type": "tool_use", "id": "tu_1", "name": "weather", "input": {"city": "Paris"}}]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "tu_1", "content": "sunny"}]}]})
+    # the provider request body as is (model taken from it)
+    yield json.dumps({"user": "u1", "request": {"model": "gpt-4o-mini", "max_completion_tokens": 30, "messages": [
+        {"role": "user", "content": "hello"}], "tools": [{"type": "function", "function": {"name": "f", "parameters": {}}}]}})
+    yield json.dumps({"user": "u1", "request": {"model": "gpt-4o", "input": "hello", "max_output_tokens": 30}})
 
 
 def strict_bodies():
