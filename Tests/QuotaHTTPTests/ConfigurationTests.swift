@@ -1,6 +1,7 @@
 import Foundation
 @testable import QuotaHTTP
 import Testing
+import TokenQuota
 
 /// The configuration loader: YAML keys and `QUOTAD_*` variables, their types and ranges, and errors that
 /// name the key with its full path and its line and column. No Redis needed.

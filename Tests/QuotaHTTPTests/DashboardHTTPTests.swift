@@ -7,6 +7,7 @@ import HummingbirdTesting
 import Logging
 import QuotaHTTP
 import Testing
+import TokenQuota
 
 /// The dashboard against the real application and a private redis-server: sign-in, sessions, CSRF, scopes,
 /// the quota editor, escaping, revocation.

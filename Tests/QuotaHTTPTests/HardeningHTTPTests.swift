@@ -4,6 +4,7 @@ import HummingbirdTesting
 import HTTPTypes
 import QuotaHTTP
 import Testing
+import TokenQuota
 import TokenAccounting
 
 /// Nothing a client sends can take quotad down, and every hold covers what it must (issue 24): each test

@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import QuotaHTTP
 import Testing
+import TokenQuota
 
 /// The admin key of every test application.
 let adminKey = "test-admin-key-0123456789"

@@ -64,6 +64,11 @@ public struct QuotaAPIDependencies: Sendable {
         self.unpricedModels = unpricedModels
     }
 
+    /// What reservations hold: the domain's planner over these prices, estimator and default output.
+    public var planner: ReservationPlanner {
+        ReservationPlanner(catalog: catalog, estimator: estimator, defaultOutputTokens: reservationDefaultOutputTokens)
+    }
+
     /// The usage recorder over these dependencies.
     public var recorder: UsageRecorder {
         UsageRecorder(

@@ -1,4 +1,5 @@
 import Logging
+import TokenQuota
 
 extension ConfigurationKey {
     /// Every setting, in the order of `config/quotad.yaml`'s table. Keep the two in step.

@@ -1,4 +1,5 @@
 import Foundation
+import TokenQuota
 
 extension QuotadConfiguration {
     /// The configuration file used when neither `--config` nor `QUOTAD_CONFIG` names one.

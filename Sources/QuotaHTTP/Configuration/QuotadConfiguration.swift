@@ -1,4 +1,5 @@
 public import Logging
+public import TokenQuota
 
 /// Every setting of quotad, resolved from defaults, `config/quotad.yaml` and `QUOTAD_*` environment
 /// variables (in increasing precedence). See `config/quotad.yaml` for the documented list.

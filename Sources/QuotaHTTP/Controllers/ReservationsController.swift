@@ -53,71 +53,33 @@ public struct ReservationsController: Sendable {
             guard Provider.known.contains(candidate) else { throw APIError.badRequest("unknown provider '\(name.prefix(40))'") }
             provider = candidate
         }
-        let match = dependencies.catalog.match(model: model, provider: provider)
-        let input = try inputEstimate(body, family: UsageRecorder.tokenizerFamily(provider: provider, match: match))
-        let output = try outputLimit(body, match: match)
-        guard input + output > 0 else {
-            throw APIError.badRequest("nothing to reserve: the input estimate and the output limit are both 0")
+        var messages = body.messages ?? []
+        if let system = body.system { messages.insert(system.message, at: 0) }
+        if body.inputTokens == nil {
+            messages += body.request?.allMessages ?? []
+            guard !messages.isEmpty else {
+                throw APIError(
+                    .badRequest, code: "invalid_request",
+                    "a reservation needs an input estimate: give input_tokens, messages or the provider request",
+                    details: ["fields": .array([.string("input_tokens"), .string("messages"), .string("request")])]
+                )
+            }
         }
         let ttl = body.ttlSeconds ?? dependencies.reservationDefaultTTLSeconds
+        let plan: ReservationPlan
+        do {
+            plan = try dependencies.planner.plan(
+                model: model, provider: provider, inputTokens: body.inputTokens, messages: messages, outputLimits: body.outputLimits)
+        } catch {
+            throw APIError(error)
+        }
         guard (1...dependencies.reservationMaximumTTLSeconds).contains(ttl) else {
             throw APIError.badRequest("ttl_seconds must be 1…\(dependencies.reservationMaximumTTLSeconds) (got \(ttl))")
         }
-        guard let price = match?.price else {
+        if !plan.priced {
             try await dependencies.recorder.checkUnpriced(model: model, tenant: tenant, user: body.user, logger: context.logger)
-            return try await reserve(body, model: model, tenant: tenant, tokens: input + output, cost: 0, ttl: ttl, context: context)
         }
-        // Priced pessimistically: every token at the highest rate it could be charged (cache writes, reasoning,
-        // audio, the long-context tier), so a reservation never holds less than the call can cost.
-        let cost: Int
-        do {
-            cost = try price.reservationCost(inputTokens: input, maxOutputTokens: output)
-        } catch {
-            throw APIError.badRequest("\(error)")
-        }
-        return try await reserve(body, model: model, tenant: tenant, tokens: input + output, cost: cost, ttl: ttl, context: context)
-    }
-
-    /// The input tokens to hold: `input_tokens` as given, else the local estimate of the messages (with the
-    /// `system` prompt) and of the provider `request`'s messages, instructions and tools.
-    func inputEstimate(_ body: ReservationBody, family: Provider) throws(APIError) -> Int {
-        var messages = body.messages ?? []
-        if let system = body.system { messages.insert(system.message, at: 0) }
-        if let count = body.inputTokens {
-            guard messages.isEmpty else { throw APIError.badRequest("give either 'input_tokens' or 'messages' (and 'system'), not both") }
-            guard (0...TokenUsage.maximumCount).contains(count) else {
-                throw APIError.badRequest("input_tokens must be 0…\(TokenUsage.maximumCount)")
-            }
-            return count
-        }
-        messages += body.request?.allMessages ?? []
-        guard !messages.isEmpty else {
-            throw APIError(
-                .badRequest, code: "invalid_request",
-                "a reservation needs an input estimate: give input_tokens, messages or the provider request",
-                details: ["fields": .array([.string("input_tokens"), .string("messages"), .string("request")])]
-            )
-        }
-        return try dependencies.recorder.estimateInputTokens(messages, family: family)
-    }
-
-    /// The output tokens to hold: the call's limit (`max_output_tokens`, `max_tokens` or
-    /// `max_completion_tokens`, in the body or its `request`; they must agree), else the model's most output
-    /// from the price list, else `reservations.default_output_tokens`. Never 0 unless the call says 0.
-    func outputLimit(_ body: ReservationBody, match: PriceMatch?) throws(APIError) -> Int {
-        let limits = body.outputLimits
-        guard let first = limits.first else {
-            return match?.maxOutputTokens ?? dependencies.reservationDefaultOutputTokens
-        }
-        for limit in limits {
-            guard (0...TokenUsage.maximumCount).contains(limit.value) else {
-                throw APIError.badRequest("\(limit.field) must be 0…\(TokenUsage.maximumCount) (got \(limit.value))")
-            }
-            guard limit.value == first.value else {
-                throw APIError.badRequest("\(first.field) (\(first.value)) and \(limit.field) (\(limit.value)) disagree: give one output limit")
-            }
-        }
-        return first.value
+        return try await reserve(body, model: model, tenant: tenant, tokens: plan.tokens, cost: plan.costNanoUSD, ttl: ttl, context: context)
     }
 
     /// Holds `tokens` and `cost` for the body's user (fail-open when configured and Redis cannot answer).

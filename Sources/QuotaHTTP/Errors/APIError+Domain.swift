@@ -13,6 +13,10 @@ extension APIError {
         case .invalidArgument: self = .badRequest(error.message)
         case .unparsableUsage: self = APIError(.unprocessableContent, code: "unparsable_usage", error.message)
         case .overflow: self = APIError(.unprocessableContent, code: "overflow", error.message)
+        case .unpricedModel:
+            self = APIError(
+                .unprocessableContent, code: "unpriced_model", error.message,
+                details: error.subject.map { ["model": .string($0)] } ?? [:])
         case .notFound: self = .notFound(error.message)
         case .conflict: self = APIError(.conflict, code: "conflict", error.message)
         case .unavailable: self = .redisUnavailable(error.message)

@@ -1,3 +1,4 @@
+import TokenQuota
 import TokenAccounting
 
 /// The body of `POST …/reservations`.
@@ -50,14 +51,14 @@ struct ReservationBody: StrictJSONBody, Sendable {
     }
 
     /// The output limits the body gives, by field name (in the body, then in ``request``).
-    var outputLimits: [(field: String, value: Int)] {
-        var limits: [(String, Int)] = []
+    var outputLimits: [OutputLimit] {
+        var limits: [OutputLimit] = []
         for (field, value) in [
             ("max_output_tokens", maxOutputTokens), ("max_tokens", maxTokens), ("max_completion_tokens", maxCompletionTokens),
             ("request.max_output_tokens", request?.maxOutputTokens), ("request.max_tokens", request?.maxTokens),
             ("request.max_completion_tokens", request?.maxCompletionTokens),
         ] {
-            if let value { limits.append((field, value)) }
+            if let value { limits.append(OutputLimit(field: field, value: value)) }
         }
         return limits
     }

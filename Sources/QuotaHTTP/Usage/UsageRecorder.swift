@@ -82,52 +82,26 @@ public struct UsageRecorder: Sendable {
         )
     }
 
-    /// Applies ``UnpricedModelPolicy``: with `reject`, a model without a price is refused (`422
-    /// unpriced_model`) when a cost limit applies at any level the call counts at (the user's own quota or the
-    /// tenant default, the user's group, the tenant aggregate), since it would otherwise pass that limit at
-    /// cost 0. Only called for unpriced models, so the quota lookups are off the common path. A retried event
-    /// that was already recorded passes (it is answered as a duplicate).
+    /// Applies ``UnpricedModelPolicy`` through ``UnpricedModelGuard`` (the same rule the library's callback
+    /// handlers apply): with `reject`, a model without a price is refused (`422 unpriced_model`) when a cost
+    /// limit applies at any level the call counts at, since it would otherwise pass that limit at cost 0. A
+    /// retried event that was already recorded passes (it is answered as a duplicate).
     public func checkUnpriced(model: String, tenant: String, user: String, eventID: String? = nil, logger: Logger) async throws(APIError) {
-        guard unpricedModels == .reject else {
-            metrics.unpriced(result: "allowed")
-            logger.info("usage for a model without a price recorded at cost 0", metadata: ["llm.model": "\(model)"])
-            return
-        }
-        let limited: String?
         do {
-            limited = try await costLimitedLevel(tenant: tenant, user: user)
+            let decision = try await UnpricedModelGuard(repository: repository, policy: unpricedModels)
+                .check(model: model, tenant: tenant, user: user, eventID: eventID)
+            if decision == .alreadyRecorded { return }
+            metrics.unpriced(result: "allowed")
+            if decision == .allowedByPolicy {
+                logger.info("usage for a model without a price recorded at cost 0", metadata: ["llm.model": "\(model)"])
+            }
+        } catch where error.code == .unpricedModel {
+            metrics.unpriced(result: "rejected")
+            logger.info("usage for a model without a price refused: a cost limit applies", metadata: ["llm.model": "\(model)"])
+            throw APIError(error)
         } catch {
             throw APIError(error)
         }
-        guard let limited else {
-            metrics.unpriced(result: "allowed")
-            return
-        }
-        if let eventID {
-            let recorded: Bool
-            do { recorded = try await repository.isRecorded(tenant: tenant, user: user, eventID: eventID) } catch { throw APIError(error) }
-            if recorded { return }
-        }
-        metrics.unpriced(result: "rejected")
-        logger.info("usage for a model without a price refused: a cost limit applies", metadata: ["llm.model": "\(model)"])
-        throw APIError(
-            .unprocessableContent, code: "unpriced_model",
-            "model '\(model.prefix(120))' has no price, and a cost limit applies to \(limited): add its price "
-                + "(QUOTAD_PRICING_FILE) or set pricing.unpriced_models: allow",
-            details: ["model": .string(String(model.prefix(200)))]
-        )
-    }
-
-    /// The first level with a cost limit that a call of `user` counts at (`user 'ann'`, `group 'eng'`, `the
-    /// tenant`), or nil when none has one.
-    func costLimitedLevel(tenant: String, user: String) async throws(QuotaError) -> String? {
-        let config = try await repository.quota(tenant: tenant, user: user).config
-        if config.limits.costNanoUSD != nil { return "user '\(user)'" }
-        if let group = config.group, try await repository.quota(tenant: tenant, subject: .group(group))?.limits.costNanoUSD != nil {
-            return "group '\(group)'"
-        }
-        if try await repository.quota(tenant: tenant, subject: .tenant)?.limits.costNanoUSD != nil { return "the tenant" }
-        return nil
     }
 
     /// Builds and validates the event (no I/O): exactly one of `response`/`usage`, known provider,
@@ -213,23 +187,15 @@ public struct UsageRecorder: Sendable {
         guard !messages.isEmpty || request.outputText != nil else {
             throw APIError.badRequest("\"usage\": \"estimate\" needs 'messages' and/or 'output_text'")
         }
-        let family = Self.tokenizerFamily(provider: provider, match: request.model.flatMap { catalog.match(model: $0, provider: provider) })
-        let input = messages.isEmpty ? 0 : try estimateInputTokens(messages, family: family)
+        let family = ReservationPlanner.tokenizerFamily(
+            provider: provider, match: request.model.flatMap { catalog.match(model: $0, provider: provider) })
+        let input: Int
+        do {
+            input = messages.isEmpty ? 0 : try ReservationPlanner(catalog: catalog, estimator: estimator).estimateInputTokens(messages, family: family)
+        } catch {
+            throw APIError(error)
+        }
         let output = request.outputText.map { estimator.estimateTokens(text: $0, provider: family) } ?? 0
         return TokenUsage(inputTokens: input, outputTokens: output)
-    }
-
-    /// The most messages one estimate reads.
-    static let maximumMessages = 10_000
-
-    /// The provider family whose tokenizer estimates a call: the given provider, else the catalog entry's.
-    static func tokenizerFamily(provider: Provider?, match: PriceMatch?) -> Provider {
-        provider ?? match?.provider ?? .openaiCompatible
-    }
-
-    /// The estimated input tokens of `messages` (at most ``maximumMessages``, else 400).
-    func estimateInputTokens(_ messages: [ChatMessage], family: Provider) throws(APIError) -> Int {
-        guard messages.count <= Self.maximumMessages else { throw APIError.badRequest("at most \(Self.maximumMessages) messages") }
-        return estimator.estimateInputTokens(messages: messages, provider: family)
     }
 }

@@ -2,11 +2,16 @@ import Foundation
 public import Logging
 public import TokenAccounting
 
-/// Counts every LLM call in the quota repository, and holds quota while calls run for users with limits.
+/// Counts every LLM call in the quota repository, and holds quota while calls run.
 ///
-/// - `onLLMStart`: when the user has limits, reserves input estimate + max output tokens (and their cost);
-///   throws ``QuotaExceededError`` when a limit would be exceeded. The reservation id derives from the call
-///   id, so a retried start holds quota once.
+/// The holds and refusals are the HTTP API's: both go through ``ReservationPlanner`` and
+/// ``UnpricedModelGuard``, so the same call gets the same hold and the same refusal on every path.
+///
+/// - `onLLMStart`: reserves the input (as given, else the messages' estimate, calibrated) plus the output
+///   limit (else the model's most output, else `defaultOutputTokens`), priced pessimistically, at every level
+///   the user counts at; throws ``QuotaExceededError`` when a limit would be exceeded, and ``QuotaError`` with
+///   code ``QuotaError/Code/unpricedModel`` for a model without a price under a cost limit. The reservation id
+///   derives from the call id, so a retried start holds quota once.
 /// - `onLLMEnd`: reads usage from the response (or the given counts, or an estimate marked as estimated),
 ///   prices it, and records it with the call id as event id, settling the reservation in the same step.
 ///   A response without readable usage (e.g. an OpenAI stream without `include_usage`) is recorded with
@@ -21,15 +26,25 @@ public struct RedisUsageCallbackHandler: LLMCallbackHandler {
     let estimator: TokenEstimator
     let calibrator: UsageCalibrator
     let reservationTTLSeconds: Int
+    let planner: ReservationPlanner
+    let unpricedModels: UnpricedModelGuard
     let logger: Logger
 
     /// Creates a handler.
+    ///
+    /// - Parameters:
+    ///   - defaultOutputTokens: the output held when a call names no limit and the price list has no maximum
+    ///     for its model (the HTTP service's `reservations.default_output_tokens`).
+    ///   - unpricedModels: what to do with calls for models without a price (the service's
+    ///     `pricing.unpriced_models`).
     public init(
         repository: any QuotaRepository,
         pricing: PriceCatalog = .bundledDefault(),
         estimator: TokenEstimator = TokenEstimator(),
         calibrator: UsageCalibrator = UsageCalibrator(),
         reservationTTLSeconds: Int = 600,
+        defaultOutputTokens: Int = 16_384,
+        unpricedModels: UnpricedModelPolicy = .reject,
         logger: Logger
     ) {
         self.repository = repository
@@ -37,19 +52,22 @@ public struct RedisUsageCallbackHandler: LLMCallbackHandler {
         self.estimator = estimator
         self.calibrator = calibrator
         self.reservationTTLSeconds = reservationTTLSeconds
+        self.planner = ReservationPlanner(catalog: pricing, estimator: estimator, defaultOutputTokens: defaultOutputTokens)
+        self.unpricedModels = UnpricedModelGuard(repository: repository, policy: unpricedModels)
         self.logger = logger
     }
 
     public func onLLMStart(_ call: LLMCallStart) async throws {
-        let quota = try await repository.quota(tenant: call.tenant, user: call.user)
-        guard quota.config.limits.isLimited else { return }
-        let input = estimatedInput(call)
-        let output = call.maxOutputTokens ?? 0
-        let cost = pricing.match(model: call.model, provider: call.provider)?.price
-            .cost(of: TokenUsage(inputTokens: input, outputTokens: output)) ?? 0
+        let plan = try planner.plan(
+            model: call.model, provider: call.provider, inputTokens: try estimatedInput(call), messages: [],
+            outputLimits: call.maxOutputTokens.map { [OutputLimit(field: "maxOutputTokens", value: $0)] } ?? []
+        )
+        if !plan.priced {
+            _ = try await unpricedModels.check(model: call.model, tenant: call.tenant, user: call.user)
+        }
         let outcome = try await repository.reserve(
             ReservationRequest(
-                tenant: call.tenant, user: call.user, tokens: input + output, costNanoUSD: cost,
+                tenant: call.tenant, user: call.user, tokens: plan.tokens, costNanoUSD: plan.costNanoUSD,
                 ttlSeconds: reservationTTLSeconds, reservationID: call.callID
             ),
             now: Date()
@@ -75,7 +93,7 @@ public struct RedisUsageCallbackHandler: LLMCallbackHandler {
                 usage = record.usage
                 if let reported = record.model, !reported.isEmpty { model = reported }
                 provider = provider ?? record.provider
-                let estimate = estimatedInputIfKnown(start)
+                let estimate = try? estimatedInputIfKnown(start)
                 if let estimate, estimate > 0 { calibrator.record(model: start.model, estimated: estimate, reported: usage.inputTokens) }
             } catch {
                 // The call succeeded, so it is charged: without readable usage (an OpenAI stream without
@@ -106,6 +124,9 @@ public struct RedisUsageCallbackHandler: LLMCallbackHandler {
 
     private func record(start: LLMCallStart, model: String, provider: Provider?, usage: TokenUsage, source: UsageSource, isError: Bool, latency: Int) async throws {
         let cost = pricing.cost(model: model, provider: provider, usage: usage)
+        if !cost.priced {
+            _ = try await unpricedModels.check(model: model, tenant: start.tenant, user: start.user, eventID: start.callID)
+        }
         let event = UsageEvent(
             tenant: start.tenant, user: start.user, eventID: start.callID, provider: provider, model: model,
             usage: usage, source: source, costNanoUSD: cost.nanoUSD, priced: cost.priced, isError: isError,
@@ -120,19 +141,22 @@ public struct RedisUsageCallbackHandler: LLMCallbackHandler {
         try ReservationID.make(user: call.user, suffix: call.callID)
     }
 
-    /// The usage `onLLMStart` estimated (and reserved): the input estimate plus the output cap.
+    /// The usage `onLLMStart` estimated: the input estimate plus the output cap the call gave.
     private func startEstimate(_ call: LLMCallStart) -> TokenUsage {
-        TokenUsage(inputTokens: estimatedInput(call), outputTokens: call.maxOutputTokens ?? 0)
+        TokenUsage(inputTokens: (try? estimatedInput(call)) ?? 0, outputTokens: call.maxOutputTokens ?? 0)
     }
 
-    private func estimatedInputIfKnown(_ call: LLMCallStart) -> Int? {
+    /// The input tokens as given, else the messages' estimate (with the planner's tokenizer family), else nil.
+    private func estimatedInputIfKnown(_ call: LLMCallStart) throws(QuotaError) -> Int? {
         if let given = call.estimatedInputTokens { return given }
         if call.messages.isEmpty { return nil }
-        return estimator.estimateInputTokens(messages: call.messages, provider: call.provider ?? .openai)
+        let family = ReservationPlanner.tokenizerFamily(provider: call.provider, match: pricing.match(model: call.model, provider: call.provider))
+        return try planner.estimateInputTokens(call.messages, family: family)
     }
 
-    private func estimatedInput(_ call: LLMCallStart) -> Int {
-        guard let raw = estimatedInputIfKnown(call) else { return 0 }
+    /// The input to hold: as given, else the calibrated estimate of the messages, else 0.
+    private func estimatedInput(_ call: LLMCallStart) throws(QuotaError) -> Int {
+        guard let raw = try estimatedInputIfKnown(call) else { return 0 }
         return call.estimatedInputTokens != nil ? raw : calibrator.calibrated(raw, model: call.model)
     }
 }

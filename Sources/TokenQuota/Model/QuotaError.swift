@@ -22,6 +22,9 @@ public struct QuotaError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let storageFull = Code(raw: "storage_full")
         /// The user already holds the most active reservations allowed (HTTP 429 `too_many_reservations`).
         public static let tooManyReservations = Code(raw: "too_many_reservations")
+        /// The model has no price and a cost limit applies to the call (HTTP 422 `unpriced_model`); see
+        /// ``UnpricedModelPolicy``.
+        public static let unpricedModel = Code(raw: "unpriced_model")
         /// Stored data is not what the code expects (HTTP 500).
         public static let internalError = Code(raw: "internal_error")
         /// The snake_case code string.
@@ -32,6 +35,8 @@ public struct QuotaError: Error, Sendable, Hashable, CustomStringConvertible {
     public var code: Code
     /// A message for humans.
     public var message: String
+    /// What the error is about, when one value names it (the model of ``Code/unpricedModel``).
+    public var subject: String?
 
     /// Creates an error.
     public init(_ code: Code, _ message: String) {
