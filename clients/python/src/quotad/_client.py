@@ -130,7 +130,7 @@ class _ReservationFactory(Generic[P]):
 
     def __init__(self, build: Callable[P, Call[Reservation]]) -> None:
         self._build = build
-        self.__doc__ = ReservationContext.__doc__
+        self.__doc__ = build.__doc__
 
     @overload
     def __get__(self, obj: None, owner: type[Any]) -> _ReservationFactory[P]: ...
