@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The Python SDK's checks: installs clients/python and its pinned test tools (clients/python/constraints.txt),
+# runs mypy --strict over the package, then its pytest suite against a real redis-server and quotad
+# ($QUOTAD_BIN, default /work/bin/quotad, else .build/release/quotad). Non-interactive; exits non-zero on
+# any failure. The JUnit report goes to $PYTHON_SDK_JUNIT (default: a file in $TMPDIR).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SDK=clients/python
+CONSTRAINTS="$PWD/$SDK/constraints.txt"
+export PIP_CONSTRAINT="$CONSTRAINTS"        # also pins the isolated build environment (hatchling)
+export PIP_NO_INPUT=1
+if [ -z "${QUOTAD_BIN:-}" ]; then
+  for candidate in /work/bin/quotad .build/release/quotad; do
+    if [ -x "$candidate" ]; then QUOTAD_BIN="$(cd "$(dirname "$candidate")" && pwd)/$(basename "$candidate")"; break; fi
+  done
+fi
+: "${QUOTAD_BIN:?no quotad binary: set QUOTAD_BIN}"
+export QUOTAD_BIN
+JUNIT="${PYTHON_SDK_JUNIT:-${TMPDIR:-/tmp}/quotad-python-sdk-junit.xml}"
+
+# A virtual environment keeps the pins away from the machine's other Python tools; fall back to the
+# interpreter itself where venv is unavailable.
+VENV="${PYTHON_SDK_VENV:-${TMPDIR:-/tmp}/quotad-python-sdk-venv}"
+PY=python3
+if [ -x "$VENV/bin/python3" ] || python3 -m venv "$VENV" >/dev/null 2>&1; then
+  PY="$VENV/bin/python3"
+else
+  echo "python_sdk_test: python3 -m venv unavailable, installing into $(command -v python3)" >&2
+fi
+
+echo "==> installing the SDK and its pinned test tools" >&2
+"$PY" -m pip install --quiet --disable-pip-version-check -c "$CONSTRAINTS" --force-reinstall --no-deps "./$SDK"
+"$PY" -m pip install --quiet --disable-pip-version-check -c "$CONSTRAINTS" "./$SDK" pytest mypy openai
+
+echo "==> mypy --strict $SDK/src/quotad" >&2
+"$PY" -m mypy --strict --cache-dir=/dev/null "$SDK/src/quotad"
+
+echo "==> pytest $SDK/tests (QUOTAD_BIN=$QUOTAD_BIN)" >&2
+"$PY" -m pytest "$SDK/tests" -q -p no:cacheprovider --junitxml="$JUNIT"
