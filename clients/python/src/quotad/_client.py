@@ -345,15 +345,16 @@ class _ReservationState:
         return self.reservation.reservation_id
 
     def commit(self, response: Any = None, *, usage: TokenUsage | Mapping[str, int] | str | None = None,
-               event_id: str | None = None, latency_ms: int | None = None,
-               metadata: Mapping[str, str] | None = None, error: bool | None = None,
-               messages: Sequence[Mapping[str, Any]] | None = None, output_text: str | None = None) -> None:
+               event_id: str | None = None, model: str | None = None, provider: str | None = None,
+               latency_ms: int | None = None, metadata: Mapping[str, str] | None = None,
+               error: bool | None = None, messages: Sequence[Mapping[str, Any]] | None = None,
+               output_text: str | None = None) -> None:
         """Mark the call's usage to commit when the block ends: the provider's ``response`` (or ``usage``
         counts, or ``usage='estimate'`` with ``messages``/``output_text``). At most once per reservation."""
         if self._commit_call is not None:
             raise RuntimeError("commit() was already called for this reservation")
         self._commit_call = _ops.commit(self.reservation_id, response=response, usage=usage, event_id=event_id,
-                                        latency_ms=latency_ms, metadata=metadata, error=error,
+                                        model=model, provider=provider, latency_ms=latency_ms, metadata=metadata, error=error,
                                         messages=messages, output_text=output_text, tenant=self._tenant)
 
     def _release_call(self) -> Call[None]:
