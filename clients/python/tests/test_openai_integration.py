@@ -1,0 +1,124 @@
+"""quotad.integrations.openai with the real ``openai`` package pointed at a loopback stub that replays an
+OpenAI fixture body. Nothing leaves the machine: the stub listens on 127.0.0.1 and the OpenAI client's
+base URL is the stub."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Iterator
+
+import pytest
+
+import quotad
+from conftest import Fixture, Server, Tenant
+from quotad.integrations.openai import wrap
+
+openai = pytest.importorskip("openai")
+
+
+class Stub:
+    """A chat completions endpoint answering ``body`` (or ``status`` with an error body)."""
+
+    def __init__(self, body: Any) -> None:
+        self.body, self.status, self.requests = body, 200, []
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+                length = int(self.headers.get("Content-Length") or 0)
+                stub.requests.append((self.path, json.loads(self.rfile.read(length) or b"{}")))
+                payload = stub.body if stub.status == 200 else {"error": {"message": "down", "type": "server_error"}}
+                data = json.dumps(payload).encode()
+                self.send_response(stub.status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def stub(fixture_by_id: dict[str, Fixture]) -> Iterator[Stub]:
+    s = Stub(fixture_by_id["openai_chat_nonstream_no_prompt_details"].body)
+    yield s
+    s.close()
+
+
+MESSAGES = [{"role": "user", "content": "What's the weather like in San Francisco?"}]
+
+
+def test_wrapped_create_commits_the_completion(stub: Stub, client: quotad.Client, tenant_admin: quotad.Client,
+                                               fixture_by_id: dict[str, Fixture]) -> None:
+    tenant_admin.put_quota("user", "alice", tokens=10_000)
+    llm = wrap(openai.OpenAI(base_url=stub.url, api_key="sk-test", max_retries=0, timeout=10),
+               quotad=client, user="alice")
+    completion = llm.chat.completions.create(model="gpt-4o", messages=MESSAGES, max_tokens=500)
+    assert completion.usage.prompt_tokens == 14 and completion.choices[0].message.content
+    assert len(stub.requests) == 1 and stub.requests[0][0] == "/v1/chat/completions"
+    usage = client.get_user_usage("alice")
+    expected = fixture_by_id["openai_chat_nonstream_no_prompt_details"].expected
+    assert usage.totals.input_tokens == expected["input_tokens"]
+    assert usage.totals.output_tokens == expected["output_tokens"]
+    assert usage.totals.cost_nano_usd == 405_000 and usage.reserved.tokens == 0
+    assert llm.api_key == "sk-test"   # everything else is the OpenAI client's
+
+
+def test_over_the_limit_raises_before_openai_is_called(stub: Stub, client: quotad.Client,
+                                                       tenant_admin: quotad.Client) -> None:
+    tenant_admin.put_quota("user", "bob", tokens=100)
+    llm = wrap(openai.OpenAI(base_url=stub.url, api_key="sk-test", max_retries=0, timeout=10),
+               quotad=client, user="bob")
+    with pytest.raises(quotad.QuotaExceeded) as caught:
+        llm.chat.completions.create(model="gpt-4o", messages=MESSAGES, max_tokens=1000)
+    assert caught.value.level == "user" and caught.value.limit == "tokens"
+    assert stub.requests == []
+    assert client.get_user_usage("bob").totals.requests == 0
+
+
+def test_provider_error_releases_the_reservation(stub: Stub, client: quotad.Client,
+                                                 tenant_admin: quotad.Client) -> None:
+    tenant_admin.put_quota("user", "cleo", tokens=10_000)
+    stub.status = 500
+    llm = wrap(openai.OpenAI(base_url=stub.url, api_key="sk-test", max_retries=0, timeout=10),
+               quotad=client, user="cleo")
+    with pytest.raises(openai.APIStatusError):
+        llm.chat.completions.create(model="gpt-4o", messages=MESSAGES, max_tokens=500)
+    assert len(stub.requests) == 1
+    usage = client.get_user_usage("cleo")
+    assert usage.reserved.tokens == 0 and usage.remaining.tokens == 10_000 and usage.totals.requests == 0
+    with pytest.raises(ValueError):
+        llm.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=True)
+
+
+def test_async_wrapped_create(stub: Stub, server: Server, tenant: Tenant, tenant_admin: quotad.Client) -> None:
+    tenant_admin.put_quota("user", "dora", tokens=600)
+
+    async def body() -> None:
+        async with quotad.AsyncClient(server.url, tenant.key, tenant.name) as q:
+            llm = wrap(openai.AsyncOpenAI(base_url=stub.url, api_key="sk-test", max_retries=0, timeout=10),
+                       quotad=q, user="dora")
+            completion = await llm.chat.completions.create(model="gpt-4o", messages=MESSAGES, max_tokens=500)
+            assert completion.usage.completion_tokens == 37
+            with pytest.raises(quotad.QuotaExceeded):
+                await llm.chat.completions.create(model="gpt-4o", messages=MESSAGES, max_tokens=600,
+                                                  quotad_user="dora")
+            assert len(stub.requests) == 1
+            totals = (await q.get_user_usage("dora")).totals
+            assert (totals.input_tokens, totals.output_tokens) == (14, 37)
+
+    asyncio.run(asyncio.wait_for(body(), 30))
