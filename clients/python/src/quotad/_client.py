@@ -32,6 +32,7 @@ from .models import Event, Reservation, TokenUsage, UsageResult
 
 P = ParamSpec("P")
 T = TypeVar("T")
+TR = TypeVar("TR")
 
 _CONNECT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout)
 
@@ -80,6 +81,28 @@ def _error_code(response: httpx.Response) -> str | None:
         return str(response.json()["error"]["code"])
     except (ValueError, KeyError, TypeError):
         return None
+
+
+class _Attempts:
+    """The retry state of one call: after each failed attempt it says how long to wait, or gives up."""
+
+    def __init__(self, policy: RetryPolicy, call: Call[Any]) -> None:
+        self.policy, self.call, self.count = policy, call, 0
+
+    def wait_after_error(self, error: httpx.TransportError) -> float:
+        """Seconds to wait before trying again; raises :class:`QuotadConnectionError` when out of retries."""
+        delay = self.policy.after_error(self.call, self.count, error)
+        if delay is None:
+            raise QuotadConnectionError(f"{self.call.method} {self.call.path}: {error!r}") from error
+        self.count += 1
+        return delay
+
+    def wait_after(self, response: httpx.Response) -> float | None:
+        """Seconds to wait before trying again, or None when this answer is final."""
+        delay = self.policy.after_response(self.call, self.count, response)
+        if delay is not None:
+            self.count += 1
+        return delay
 
 
 def _finish(call: Call[T], response: httpx.Response) -> T:
@@ -152,12 +175,12 @@ class _ReservationFactory(Generic[P]):
         return bound
 
 
-class _Base:
+class _Base(Generic[TR]):
     """What both clients share: configuration, headers and every operation."""
 
     def __init__(self, base_url: str | None = None, api_key: str | None = None, tenant: str | None = None, *,
                  timeout: float = 10.0, retries: int = 3, backoff: float = 0.25, max_backoff: float = 8.0,
-                 headers: Mapping[str, str] | None = None) -> None:
+                 headers: Mapping[str, str] | None = None, transport: TR | None = None) -> None:
         url = _env(base_url, "QUOTAD_URL")
         if not url:
             raise ValueError("no quotad URL: pass base_url= or set QUOTAD_URL")
@@ -170,6 +193,11 @@ class _Base:
         if self.api_key:
             self._headers["Authorization"] = f"Bearer {self.api_key}"
         self._headers.update(headers or {})
+        self._open(transport)
+
+    def _open(self, transport: TR | None) -> None:
+        """Creates the client's httpx client (``self._http``)."""
+        raise NotImplementedError
 
     def _request_args(self, call: Call[Any]) -> dict[str, Any]:
         headers = dict(call.headers)
@@ -220,7 +248,7 @@ class _Base:
 
 
 @final
-class Client(_Base):
+class Client(_Base[httpx.BaseTransport]):
     """A blocking quotad client (thread-safe: one connection pool shared by every call).
 
     ``Client(base_url, api_key, tenant)``; omitted arguments are read from ``QUOTAD_URL``,
@@ -228,29 +256,22 @@ class Client(_Base):
     Use it as a context manager, or call :meth:`close`.
     """
 
-    def __init__(self, base_url: str | None = None, api_key: str | None = None, tenant: str | None = None, *,
-                 timeout: float = 10.0, retries: int = 3, backoff: float = 0.25, max_backoff: float = 8.0,
-                 headers: Mapping[str, str] | None = None, transport: httpx.BaseTransport | None = None) -> None:
-        super().__init__(base_url, api_key, tenant, timeout=timeout, retries=retries, backoff=backoff,
-                         max_backoff=max_backoff, headers=headers)
-        self._http = httpx.Client(base_url=self.base_url, headers=self._headers, timeout=timeout,
+    def _open(self, transport: httpx.BaseTransport | None) -> None:
+        self._http = httpx.Client(base_url=self.base_url, headers=self._headers, timeout=self.timeout,
                                   transport=transport)
 
     def _send(self, call: Call[T]) -> T:
-        attempt = 0
+        attempts = _Attempts(self.retry_policy, call)
         while True:
             try:
                 response = self._http.request(**self._request_args(call))
             except httpx.TransportError as error:
-                delay = self.retry_policy.after_error(call, attempt, error)
-                if delay is None:
-                    raise QuotadConnectionError(f"{call.method} {call.path}: {error!r}") from error
-            else:
-                delay = self.retry_policy.after_response(call, attempt, response)
-                if delay is None:
-                    return _finish(call, response)
+                time.sleep(attempts.wait_after_error(error))
+                continue
+            delay = attempts.wait_after(response)
+            if delay is None:
+                return _finish(call, response)
             time.sleep(delay)
-            attempt += 1
 
     def events(self, *, since: str | None = None, page_size: int = 100, tenant: str | None = None
                ) -> Iterator[Event]:
@@ -275,37 +296,29 @@ class Client(_Base):
 
 
 @final
-class AsyncClient(_Base):
+class AsyncClient(_Base[httpx.AsyncBaseTransport]):
     """The asyncio quotad client: the same operations as :class:`Client`, each awaited.
 
     Omitted arguments are read from ``QUOTAD_URL``, ``QUOTAD_API_KEY`` and ``QUOTAD_TENANT``. Use it as
     an async context manager, or await :meth:`aclose`.
     """
 
-    def __init__(self, base_url: str | None = None, api_key: str | None = None, tenant: str | None = None, *,
-                 timeout: float = 10.0, retries: int = 3, backoff: float = 0.25, max_backoff: float = 8.0,
-                 headers: Mapping[str, str] | None = None,
-                 transport: httpx.AsyncBaseTransport | None = None) -> None:
-        super().__init__(base_url, api_key, tenant, timeout=timeout, retries=retries, backoff=backoff,
-                         max_backoff=max_backoff, headers=headers)
-        self._http = httpx.AsyncClient(base_url=self.base_url, headers=self._headers, timeout=timeout,
+    def _open(self, transport: httpx.AsyncBaseTransport | None) -> None:
+        self._http = httpx.AsyncClient(base_url=self.base_url, headers=self._headers, timeout=self.timeout,
                                        transport=transport)
 
     async def _send(self, call: Call[T]) -> T:
-        attempt = 0
+        attempts = _Attempts(self.retry_policy, call)
         while True:
             try:
                 response = await self._http.request(**self._request_args(call))
             except httpx.TransportError as error:
-                delay = self.retry_policy.after_error(call, attempt, error)
-                if delay is None:
-                    raise QuotadConnectionError(f"{call.method} {call.path}: {error!r}") from error
-            else:
-                delay = self.retry_policy.after_response(call, attempt, response)
-                if delay is None:
-                    return _finish(call, response)
+                await asyncio.sleep(attempts.wait_after_error(error))
+                continue
+            delay = attempts.wait_after(response)
+            if delay is None:
+                return _finish(call, response)
             await asyncio.sleep(delay)
-            attempt += 1
 
     async def events(self, *, since: str | None = None, page_size: int = 100, tenant: str | None = None
                      ) -> AsyncIterator[Event]:
