@@ -33,7 +33,7 @@ echo "==> installing the SDK and its pinned test tools" >&2
 "$PY" -m pip install --quiet --disable-pip-version-check -c "$CONSTRAINTS" "./$SDK" pytest mypy openai
 
 echo "==> mypy --strict $SDK/src/quotad" >&2
-"$PY" -m mypy --strict --cache-dir=/dev/null "$SDK/src/quotad"
+"$PY" -m mypy --config-file "$SDK/pyproject.toml" --strict --cache-dir=/dev/null "$SDK/src/quotad"
 
 echo "==> pytest $SDK/tests (QUOTAD_BIN=$QUOTAD_BIN)" >&2
 "$PY" -m pytest "$SDK/tests" -q -p no:cacheprovider --junitxml="$JUNIT"
