@@ -36,4 +36,5 @@ echo "==> mypy --strict $SDK/src/quotad" >&2
 "$PY" -m mypy --config-file "$SDK/pyproject.toml" --strict --cache-dir=/dev/null "$SDK/src/quotad"
 
 echo "==> pytest $SDK/tests (QUOTAD_BIN=$QUOTAD_BIN)" >&2
-"$PY" -m pytest "$SDK/tests" -q -p no:cacheprovider --junitxml="$JUNIT"
+# every test bounds its own waits; this bounds the whole run
+timeout --kill-after=30 900 "$PY" -m pytest "$SDK/tests" -q -p no:cacheprovider --junitxml="$JUNIT"

@@ -7,8 +7,10 @@ beside the repository). Every wait is bounded; both processes are stopped in tea
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
+import signal
 import shutil
 import socket
 import subprocess
@@ -41,6 +43,15 @@ def _fixtures_file() -> Path:
     if not path.is_file():
         raise RuntimeError(f"provider fixtures not found at {path}: set QUOTAD_FIXTURES")
     return path
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: receive SIGTERM when the test process dies (even by SIGKILL or an
+    outer timeout), so no redis-server or quotad outlives the run."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)   # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def free_port() -> int:
@@ -108,7 +119,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         with open(directory / "redis.log", "ab") as log:
             redis_proc = subprocess.Popen(
                 [redis_server, "--port", str(redis_port), "--bind", "127.0.0.1", "--dir", str(directory),
-                 "--save", "", "--appendonly", "no", "--daemonize", "no"], stdout=log, stderr=subprocess.STDOUT)
+                 "--save", "", "--appendonly", "no", "--daemonize", "no"], stdout=log, stderr=subprocess.STDOUT,
+                preexec_fn=_die_with_parent)
         wait_until(lambda: _redis_ready(redis_port, redis_proc), 10, "redis-server answering PING")
         env = dict(os.environ, QUOTAD_ADMIN_KEYS=ADMIN_KEY, QUOTAD_HTTP_PORT=str(http_port),
                    QUOTAD_HTTP_HOST="127.0.0.1", QUOTAD_REDIS_URL=f"redis://127.0.0.1:{redis_port}",
@@ -117,7 +129,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             env.pop(name, None)
         with open(directory / "quotad.log", "ab") as log:
             quotad_proc = subprocess.Popen([_quotad_bin(), "serve"], env=env, cwd=directory, stdout=log,
-                                           stderr=subprocess.STDOUT)
+                                           stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
         url = f"http://127.0.0.1:{http_port}"
         wait_until(lambda: _quotad_ready(url, quotad_proc), 30, "quotad /readyz 200")
         yield Server(url, ADMIN_KEY, redis_port)

@@ -440,3 +440,14 @@ def test_money_helpers() -> None:
     assert quotad.usd_to_nano("0.000000001") == 1
     with pytest.raises(ValueError):
         quotad.usd_to_nano("0.0000000001")
+
+
+def test_unprocessable_and_empty_stream(client: quotad.Client, tenant_admin: quotad.Client) -> None:
+    with pytest.raises(quotad.Unprocessable) as caught:
+        client.record("vic", response={"id": "x", "object": "chat.completion", "choices": []}, provider="openai")
+    assert caught.value.status == 422 and isinstance(caught.value, quotad.InvalidRequest)
+    tenant_admin.put_quota("user", "vic", cost_usd="1")
+    with pytest.raises(quotad.Unprocessable) as unpriced:
+        client.reserve("vic", "no-such-model-xyz", input_tokens=10, max_output_tokens=10)
+    assert unpriced.value.code == "unpriced_model"
+    assert list(client.events()) == []   # an empty stream ends at once

@@ -245,9 +245,10 @@ def daily_usage(*, start: date | str | None = None, end: date | str | None = Non
 
 
 def reset_user_usage(user: str, *, tenant: str | None = None) -> Call[UsageReset]:
-    """Start the user's running cycle (and windows) from zero; needs ``quota:write``."""
+    """Start the user's running cycle (and windows) from zero; needs ``quota:write``. Not retried once
+    the request may have arrived (a second reset would also erase what was recorded in between)."""
     return Call("POST", f"/v1/tenants/{{tenant}}/users/{seg(user)}/usage/reset",
-                _parse_with(UsageReset.from_json), tenant=tenant)
+                _parse_with(UsageReset.from_json), retry="connect", tenant=tenant)
 
 
 # --- reservations ----------------------------------------------------------------------------------
