@@ -27,6 +27,7 @@ import quotad
 
 REPO = Path(__file__).resolve().parents[3]
 ADMIN_KEY = "sdk-test-admin-key-" + uuid.uuid4().hex
+MAX_ACTIVE_RESERVATIONS = 4
 
 
 def _quotad_bin() -> str:
@@ -124,7 +125,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         wait_until(lambda: _redis_ready(redis_port, redis_proc), 10, "redis-server answering PING")
         env = dict(os.environ, QUOTAD_ADMIN_KEYS=ADMIN_KEY, QUOTAD_HTTP_PORT=str(http_port),
                    QUOTAD_HTTP_HOST="127.0.0.1", QUOTAD_REDIS_URL=f"redis://127.0.0.1:{redis_port}",
-                   QUOTAD_LOG_LEVEL="error", QUOTAD_WEBHOOKS_ALLOW_PRIVATE_TARGETS="true")
+                   QUOTAD_LOG_LEVEL="error", QUOTAD_WEBHOOKS_ALLOW_PRIVATE_TARGETS="true",
+                   QUOTAD_RESERVATIONS_MAX_ACTIVE_PER_USER=str(MAX_ACTIVE_RESERVATIONS),
+                   QUOTAD_WEBHOOKS_INITIAL_BACKOFF_MS="100", QUOTAD_WEBHOOKS_TIMEOUT_MS="500")
         for name in ("QUOTAD_URL", "QUOTAD_API_KEY", "QUOTAD_TENANT", "QUOTAD_CONFIG"):
             env.pop(name, None)
         with open(directory / "quotad.log", "ab") as log:

@@ -451,3 +451,42 @@ def test_unprocessable_and_empty_stream(client: quotad.Client, tenant_admin: quo
         client.reserve("vic", "no-such-model-xyz", input_tokens=10, max_output_tokens=10)
     assert unpriced.value.code == "unpriced_model"
     assert list(client.events()) == []   # an empty stream ends at once
+
+
+def test_too_many_reservations(client: quotad.Client) -> None:
+    from conftest import MAX_ACTIVE_RESERVATIONS
+
+    held = [client.reserve("walt", "gpt-4o", input_tokens=1, max_output_tokens=1)
+            for _ in range(MAX_ACTIVE_RESERVATIONS)]
+    with pytest.raises(quotad.TooManyReservations) as caught:
+        client.reserve("walt", "gpt-4o", input_tokens=1, max_output_tokens=1)
+    assert isinstance(caught.value, quotad.QuotaExceeded) and caught.value.code == "too_many_reservations"
+    assert caught.value.retry_after == 1 and caught.value.limit is None
+    for reservation in held:
+        client.release(reservation.reservation_id)
+    client.release(client.reserve("walt", "gpt-4o", input_tokens=1, max_output_tokens=1).reservation_id)
+
+
+def test_webhook_deliveries_and_retry(admin: quotad.Client, tenant_admin: quotad.Client, client: quotad.Client,
+                                      tenant: Tenant) -> None:
+    from conftest import free_port, wait_until
+
+    hook = tenant_admin.create_webhook(f"http://127.0.0.1:{free_port()}/nobody-listens", ["quota.threshold"])
+    tenant_admin.put_quota("user", "xena", tokens=100, alert_thresholds=[50])
+    client.record("xena", usage={"input_tokens": 60}, model="gpt-4o")
+    deliveries: list[quotad.Delivery] = []
+
+    def delivered_once() -> bool:
+        deliveries[:] = tenant_admin.list_deliveries(hook.id)
+        return bool(deliveries) and deliveries[0].attempts >= 1
+
+    wait_until(delivered_once, 15, "a first delivery attempt")
+    delivery = deliveries[0]
+    assert delivery.webhook_id == hook.id and delivery.type == "quota.threshold"
+    assert delivery.status in ("pending", "dead") and delivery.created_at is not None
+    assert delivery.message_id.startswith("msg_")
+    queued = tenant_admin.retry_delivery(hook.id, delivery.id)
+    assert queued.id == delivery.id and queued.status == "pending"
+    with pytest.raises(quotad.NotFound):
+        tenant_admin.retry_delivery(hook.id, "1-0." + hook.id)
+    tenant_admin.delete_webhook(hook.id)
