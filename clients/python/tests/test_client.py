@@ -490,3 +490,14 @@ def test_webhook_deliveries_and_retry(admin: quotad.Client, tenant_admin: quotad
     with pytest.raises(quotad.NotFound):
         tenant_admin.retry_delivery(hook.id, "1-0." + hook.id)
     tenant_admin.delete_webhook(hook.id)
+
+
+def test_reservation_context_refused_commit_releases(client: quotad.Client, tenant_admin: quotad.Client) -> None:
+    tenant_admin.put_quota("user", "yuri", tokens=10_000)
+    with pytest.raises(quotad.Unprocessable):
+        with client.reservation("yuri", "gpt-4o", input_tokens=100, max_output_tokens=100) as r:
+            r.commit({"id": "x", "object": "chat.completion", "choices": []})   # no usage in it
+            with pytest.raises(RuntimeError):
+                r.commit({"id": "y"})   # at most once
+    usage = client.get_user_usage("yuri")
+    assert usage.reserved.tokens == 0 and usage.remaining.tokens == 10_000 and r.result is None

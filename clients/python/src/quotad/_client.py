@@ -350,6 +350,7 @@ class _ReservationState:
         self.reservation: Reservation | None = None
         self.result: UsageResult | None = None
         self._commit_call: Call[UsageResult] | None = None
+        self._refused: APIError | None = None
 
     @property
     def reservation_id(self) -> str:
@@ -367,17 +368,35 @@ class _ReservationState:
         if self._commit_call is not None:
             raise RuntimeError("commit() was already called for this reservation")
         self._commit_call = _ops.commit(self.reservation_id, response=response, usage=usage, event_id=event_id,
-                                        model=model, provider=provider, latency_ms=latency_ms, metadata=metadata, error=error,
-                                        messages=messages, output_text=output_text, tenant=self._tenant)
+                                        model=model, provider=provider, latency_ms=latency_ms,
+                                        metadata=metadata, error=error, messages=messages,
+                                        output_text=output_text, tenant=self._tenant)
 
     def _release_call(self) -> Call[None]:
         return _ops.release(self.reservation_id, tenant=self._tenant)
 
+    def _first_settlement(self) -> Call[Any]:
+        """The commit if ``commit()`` was called, else the release."""
+        return self._commit_call if self._commit_call is not None else self._release_call()
 
-def _release_failed(error: BaseException, block_raised: bool) -> bool:
-    """True when a failed release must be raised: not when the block's own error is on its way
-    (it must not be hidden), nor when the reservation is already gone (expired)."""
-    return not block_raised and not isinstance(error, NotFound)
+    def _settled(self, call: Call[Any], outcome: Any, block_raised: bool) -> Call[Any] | None:
+        """Takes one settlement call's outcome (its result, or the :class:`APIError` it raised) and
+        returns the next call to send, or None when done; raises what the ``with`` must raise.
+
+        A refused commit is followed by a release, then its error is raised. A failed release is raised
+        only when the block did not raise (its own error must not be hidden) and the reservation still
+        existed (``NotFound``: it expired or was settled already)."""
+        if call is self._commit_call:
+            if isinstance(outcome, APIError):
+                self._refused = outcome
+                return self._release_call()
+            self.result = outcome
+            return None
+        if self._refused is not None:
+            raise self._refused
+        if isinstance(outcome, APIError) and not block_raised and not isinstance(outcome, NotFound):
+            raise outcome
+        return None
 
 
 class ReservationContext(_ReservationState):
@@ -400,21 +419,13 @@ class ReservationContext(_ReservationState):
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        if self._commit_call is not None:
+        call: Call[Any] | None = self._first_settlement()
+        while call is not None:
             try:
-                self.result = self._client._send(self._commit_call)
-                return
-            except APIError:
-                self._release(block_raised=True)
-                raise
-        self._release(block_raised=exc is not None)
-
-    def _release(self, *, block_raised: bool) -> None:
-        try:
-            self._client._send(self._release_call())
-        except APIError as error:
-            if _release_failed(error, block_raised):
-                raise
+                outcome: Any = self._client._send(call)
+            except APIError as error:
+                outcome = error
+            call = self._settled(call, outcome, exc is not None)
 
 
 class AsyncReservationContext(_ReservationState):
@@ -431,18 +442,10 @@ class AsyncReservationContext(_ReservationState):
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                         tb: TracebackType | None) -> None:
-        if self._commit_call is not None:
+        call: Call[Any] | None = self._first_settlement()
+        while call is not None:
             try:
-                self.result = await self._client._send(self._commit_call)
-                return
-            except APIError:
-                await self._release(block_raised=True)
-                raise
-        await self._release(block_raised=exc is not None)
-
-    async def _release(self, *, block_raised: bool) -> None:
-        try:
-            await self._client._send(self._release_call())
-        except APIError as error:
-            if _release_failed(error, block_raised):
-                raise
+                outcome: Any = await self._client._send(call)
+            except APIError as error:
+                outcome = error
+            call = self._settled(call, outcome, exc is not None)

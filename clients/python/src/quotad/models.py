@@ -61,26 +61,14 @@ class TokenUsage:
 
     def to_json(self) -> dict[str, int]:
         """Only the non-zero counts (the server treats absent counts as 0)."""
-        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name)}
-
-    @property
-    def total_tokens(self) -> int:
-        return self.input_tokens + self.output_tokens
+        return {f.name: getattr(self, f.name) for f in fields(TokenUsage) if getattr(self, f.name)}
 
 
 @dataclass(frozen=True)
-class Totals:
-    """Accumulated usage of a user, group, tenant, model, day or dimension value."""
+class Totals(TokenUsage):
+    """Accumulated usage of a user, group, tenant, model, day or dimension value: the token classes
+    of :class:`TokenUsage`, plus requests, errors and cost."""
 
-    input_tokens: int = 0
-    cached_input_tokens: int = 0
-    cache_write_tokens: int = 0
-    cache_write_1h_tokens: int = 0
-    output_tokens: int = 0
-    reasoning_tokens: int = 0
-    audio_input_tokens: int = 0
-    audio_output_tokens: int = 0
-    web_search_requests: int = 0
     total_tokens: int = 0
     requests: int = 0
     errors: int = 0
@@ -371,11 +359,9 @@ class Quota:
 
 
 @dataclass(frozen=True)
-class LevelUsage:
-    """One level's state in its cycle: the tenant's or a group's usage, and each of a user's ``levels``."""
+class _CycleState:
+    """What every usage view holds for its cycle (the fields common to ``LevelUsage`` and ``UserUsage``)."""
 
-    level: str
-    id: str
     cycle: Cycle | None
     totals: Totals
     models: dict[str, Totals]
@@ -384,49 +370,51 @@ class LevelUsage:
     rate: RateLimits
     remaining: Amounts
     windows: tuple[Window, ...]
-    over_limit_events: int
     forecast: Forecast | None
+
+    @staticmethod
+    def _state(d: JSON) -> dict[str, Any]:
+        return {"cycle": Cycle.from_json(d.get("cycle")), "totals": Totals.from_json(d.get("totals")),
+                "models": _models(d.get("models")), "reserved": Amounts.from_json(d.get("reserved")),
+                "limits": Amounts.from_json(d.get("limits")), "rate": RateLimits.from_json(d.get("rate")),
+                "remaining": Amounts.from_json(d.get("remaining")),
+                "windows": tuple(Window.from_json(w) for w in d.get("windows") or ()),
+                "forecast": Forecast.from_json(d.get("forecast"))}
+
+
+@dataclass(frozen=True)
+class LevelUsage(_CycleState):
+    """One level's state in its cycle: the tenant's or a group's usage, and each of a user's ``levels``:
+    totals, per model (tenant only), reserved, limits, remaining, windows, forecast, and how many
+    recorded events left the level over a limit."""
+
+    level: str = ""
+    id: str = ""
+    over_limit_events: int = 0
     raw: JSON = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_json(cls, data: Any) -> LevelUsage:
         d = _obj(data)
-        return cls(str(d.get("level", "")), str(d.get("id", "")), Cycle.from_json(d.get("cycle")),
-                   Totals.from_json(d.get("totals")), _models(d.get("models")),
-                   Amounts.from_json(d.get("reserved")), Amounts.from_json(d.get("limits")),
-                   RateLimits.from_json(d.get("rate")), Amounts.from_json(d.get("remaining")),
-                   tuple(Window.from_json(w) for w in d.get("windows") or ()),
-                   as_int(d.get("over_limit_events")), Forecast.from_json(d.get("forecast")), d)
+        return cls(level=str(d.get("level", "")), id=str(d.get("id", "")),
+                   over_limit_events=as_int(d.get("over_limit_events")), raw=d, **cls._state(d))
 
 
 @dataclass(frozen=True)
-class UserUsage:
-    """A user's cycle: totals, per model, reserved, limits, remaining, windows, group and the levels above."""
+class UserUsage(_CycleState):
+    """A user's cycle: totals, per model, reserved, limits, remaining, windows, forecast, their group
+    and the state of the levels above them (``levels``: their group, if any, and the tenant)."""
 
-    user: str
-    group: str | None
-    cycle: Cycle | None
-    totals: Totals
-    models: dict[str, Totals]
-    reserved: Amounts
-    limits: Amounts
-    rate: RateLimits
-    remaining: Amounts
-    windows: tuple[Window, ...]
-    levels: tuple[LevelUsage, ...]
-    forecast: Forecast | None
+    user: str = ""
+    group: str | None = None
+    levels: tuple[LevelUsage, ...] = ()
     raw: JSON = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_json(cls, data: Any) -> UserUsage:
         d = _obj(data)
-        return cls(str(d.get("user", "")), opt_str(d.get("group")), Cycle.from_json(d.get("cycle")),
-                   Totals.from_json(d.get("totals")), _models(d.get("models")),
-                   Amounts.from_json(d.get("reserved")), Amounts.from_json(d.get("limits")),
-                   RateLimits.from_json(d.get("rate")), Amounts.from_json(d.get("remaining")),
-                   tuple(Window.from_json(w) for w in d.get("windows") or ()),
-                   tuple(LevelUsage.from_json(x) for x in d.get("levels") or ()),
-                   Forecast.from_json(d.get("forecast")), d)
+        return cls(user=str(d.get("user", "")), group=opt_str(d.get("group")),
+                   levels=tuple(LevelUsage.from_json(x) for x in d.get("levels") or ()), raw=d, **cls._state(d))
 
     def level(self, name: Level) -> LevelUsage | None:
         """The state of the ``group`` or ``tenant`` level above the user (None when absent)."""
