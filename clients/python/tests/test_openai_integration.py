@@ -22,18 +22,20 @@ openai = pytest.importorskip("openai")
 class Stub:
     """A chat completions endpoint answering ``body`` (or ``status`` with an error body)."""
 
-    def __init__(self, body: Any) -> None:
-        self.body, self.status, self.requests = body, 200, []
+    def __init__(self, body: Any, sse: str | None = None) -> None:
+        self.body, self.sse, self.status, self.requests = body, sse, 200, []
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 - http.server's name
                 length = int(self.headers.get("Content-Length") or 0)
-                stub.requests.append((self.path, json.loads(self.rfile.read(length) or b"{}")))
+                request = json.loads(self.rfile.read(length) or b"{}")
+                stub.requests.append((self.path, request))
                 payload = stub.body if stub.status == 200 else {"error": {"message": "down", "type": "server_error"}}
-                data = json.dumps(payload).encode()
+                streamed = stub.status == 200 and request.get("stream") and stub.sse is not None
+                data = str(stub.sse).encode() if streamed else json.dumps(payload).encode()
                 self.send_response(stub.status)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", "text/event-stream" if streamed else "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
@@ -54,7 +56,8 @@ class Stub:
 
 @pytest.fixture
 def stub(fixture_by_id: dict[str, Fixture]) -> Iterator[Stub]:
-    s = Stub(fixture_by_id["openai_chat_nonstream_no_prompt_details"].body)
+    s = Stub(fixture_by_id["openai_chat_nonstream_no_prompt_details"].body,
+             fixture_by_id["openai_chat_stream_include_usage"].body)
     yield s
     s.close()
 
@@ -101,8 +104,6 @@ def test_provider_error_releases_the_reservation(stub: Stub, client: quotad.Clie
     assert len(stub.requests) == 1
     usage = client.get_user_usage("cleo")
     assert usage.reserved.tokens == 0 and usage.remaining.tokens == 10_000 and usage.totals.requests == 0
-    with pytest.raises(ValueError):
-        llm.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=True)
 
 
 def test_async_wrapped_create(stub: Stub, server: Server, tenant: Tenant, tenant_admin: quotad.Client) -> None:
@@ -120,5 +121,43 @@ def test_async_wrapped_create(stub: Stub, server: Server, tenant: Tenant, tenant
             assert len(stub.requests) == 1
             totals = (await q.get_user_usage("dora")).totals
             assert (totals.input_tokens, totals.output_tokens) == (14, 37)
+
+    asyncio.run(asyncio.wait_for(body(), 30))
+
+
+def test_wrapped_stream_commits_the_streamed_usage(stub: Stub, client: quotad.Client, tenant_admin: quotad.Client,
+                                                  fixture_by_id: dict[str, Fixture]) -> None:
+    tenant_admin.put_quota("user", "eve", tokens=10_000)
+    llm = wrap(openai.OpenAI(base_url=stub.url, api_key="sk-test", max_retries=0, timeout=10),
+               quotad=client, user="eve")
+    stream = llm.chat.completions.create(model="gpt-4o", messages=MESSAGES, max_tokens=500, stream=True)
+    assert client.get_user_usage("eve").reserved.tokens > 500   # held while the stream runs
+    chunks = list(stream)
+    assert len(chunks) >= 2 and chunks[-1].usage.prompt_tokens == 44
+    assert stub.requests[0][1]["stream_options"] == {"include_usage": True}
+    usage = client.get_user_usage("eve")
+    expected = fixture_by_id["openai_chat_stream_include_usage"].expected
+    assert (usage.totals.input_tokens, usage.totals.output_tokens) == (expected["input_tokens"], expected["output_tokens"])
+    assert usage.reserved.tokens == 0 and usage.totals.estimated_requests == 0
+    tenant_admin.put_quota("user", "eve", tokens=100)
+    with pytest.raises(quotad.QuotaExceeded):
+        llm.chat.completions.create(model="gpt-4o", messages=MESSAGES, max_tokens=500, stream=True)
+    assert len(stub.requests) == 1
+
+
+def test_async_wrapped_stream(stub: Stub, server: Server, tenant: Tenant, tenant_admin: quotad.Client) -> None:
+    tenant_admin.put_quota("user", "fay", tokens=10_000)
+
+    async def body() -> None:
+        async with quotad.AsyncClient(server.url, tenant.key, tenant.name) as q:
+            llm = wrap(openai.AsyncOpenAI(base_url=stub.url, api_key="sk-test", max_retries=0, timeout=10),
+                       quotad=q, user="fay")
+            stream = await llm.chat.completions.create(model="gpt-4o", messages=MESSAGES, max_tokens=500,
+                                                       stream=True)
+            chunks = [chunk async for chunk in stream]
+            assert chunks[-1].usage.completion_tokens == 16
+            usage = await q.get_user_usage("fay")
+            assert (usage.totals.input_tokens, usage.totals.output_tokens) == (44, 16)
+            assert usage.reserved.tokens == 0
 
     asyncio.run(asyncio.wait_for(body(), 30))

@@ -11,16 +11,21 @@
 completion's usage; when the OpenAI call raises, the reservation is released. Wrap an ``openai.OpenAI``
 with a :class:`quotad.Client`, an ``openai.AsyncOpenAI`` with a :class:`quotad.AsyncClient`.
 
-Non-streaming calls only for now: ``stream=True`` raises ``ValueError``.
+With ``stream=True`` the wrapper asks OpenAI for the stream's usage (``stream_options.include_usage``)
+and returns an iterator (async iterator) of the chunks; when it is exhausted or closed, the chunks are
+committed (or, when no chunk carried usage, an estimate from the messages and the text received).
+Iterate it to the end or close it: an abandoned stream's reservation is held until it expires.
 
 The ``openai`` package is not a dependency of ``quotad``: this module never imports it.
 """
 
 from __future__ import annotations
 
-from typing import Any, Generic, Mapping, TypeVar
+import json
+from typing import Any, AsyncIterator, Generic, Iterator, Mapping, TypeVar
 
-from .._client import AsyncClient, Client
+from .._client import AsyncClient, AsyncReservationContext, Client, ReservationContext
+from .._ops import provider_json
 
 __all__ = ["wrap", "QuotaOpenAI", "AsyncQuotaOpenAI"]
 
@@ -36,8 +41,6 @@ def _reserve_args(kwargs: dict[str, Any], user: str | None, provider: str) -> di
     who = kwargs.pop("quotad_user", None) or user
     if not who:
         raise ValueError("no quotad user: pass user= to wrap() or quotad_user= to create()")
-    if kwargs.get("stream"):
-        raise ValueError("quotad.integrations.openai does not wrap streaming calls yet (stream=True)")
     model = kwargs.get("model")
     if not isinstance(model, str):
         raise ValueError("create() needs model=")
@@ -57,6 +60,40 @@ def _plain(value: Any) -> Any:
         return [_plain(v) for v in value]
     dump = getattr(value, "model_dump", None)
     return dump(mode="json", exclude_none=True) if callable(dump) else value
+
+
+def _include_usage(kwargs: dict[str, Any]) -> None:
+    """A wrapped stream asks OpenAI for its usage (the last chunk then carries it)."""
+    options = kwargs.get("stream_options")
+    kwargs["stream_options"] = {**(options if isinstance(options, Mapping) else {}), "include_usage": True}
+
+
+class _StreamUsage:
+    """Collects a stream's chunks; at its end, what to commit: the chunks as the SSE text quotad reads
+    (when a chunk carried usage), else an estimate from the request's messages and the text produced."""
+
+    def __init__(self, request: Mapping[str, Any]) -> None:
+        self.messages = request.get("messages")
+        self.chunks: list[Any] = []
+        self.text: list[str] = []
+        self.reported = False
+
+    def add(self, chunk: Any) -> None:
+        data = provider_json(chunk)
+        self.chunks.append(data)
+        if not isinstance(data, Mapping):
+            return
+        self.reported = self.reported or bool(data.get("usage"))
+        for choice in data.get("choices") or ():
+            content = (choice.get("delta") or {}).get("content") if isinstance(choice, Mapping) else None
+            if isinstance(content, str):
+                self.text.append(content)
+
+    def commit_args(self) -> dict[str, Any]:
+        if self.reported:
+            sse = "".join(f"data: {json.dumps(chunk)}\n\n" for chunk in self.chunks) + "data: [DONE]\n\n"
+            return {"response": sse}
+        return {"usage": "estimate", "messages": self.messages, "output_text": "".join(self.text)}
 
 
 class _Namespace:
@@ -86,10 +123,33 @@ class QuotaOpenAI(_Wrapped[Client]):
 
     def _create(self, **kwargs: Any) -> Any:
         args = _reserve_args(kwargs, self._user, self._provider)
+        if kwargs.get("stream"):
+            return self._create_stream(args, kwargs)
         with self._quotad.reservation(**args) as r:
             completion = self._client.chat.completions.create(**kwargs)
             r.commit(completion)
         return completion
+
+    def _create_stream(self, args: dict[str, Any], kwargs: dict[str, Any]) -> Iterator[Any]:
+        _include_usage(kwargs)
+        r = self._quotad.reservation(**args)
+        r.__enter__()
+        try:
+            stream = self._client.chat.completions.create(**kwargs)
+        except BaseException as error:
+            r.__exit__(type(error), error, error.__traceback__)
+            raise
+        return self._chunks(r, stream, _StreamUsage(args["request"]))
+
+    @staticmethod
+    def _chunks(r: ReservationContext, stream: Any, usage: _StreamUsage) -> Iterator[Any]:
+        try:
+            for chunk in stream:
+                usage.add(chunk)
+                yield chunk
+        finally:
+            r.commit(**usage.commit_args())
+            r.__exit__(None, None, None)
 
 
 class AsyncQuotaOpenAI(_Wrapped[AsyncClient]):
@@ -97,10 +157,33 @@ class AsyncQuotaOpenAI(_Wrapped[AsyncClient]):
 
     async def _create(self, **kwargs: Any) -> Any:
         args = _reserve_args(kwargs, self._user, self._provider)
+        if kwargs.get("stream"):
+            return await self._create_stream(args, kwargs)
         async with self._quotad.reservation(**args) as r:
             completion = await self._client.chat.completions.create(**kwargs)
             r.commit(completion)
         return completion
+
+    async def _create_stream(self, args: dict[str, Any], kwargs: dict[str, Any]) -> AsyncIterator[Any]:
+        _include_usage(kwargs)
+        r = self._quotad.reservation(**args)
+        await r.__aenter__()
+        try:
+            stream = await self._client.chat.completions.create(**kwargs)
+        except BaseException as error:
+            await r.__aexit__(type(error), error, error.__traceback__)
+            raise
+        return self._chunks(r, stream, _StreamUsage(args["request"]))
+
+    @staticmethod
+    async def _chunks(r: AsyncReservationContext, stream: Any, usage: _StreamUsage) -> AsyncIterator[Any]:
+        try:
+            async for chunk in stream:
+                usage.add(chunk)
+                yield chunk
+        finally:
+            r.commit(**usage.commit_args())
+            await r.__aexit__(None, None, None)
 
 
 def wrap(client: Any, *, quotad: Client | AsyncClient, user: str | None = None, provider: str = "openai"
