@@ -18,18 +18,18 @@ fi
 export QUOTAD_BIN
 JUNIT="${PYTHON_SDK_JUNIT:-${TMPDIR:-/tmp}/quotad-python-sdk-junit.xml}"
 
-# A virtual environment keeps the pins away from the machine's other Python tools; fall back to the
-# interpreter itself where venv is unavailable.
-VENV="${PYTHON_SDK_VENV:-${TMPDIR:-/tmp}/quotad-python-sdk-venv}"
+# A fresh virtual environment per run keeps the pins away from the machine's other Python tools (and
+# stale installs away from the run); where venv is unavailable, the interpreter itself is used.
+VENV="$(mktemp -d "${TMPDIR:-/tmp}/quotad-python-sdk-venv.XXXXXX")"
+trap 'rm -rf "$VENV"' EXIT
 PY=python3
-if [ -x "$VENV/bin/python3" ] || python3 -m venv "$VENV" >/dev/null 2>&1; then
+if python3 -m venv "$VENV" >/dev/null 2>&1; then
   PY="$VENV/bin/python3"
 else
   echo "python_sdk_test: python3 -m venv unavailable, installing into $(command -v python3)" >&2
 fi
 
 echo "==> installing the SDK and its pinned test tools" >&2
-"$PY" -m pip install --quiet --disable-pip-version-check -c "$CONSTRAINTS" --force-reinstall --no-deps "./$SDK"
 "$PY" -m pip install --quiet --disable-pip-version-check -c "$CONSTRAINTS" "./$SDK" pytest mypy openai
 
 echo "==> mypy --strict $SDK/src/quotad" >&2

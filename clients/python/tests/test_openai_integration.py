@@ -161,3 +161,24 @@ def test_async_wrapped_stream(stub: Stub, server: Server, tenant: Tenant, tenant
             assert usage.reserved.tokens == 0
 
     asyncio.run(asyncio.wait_for(body(), 30))
+
+
+def test_stream_without_usage_commits_an_estimate(client: quotad.Client, tenant_admin: quotad.Client,
+                                                  fixture_by_id: dict[str, Fixture]) -> None:
+    """A provider that ignores include_usage: the wrapper commits an estimate, marked as estimated."""
+    events = [line for line in str(fixture_by_id["openai_chat_stream_include_usage"].body).split("\n\n") if line]
+    kept = [e for e in events if e.startswith("data: {") and not json.loads(e[6:]).get("usage")]
+    kept = [e for e in kept if json.loads(e[6:]).get("choices")]
+    assert kept and len(kept) < len(events)
+    stub = Stub({}, "".join(e + "\n\n" for e in kept) + "data: [DONE]\n\n")
+    try:
+        tenant_admin.put_quota("user", "gus", tokens=10_000)
+        llm = wrap(openai.OpenAI(base_url=stub.url, api_key="sk-test", max_retries=0, timeout=10),
+                   quotad=client, user="gus")
+        chunks = list(llm.chat.completions.create(model="gpt-4o", messages=MESSAGES, max_tokens=50, stream=True))
+        assert len(chunks) == len(kept)
+        usage = client.get_user_usage("gus")
+        assert usage.totals.requests == 1 and usage.totals.estimated_requests == 1
+        assert usage.totals.input_tokens > 0 and usage.reserved.tokens == 0
+    finally:
+        stub.close()
