@@ -117,7 +117,7 @@ def provider_json(response: Any) -> Any:
         method = getattr(response, name, None)
         if callable(method):
             try:
-                return method(mode="json") if name == "model_dump" else method()
+                return method(mode="json")   # JSON-safe values (pydantic / openai's to_dict)
             except TypeError:
                 return method()
     raise TypeError(f"cannot send a {type(response).__name__} as a provider response")
