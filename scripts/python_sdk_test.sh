@@ -11,10 +11,12 @@ export PIP_CONSTRAINT="$CONSTRAINTS"        # also pins the isolated build envir
 export PIP_NO_INPUT=1
 if [ -z "${QUOTAD_BIN:-}" ]; then
   for candidate in /work/bin/quotad .build/release/quotad; do
-    if [ -x "$candidate" ]; then QUOTAD_BIN="$(cd "$(dirname "$candidate")" && pwd)/$(basename "$candidate")"; break; fi
+    if [ -x "$candidate" ]; then QUOTAD_BIN="$candidate"; break; fi
   done
 fi
 : "${QUOTAD_BIN:?no quotad binary: set QUOTAD_BIN}"
+[ -x "$QUOTAD_BIN" ] || { echo "python_sdk_test: QUOTAD_BIN=$QUOTAD_BIN is not an executable" >&2; exit 1; }
+QUOTAD_BIN="$(cd "$(dirname "$QUOTAD_BIN")" && pwd)/$(basename "$QUOTAD_BIN")"
 export QUOTAD_BIN
 JUNIT="${PYTHON_SDK_JUNIT:-${TMPDIR:-/tmp}/quotad-python-sdk-junit.xml}"
 

@@ -34,7 +34,7 @@ def _quotad_bin() -> str:
     candidates = [os.environ.get("QUOTAD_BIN"), "/work/bin/quotad", str(REPO / ".build" / "release" / "quotad")]
     for candidate in candidates:
         if candidate and os.access(candidate, os.X_OK):
-            return candidate
+            return os.path.abspath(candidate)   # quotad runs in a temporary directory
     raise RuntimeError("no quotad binary: set QUOTAD_BIN")
 
 
