@@ -36,6 +36,8 @@ echo "==> installing the SDK and its pinned test tools" >&2
 
 echo "==> mypy --strict $SDK/src/quotad" >&2
 "$PY" -m mypy --config-file "$SDK/pyproject.toml" --strict --cache-dir=/dev/null "$SDK/src/quotad"
+# the tests too, against the installed package: the public API's types are what callers check against
+"$PY" -m mypy --config-file "$SDK/pyproject.toml" --strict --cache-dir=/dev/null "$SDK/tests"
 
 echo "==> pytest $SDK/tests (QUOTAD_BIN=$QUOTAD_BIN)" >&2
 # every test bounds its own waits; this bounds the whole run

@@ -296,8 +296,8 @@ def test_quota_levels_roundtrip(tenant_admin: quotad.Client, tenant: Tenant) -> 
     tenant_admin.delete_quota("user", "pia")
     assert tenant_admin.get_quota("user", "pia").source == "tenant_default"
     for level in ("group", "tenant"):
-        tenant_admin.delete_quota(level, "research" if level == "group" else None)  # type: ignore[arg-type]
-        assert tenant_admin.get_quota(level, "research" if level == "group" else None).source == "none"  # type: ignore[arg-type]
+        tenant_admin.delete_quota(level, "research" if level == "group" else None)
+        assert tenant_admin.get_quota(level, "research" if level == "group" else None).source == "none"
     tenant_admin.delete_quota("default")
     assert tenant_admin.get_quota("default").limits.tokens is None
 

@@ -23,7 +23,8 @@ class Stub:
     """A chat completions endpoint answering ``body`` (or ``status`` with an error body)."""
 
     def __init__(self, body: Any, sse: str | None = None) -> None:
-        self.body, self.sse, self.status, self.requests = body, sse, 200, []
+        self.body, self.sse, self.status = body, sse, 200
+        self.requests: list[tuple[str, Any]] = []
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -131,7 +132,7 @@ def test_wrapped_stream_commits_the_streamed_usage(stub: Stub, client: quotad.Cl
     llm = wrap(openai.OpenAI(base_url=stub.url, api_key="sk-test", max_retries=0, timeout=10),
                quotad=client, user="eve")
     stream = llm.chat.completions.create(model="gpt-4o", messages=MESSAGES, max_tokens=500, stream=True)
-    assert client.get_user_usage("eve").reserved.tokens > 500   # held while the stream runs
+    assert (client.get_user_usage("eve").reserved.tokens or 0) > 500   # held while the stream runs
     chunks = list(stream)
     assert len(chunks) >= 2 and chunks[-1].usage.prompt_tokens == 44
     assert stub.requests[0][1]["stream_options"] == {"include_usage": True}
