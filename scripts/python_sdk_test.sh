@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The Python SDK's checks: installs clients/python and its pinned test tools (clients/python/constraints.txt),
 # runs mypy --strict over the package, then its pytest suite against a real redis-server and quotad
-# ($QUOTAD_BIN, default /work/bin/quotad, else .build/release/quotad). Non-interactive; exits non-zero on
+# ($QUOTAD_BIN, default .build/release/quotad). Non-interactive; exits non-zero on
 # any failure. The JUnit report goes to $PYTHON_SDK_JUNIT (default: a file in $TMPDIR).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,7 +10,7 @@ CONSTRAINTS="$PWD/$SDK/constraints.txt"
 export PIP_CONSTRAINT="$CONSTRAINTS"        # also pins the isolated build environment (hatchling)
 export PIP_NO_INPUT=1
 if [ -z "${QUOTAD_BIN:-}" ]; then
-  for candidate in /work/bin/quotad .build/release/quotad; do
+  for candidate in .build/release/quotad; do
     if [ -x "$candidate" ]; then QUOTAD_BIN="$candidate"; break; fi
   done
 fi
