@@ -1,0 +1,1 @@
+"""Integrations with LLM provider SDKs."""
