@@ -87,6 +87,9 @@ step "schemathesis" live scripts/schemathesis_test.sh
 step "generated OpenAPI client test (openapi-python-client)" live scripts/generated_client_test.py
 # HTTP-level fuzz of the release binary: mutated bodies and queries on every operation, 0 5xx, 0 hangs, alive.
 step "HTTP fuzz test" live scripts/http_fuzz_test.py
+# the Python SDK (clients/python): mypy --strict, and its pytest suite against the release binary and a real
+# redis-server (the OpenAI integration with the real openai package and a local provider stub).
+step "Python SDK (mypy --strict, pytest)" env QUOTAD_BIN="$release_bin" scripts/python_sdk_test.sh
 # libFuzzer + AddressSanitizer on the parsers of outside bytes (FUZZ_SECONDS each, on a copy of Fuzz/Corpus,
 # replaying Fuzz/Regressions).
 step "coverage-guided fuzzing (libFuzzer, scripts/fuzz.sh)" scripts/fuzz.sh usage reservation strict provider cursor resp

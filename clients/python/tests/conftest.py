@@ -1,6 +1,6 @@
 """A real redis-server and quotad on free loopback ports for the whole session, a fresh tenant per test.
 
-The quotad binary is ``$QUOTAD_BIN`` (default ``/work/bin/quotad``, else the repository's release build).
+The quotad binary is ``$QUOTAD_BIN`` (default: the repository's release build).
 Provider bodies come from the shared fixtures (``$QUOTAD_FIXTURES``, default ``../shared/fixtures``
 beside the repository). Every wait is bounded; both processes are stopped in teardown, also on failure.
 """
@@ -31,7 +31,7 @@ MAX_ACTIVE_RESERVATIONS = 4
 
 
 def _quotad_bin() -> str:
-    candidates = [os.environ.get("QUOTAD_BIN"), "/work/bin/quotad", str(REPO / ".build" / "release" / "quotad")]
+    candidates = [os.environ.get("QUOTAD_BIN"), str(REPO / ".build" / "release" / "quotad")]
     for candidate in candidates:
         if candidate and os.access(candidate, os.X_OK):
             return os.path.abspath(candidate)   # quotad runs in a temporary directory
