@@ -148,4 +148,68 @@ import TokenQuota
             #expect(httpUsage.reserved == ReservedAmounts() && libraryUsage.reserved == ReservedAmounts())
         }
     }
+
+    /// Usage without a reservation: the same provider body, the same counts and the same refusals on both paths.
+    @Test func usageIsReadPricedAndRefusedTheSameOnBothPaths() async throws {
+        try await withQuotaApp { app, server in
+            var configuration = try RedisConfiguration(url: server.url)
+            configuration.commandTimeout = .seconds(5)
+            let redis = RedisClient(configuration: configuration, logger: Logger(label: "test.redis"))
+            try await redis.waitUntilConnected(timeout: .seconds(5))
+            do {
+                try await compareUsage(app, redis: redis)
+                await redis.shutdown()
+            } catch {
+                await redis.shutdown()
+                throw error
+            }
+        }
+    }
+
+    private func compareUsage(_ app: QuotaApplication, redis: RedisClient) async throws {
+        let repository = RedisQuotaRepository(
+            client: redis, settings: RepositorySettings(quotaCacheMilliseconds: 0), logger: Logger(label: "test.quota"))
+        let handler = RedisUsageCallbackHandler(repository: repository, logger: Logger(label: "test.handler"))
+        let body = #"{"id":"c1","object":"chat.completion","model":"gpt-4o-2024-08-06","choices":[],"usage":{"prompt_tokens":1000,"completion_tokens":200,"total_tokens":1200,"prompt_tokens_details":{"cached_tokens":400}}}"#
+        try await app.test(.router) { client in
+            let key = try await createKey(client, tenant: "http").key
+            for tenant in ["http", "lib"] {
+                try await client.execute(uri: "/v1/tenants/\(tenant)/quota/tenant", method: .put, headers: auth(adminKey), body: json(#"{"limits":{"cost_usd":"1.00"}}"#)) {
+                    #expect($0.status == .ok)
+                }
+            }
+            func post(_ text: String) async throws -> (HTTPResponse.Status, String?) {
+                try await client.execute(uri: "/v1/tenants/http/usage", method: .post, headers: auth(key), body: json(text)) {
+                    ($0.status, errorCode($0))
+                }
+            }
+            // The provider's body: the response's dated snapshot is recorded and priced on both paths.
+            #expect(try await post(#"{"user":"ann","event_id":"e1","provider":"openai","response":\#(body)}"#).0 == .ok)
+            let start = LLMCallStart(callID: "e1", tenant: "lib", user: "ann", provider: .openai, model: "gpt-4o")
+            try await handler.onLLMEnd(LLMCallEnd(start: start, output: .responseBody(Array(body.utf8))))
+            // A model without a price under the tenant's cost limit: refused on both paths, nothing recorded.
+            #expect(try await post(#"{"user":"ann","event_id":"e2","model":"my-private-finetune","usage":{"input_tokens":10,"output_tokens":5}}"#)
+                == (.unprocessableContent, "unpriced_model"))
+            let unpriced = LLMCallStart(callID: "e2", tenant: "lib", user: "ann", model: "my-private-finetune")
+            await #expect(throws: QuotaError.self) {
+                try await handler.onLLMEnd(LLMCallEnd(start: unpriced, output: .usage(TokenUsage(inputTokens: 10, outputTokens: 5))))
+            }
+            // Counts that cannot be: a 400 over HTTP, an invalid argument in the library.
+            #expect(try await post(#"{"user":"ann","event_id":"e3","model":"gpt-4o","usage":{"input_tokens":10,"cached_input_tokens":20}}"#).0 == .badRequest)
+            let impossible = LLMCallStart(callID: "e3", tenant: "lib", user: "ann", model: "gpt-4o")
+            do {
+                try await handler.onLLMEnd(LLMCallEnd(start: impossible, output: .usage(TokenUsage(inputTokens: 10, cachedInputTokens: 20))))
+                Issue.record("impossible counts were recorded")
+            } catch let error as QuotaError {
+                #expect(error.code == .invalidArgument)
+            }
+            let http = try await repository.usage(tenant: "http", user: "ann", cycleID: nil, now: Date())
+            let library = try await repository.usage(tenant: "lib", user: "ann", cycleID: nil, now: Date())
+            #expect(http.totals.usage == TokenUsage(inputTokens: 1000, cachedInputTokens: 400, outputTokens: 200))
+            #expect(http.totals.usage == library.totals.usage)
+            #expect(http.totals.costNanoUSD == library.totals.costNanoUSD && http.totals.costNanoUSD == 4_000_000)
+            #expect(http.models.keys.sorted() == ["gpt-4o-2024-08-06"] && library.models.keys.sorted() == ["gpt-4o-2024-08-06"])
+            #expect(http.totals.requests == 1 && library.totals.requests == 1)
+        }
+    }
 }

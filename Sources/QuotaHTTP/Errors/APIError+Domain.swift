@@ -11,7 +11,11 @@ extension APIError {
     public init(_ error: QuotaError) {
         switch error.code {
         case .invalidArgument: self = .badRequest(error.message)
-        case .unparsableUsage: self = APIError(.unprocessableContent, code: "unparsable_usage", error.message)
+        case .unparsableUsage:
+            self = APIError(
+                .unprocessableContent, code: "unparsable_usage", error.message,
+                details: error.subject.map { ["reason": .string($0)] } ?? [:])
+        case .tooLarge: self = .payloadTooLarge(error.message)
         case .overflow: self = APIError(.unprocessableContent, code: "overflow", error.message)
         case .unpricedModel:
             self = APIError(

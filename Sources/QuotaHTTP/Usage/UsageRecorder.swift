@@ -15,11 +15,6 @@ public struct UsageRecorder: Sendable {
     let estimator: TokenEstimator
     let unpricedModels: UnpricedModelPolicy
 
-    /// The most metadata entries per event, and their key/value length limits.
-    static let maximumMetadataEntries = 32
-    static let maximumMetadataKeyLength = 64
-    static let maximumMetadataValueLength = 1024
-
     /// Creates a recorder.
     public init(
         repository: any QuotaRepository, catalog: PriceCatalog, settings: MetricsSettingsStore, metrics: QuotaMetrics,
@@ -104,8 +99,9 @@ public struct UsageRecorder: Sendable {
         }
     }
 
-    /// Builds and validates the event (no I/O): exactly one of `response`/`usage`, known provider,
-    /// bounded metadata, valid ids and counts.
+    /// Builds and validates the event (no I/O): the body's shape here (exactly one of `response`/`usage`,
+    /// `messages` and `output_text` only with an estimate, a known provider name), everything else in the
+    /// domain's ``UsageIntake``, which the library's callback handlers use too.
     public func makeEvent(
         _ request: UsageRequest, tenant: String, user: String, eventID: String, reservationID: String?, now: Date = Date()
     ) throws(APIError) -> UsageEvent {
@@ -118,84 +114,36 @@ public struct UsageRecorder: Sendable {
             }
             provider = candidate
         }
-        if let model = request.model {
-            do { try Identifier.validateModel(model) } catch { throw APIError(error) }
-        }
-        let usage: TokenUsage
-        let source: UsageSource
-        var model = request.model
+        let counts: UsageInput.Counts
         switch (request.response, request.usage) {
         case (.some, nil) where request.usageIsEstimate:
             throw APIError.badRequest("give either 'response' or \"usage\": \"estimate\", not both")
         case (.some(let response), nil):
-            let record: UsageRecord
-            do {
-                switch response {
-                case .string(let text): record = try UsageParser.parse(text, provider: provider, model: request.model)
-                default: record = try UsageParser.parse(response.serialized, provider: provider, model: request.model)
-                }
-            } catch {
-                throw APIError(error)
+            switch response {
+            case .string(let text): counts = .response(Array(text.utf8))
+            default: counts = .response(response.serialized)
             }
-            usage = record.usage
-            source = record.source
-            model = model ?? record.model
-            provider = record.provider
-        case (nil, .some(let counts)):
-            do { try counts.validate() } catch { throw APIError.badRequest(error.message) }
-            usage = counts
-            source = .reported
+        case (nil, .some(let given)):
+            counts = .counts(given)
         case (.some, .some):
             throw APIError.badRequest("give either 'response' or 'usage', not both")
         case (nil, nil) where request.usageIsEstimate:
-            usage = try estimate(request, provider: provider)
-            source = .estimated
+            counts = .estimate(messages: request.messages ?? [], outputText: request.outputText)
         case (nil, nil):
             throw APIError.badRequest("missing usage: give the provider's 'response' or canonical 'usage' counts")
         }
         if !request.usageIsEstimate, request.messages != nil || request.outputText != nil {
             throw APIError.badRequest("'messages' and 'output_text' are only used with \"usage\": \"estimate\"")
         }
-        if let latency = request.latencyMilliseconds, latency < 0 || latency > 86_400_000 {
-            throw APIError.badRequest("latency_ms must be 0…86400000 (got \(latency))")
-        }
-        let metadata = request.metadata ?? [:]
-        guard metadata.count <= Self.maximumMetadataEntries else {
-            throw APIError.badRequest("metadata may have at most \(Self.maximumMetadataEntries) entries")
-        }
-        for (key, value) in metadata {
-            guard (1...Self.maximumMetadataKeyLength).contains(key.utf8.count), value.utf8.count <= Self.maximumMetadataValueLength else {
-                throw APIError.badRequest(
-                    "metadata keys must be 1…\(Self.maximumMetadataKeyLength) bytes and values at most \(Self.maximumMetadataValueLength) bytes"
-                )
-            }
-        }
-        let modelName = (model?.isEmpty ?? true) ? "unknown" : (model ?? "unknown")
-        let cost = modelName == "unknown" ? CostResult.unpriced : catalog.cost(model: modelName, provider: provider, usage: usage)
-        let event = UsageEvent(
-            tenant: tenant, user: user, eventID: eventID, provider: provider, model: modelName, usage: usage, source: source,
-            costNanoUSD: cost.nanoUSD, priced: cost.priced, isError: request.error ?? false, reservationID: reservationID,
-            latencyMilliseconds: request.latencyMilliseconds, metadata: metadata, occurredAt: now
+        let input = UsageInput(
+            tenant: tenant, user: user, eventID: eventID, provider: provider, model: request.model, counts: counts,
+            reservationID: reservationID, latencyMilliseconds: request.latencyMilliseconds, metadata: request.metadata ?? [:],
+            isError: request.error ?? false, occurredAt: now
         )
-        do { try event.validate() } catch { throw APIError(error) }
-        return event
-    }
-
-    /// Estimates the usage of a call whose provider reported none, from its messages and output text.
-    func estimate(_ request: UsageRequest, provider: Provider?) throws(APIError) -> TokenUsage {
-        let messages = request.messages ?? []
-        guard !messages.isEmpty || request.outputText != nil else {
-            throw APIError.badRequest("\"usage\": \"estimate\" needs 'messages' and/or 'output_text'")
-        }
-        let family = ReservationPlanner.tokenizerFamily(
-            provider: provider, match: request.model.flatMap { catalog.match(model: $0, provider: provider) })
-        let input: Int
         do {
-            input = messages.isEmpty ? 0 : try ReservationPlanner(catalog: catalog, estimator: estimator).estimateInputTokens(messages, family: family)
+            return try UsageIntake(catalog: catalog, estimator: estimator).event(input)
         } catch {
             throw APIError(error)
         }
-        let output = request.outputText.map { estimator.estimateTokens(text: $0, provider: family) } ?? 0
-        return TokenUsage(inputTokens: input, outputTokens: output)
     }
 }

@@ -13,7 +13,7 @@ public import TokenAccounting
 ///   code ``QuotaError/Code/unpricedModel`` for a model without a price under a cost limit. The reservation id
 ///   derives from the call id, so a retried start holds quota once.
 /// - `onLLMEnd`: reads usage from the response (or the given counts, or an estimate marked as estimated),
-///   prices it, and records it with the call id as event id, settling the reservation in the same step.
+///   validates and prices it with ``UsageIntake`` (as the HTTP API does), and records it with the call id as event id, settling the reservation in the same step.
 ///   A response without readable usage (e.g. an OpenAI stream without `include_usage`) is recorded with
 ///   the start estimate (input estimate + max output tokens), marked estimated, and logged; it never
 ///   throws for that, so the call is not counted as a failure.
@@ -27,6 +27,7 @@ public struct RedisUsageCallbackHandler: LLMCallbackHandler {
     let calibrator: UsageCalibrator
     let reservationTTLSeconds: Int
     let planner: ReservationPlanner
+    let intake: UsageIntake
     let unpricedModels: UnpricedModelGuard
     let logger: Logger
 
@@ -53,6 +54,7 @@ public struct RedisUsageCallbackHandler: LLMCallbackHandler {
         self.calibrator = calibrator
         self.reservationTTLSeconds = reservationTTLSeconds
         self.planner = ReservationPlanner(catalog: pricing, estimator: estimator, defaultOutputTokens: defaultOutputTokens)
+        self.intake = UsageIntake(catalog: pricing, estimator: estimator)
         self.unpricedModels = UnpricedModelGuard(repository: repository, policy: unpricedModels)
         self.logger = logger
     }
@@ -82,36 +84,23 @@ public struct RedisUsageCallbackHandler: LLMCallbackHandler {
 
     public func onLLMEnd(_ call: LLMCallEnd) async throws {
         let start = call.start
-        var model = start.model
-        var provider = start.provider
-        let usage: TokenUsage
-        var source = UsageSource.reported
         switch call.output {
         case .responseBody(let body):
-            do {
-                let record = try UsageParser.parse(body, provider: start.provider, model: nil)
-                usage = record.usage
-                if let reported = record.model, !reported.isEmpty { model = reported }
-                provider = provider ?? record.provider
-                let estimate = try? estimatedInputIfKnown(start)
-                if let estimate, estimate > 0 { calibrator.record(model: start.model, estimated: estimate, reported: usage.inputTokens) }
-            } catch {
+            guard let event = try readable(body, of: call) else {
                 // The call succeeded, so it is charged: without readable usage (an OpenAI stream without
                 // `include_usage`, a truncated body) the estimate made at start stands in, marked estimated.
-                source = .estimated
-                usage = startEstimate(start)
-                logger.info("llm response has no readable usage; recording the start estimate", metadata: [
-                    "quota.call": "\(start.callID)", "quota.tenant": "\(start.tenant)", "quota.user": "\(start.user)",
-                    "usage.error.code": "\(error.code)", "usage.estimated_tokens": "\(usage.totalTokens)",
-                ])
+                try await record(input(start, counts: .estimated(startEstimate(start)), isError: false, latency: call.latencyMilliseconds))
+                return
             }
+            if let estimate = try? estimatedInputIfKnown(start), estimate > 0 {
+                calibrator.record(model: start.model, estimated: estimate, reported: event.usage.inputTokens)
+            }
+            try await record(event)
         case .usage(let given):
-            usage = given
+            try await record(input(start, counts: .counts(given), isError: false, latency: call.latencyMilliseconds))
         case .none:
-            source = .estimated
-            usage = startEstimate(start)
+            try await record(input(start, counts: .estimated(startEstimate(start)), isError: false, latency: call.latencyMilliseconds))
         }
-        try await record(start: start, model: model, provider: provider, usage: usage, source: source, isError: false, latency: call.latencyMilliseconds)
     }
 
     public func onLLMError(_ call: LLMCallFailure) async throws {
@@ -119,20 +108,43 @@ public struct RedisUsageCallbackHandler: LLMCallbackHandler {
         _ = try await repository.release(tenant: start.tenant, user: start.user, reservationID: try reservationID(start))
         logger.debug("llm call failed", metadata: ["quota.call": "\(start.callID)", "llm.error": "\(call.reason)"])
         let latency = max(0, Int((call.endedAt.timeIntervalSince(start.startedAt) * 1000).rounded()))
-        try await record(start: start, model: start.model, provider: start.provider, usage: call.partialUsage ?? .zero, source: .reported, isError: true, latency: latency)
+        try await record(input(start, counts: .counts(call.partialUsage ?? .zero), isError: true, latency: latency))
     }
 
-    private func record(start: LLMCallStart, model: String, provider: Provider?, usage: TokenUsage, source: UsageSource, isError: Bool, latency: Int) async throws {
-        let cost = pricing.cost(model: model, provider: provider, usage: usage)
-        if !cost.priced {
-            _ = try await unpricedModels.check(model: model, tenant: start.tenant, user: start.user, eventID: start.callID)
+    /// The event of a response body, or nil (logged) when the body has no readable usage.
+    private func readable(_ body: [UInt8], of call: LLMCallEnd) throws(QuotaError) -> UsageEvent? {
+        let start = call.start
+        do {
+            return try intake.event(input(start, counts: .response(body), isError: false, latency: call.latencyMilliseconds))
+        } catch {
+            guard error.code == .unparsableUsage || error.code == .tooLarge else { throw error }
+            logger.info("llm response has no readable usage; recording the start estimate", metadata: [
+                "quota.call": "\(start.callID)", "quota.tenant": "\(start.tenant)", "quota.user": "\(start.user)",
+                "usage.error.code": "\(error.subject ?? error.code.description)",
+                "usage.estimated_tokens": "\(startEstimate(start).totalTokens)",
+            ])
+            return nil
         }
-        let event = UsageEvent(
-            tenant: start.tenant, user: start.user, eventID: start.callID, provider: provider, model: model,
-            usage: usage, source: source, costNanoUSD: cost.nanoUSD, priced: cost.priced, isError: isError,
-            reservationID: try reservationID(start), latencyMilliseconds: latency,
-            metadata: start.metadata, occurredAt: start.startedAt
+    }
+
+    /// What the HTTP API's usage body carries, for this call: the response's model wins over the requested one.
+    private func input(_ start: LLMCallStart, counts: UsageInput.Counts, isError: Bool, latency: Int) throws(QuotaError) -> UsageInput {
+        UsageInput(
+            tenant: start.tenant, user: start.user, eventID: start.callID, provider: start.provider, defaultModel: start.model,
+            counts: counts, reservationID: try reservationID(start), latencyMilliseconds: latency, metadata: start.metadata,
+            isError: isError, occurredAt: start.startedAt
         )
+    }
+
+    private func record(_ input: UsageInput) async throws {
+        try await record(try intake.event(input))
+    }
+
+    /// Applies the unpriced-model rule, then records the event (settling the call's reservation).
+    private func record(_ event: UsageEvent) async throws {
+        if !event.priced {
+            _ = try await unpricedModels.check(model: event.model, tenant: event.tenant, user: event.user, eventID: event.eventID)
+        }
         _ = try await repository.record(event, options: RecordOptions())
     }
 

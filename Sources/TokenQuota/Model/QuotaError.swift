@@ -22,6 +22,8 @@ public struct QuotaError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let storageFull = Code(raw: "storage_full")
         /// The user already holds the most active reservations allowed (HTTP 429 `too_many_reservations`).
         public static let tooManyReservations = Code(raw: "too_many_reservations")
+        /// An input is larger than quotad reads (HTTP 413), e.g. a provider response above the parser's limit.
+        public static let tooLarge = Code(raw: "too_large")
         /// The model has no price and a cost limit applies to the call (HTTP 422 `unpriced_model`); see
         /// ``UnpricedModelPolicy``.
         public static let unpricedModel = Code(raw: "unpriced_model")
@@ -35,7 +37,8 @@ public struct QuotaError: Error, Sendable, Hashable, CustomStringConvertible {
     public var code: Code
     /// A message for humans.
     public var message: String
-    /// What the error is about, when one value names it (the model of ``Code/unpricedModel``).
+    /// What the error is about, when one value names it (the model of ``Code/unpricedModel``, the parser's
+    /// code of ``Code/unparsableUsage``).
     public var subject: String?
 
     /// Creates an error.
