@@ -170,7 +170,7 @@ import TokenQuota
                 // The API's own messages, for what the API validates.
                 for (name, value, message) in [
                     ("tokens", "-5", "limits.tokens must not be negative"), ("cost_usd", "1.0000000001", "limits.cost_usd must be a non-negative decimal"),
-                    ("timezone", "Mars/Base", "Mars/Base"), ("group", "bad group!", "group"), ("thresholds", "0, 50", "between 1 and 100"),
+                    ("timezone", "Mars/Base", "Mars/Base"), ("group", "bad:group", "group"), ("thresholds", "0, 50", "between 1 and 100"),
                 ] {
                     try await client.execute(
                         uri: "/dashboard/t/acme/users/alice/quota", method: .post, headers: browser.headers,

@@ -79,7 +79,7 @@ import TokenQuota
         #expect(throws: QuotaError(.invalidArgument, "give at most one of user and group")) {
             try DailyRowSelector(user: "alice", group: "g1", model: nil)
         }
-        #expect(throws: QuotaError.self) { try DailyRowSelector(user: "a{b}", group: nil, model: nil) }
+        #expect(throws: QuotaError.self) { try DailyRowSelector(user: "a|b", group: nil, model: nil) }
         #expect(throws: QuotaError.self) { try DailyRowSelector(user: nil, group: nil, model: "a|b") }
         #expect(try DailyRowSelector(user: nil, group: "g1", model: "m").field == "gm|g1|m")
         #expect(try DailyRowSelector(user: "alice", group: nil, model: "m").field == "um|alice|m")

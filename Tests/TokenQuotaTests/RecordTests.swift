@@ -82,7 +82,7 @@ import TokenQuota
     @Test func invalidInputIsATypedErrorAndChangesNothing() async throws {
         try await withRepository { repository, client in
             let bad = [
-                UsageEvent(tenant: "acme", user: "u{x}", eventID: "e", model: "m", usage: .zero),
+                UsageEvent(tenant: "acme", user: "u:x", eventID: "e", model: "m", usage: .zero),
                 UsageEvent(tenant: "acme", user: "u", eventID: "", model: "m", usage: .zero),
                 UsageEvent(tenant: "acme", user: "u", eventID: "e", model: "a|b", usage: .zero),
                 UsageEvent(tenant: "acme", user: "u", eventID: "e", model: "m", usage: TokenUsage(inputTokens: -1)),

@@ -86,22 +86,28 @@ import TokenQuota
         }
     }
 
+    /// A granted `res:<user>:<id>` is accepted by every later route (commit, release, owner lookup), whatever
+    /// the user id (up to 256 bytes, spaces and `/` included) and however long the caller's id (up to 200).
     @Test func grantedIdsFitEveryLaterRoute() async throws {
         try await withRepository { repository, _ in
-            let long = String(repeating: "x", count: 200)
+            let tooLong = String(repeating: "x", count: Identifier.maximumEventIDLength + 1)
             do {
-                _ = try await repository.reserve(Self.request(tokens: 1, id: long), now: Date())
-                Issue.record("a reservation id that no later route accepts was granted")
+                _ = try await repository.reserve(Self.request(tokens: 1, id: tooLong), now: Date())
+                Issue.record("a reservation id longer than an event id was granted")
             } catch {
                 #expect((error as? QuotaError)?.code == .invalidArgument)
             }
-            let fits = String(repeating: "x", count: Identifier.maximumEventIDLength - "res:u:".count)
-            guard case .reserved(let reservation) = try await repository.reserve(Self.request(tokens: 1, id: fits), now: Date()) else {
+            let user = "Ann Smith/" + String(repeating: "é", count: 100)
+            let longest = String(repeating: "x", count: Identifier.maximumEventIDLength)
+            var request = Self.request(tokens: 1, id: longest)
+            request.user = user
+            guard case .reserved(let reservation) = try await repository.reserve(request, now: Date()) else {
                 Issue.record("reserve"); return
             }
-            try Identifier.validateEventID(reservation.id, field: "reservation_id")
-            #expect(try await repository.reservationOwner(tenant: "acme", reservationID: reservation.id) == "u")
-            #expect(try await repository.release(tenant: "acme", user: "u", reservationID: reservation.id))
+            #expect(reservation.id == "res:\(user):\(longest)")
+            try Identifier.validateReservationID(reservation.id)
+            #expect(try await repository.reservationOwner(tenant: "acme", reservationID: reservation.id) == user)
+            #expect(try await repository.release(tenant: "acme", user: user, reservationID: reservation.id))
             // Released and never committed: no owner any more (a commit without a user is a 404).
             #expect(try await repository.reservationOwner(tenant: "acme", reservationID: reservation.id) == nil)
         }

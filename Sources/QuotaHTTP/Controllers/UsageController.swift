@@ -1,3 +1,4 @@
+import HTTPTypes
 import Logging
 import Foundation
 public import Hummingbird
@@ -32,7 +33,12 @@ public struct UsageController: Sendable {
         let tenant = try await dependencies.authorizedTenant(request, context, scope: .usageWrite)
         let buffer = try await RequestBodyReader.collect(request, limit: dependencies.maxBodyBytes)
         let body = try RequestBodyReader.decodeUsage(from: buffer)
-        let response = try await dependencies.recorder.record(body, tenant: tenant, logger: context.logger)
+        // `Idempotency-Key` (draft-ietf-httpapi-idempotency-key-header) names the event when the body does not.
+        let idempotencyKey = request.headers[.idempotencyKey]
+        if let key = idempotencyKey, let eventID = body.eventID, key != eventID {
+            throw APIError.badRequest("the Idempotency-Key header ('\(key.prefix(60))') and event_id ('\(eventID.prefix(60))') differ: give one")
+        }
+        let response = try await dependencies.recorder.record(body, tenant: tenant, eventID: idempotencyKey, logger: context.logger)
         return response.answer(preferring: ReturnPreference(request.headers))
     }
 
@@ -169,4 +175,9 @@ public struct UsageController: Sendable {
             throw APIError(error)
         }
     }
+}
+
+extension HTTPField.Name {
+    /// `Idempotency-Key` (draft-ietf-httpapi-idempotency-key-header): the client's id for a retried request.
+    static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
 }

@@ -109,7 +109,7 @@ public struct DashboardController: Sendable {
         let viewer = try await viewer(request)
         if case .tenant(let tenant, _, _) = viewer.principal { return DashboardResponse.redirect(DashboardPaths.tenant(tenant)) }
         if let picked = request.uri.queryParameters.get("tenant"), !picked.isEmpty {
-            do { try Identifier.validateName(picked, field: "tenant") } catch { throw DashboardError(.badRequest, error.message) }
+            do { try Identifier.validateTenant(picked) } catch { throw DashboardError(.badRequest, error.message) }
             return DashboardResponse.redirect(DashboardPaths.tenant(picked))
         }
         let members: [String]
@@ -118,7 +118,7 @@ public struct DashboardController: Sendable {
         } catch {
             throw APIError(redis: error)
         }
-        let tenants = members.filter { (try? Identifier.validateName($0, field: "tenant")) != nil }.sorted().prefix(1000)
+        let tenants = members.filter { (try? Identifier.validateTenant($0)) != nil }.sorted().prefix(1000)
         let page = TenantsPage(layout: DashboardLayout(title: "Tenants", viewer: viewer, tenant: nil, section: .tenants), tenants: Array(tenants), hasTenants: !tenants.isEmpty)
         return DashboardResponse.html(try DashboardTemplates.render(page, "tenants"))
     }

@@ -14,17 +14,26 @@ extension QuotaRequestContext {
         return decoded
     }
 
-    /// The `{tenant}` or `{user}` path parameter, validated as an identifier (400 otherwise).
+    /// The `{tenant}`, `{user}` or `{group}` path parameter, percent-decoded and validated as an identifier
+    /// (400 otherwise).
     func nameParameter(_ name: String) throws(APIError) -> String {
         let value = try rawParameter(name)
-        do { try Identifier.validateName(value, field: name) } catch { throw APIError(error) }
+        do {
+            if name == "tenant" { try Identifier.validateTenant(value) } else { try Identifier.validateName(value, field: name) }
+        } catch {
+            throw APIError(error)
+        }
         return value
     }
 
     /// An event/reservation id path parameter, validated (400 otherwise).
     func idParameter(_ name: String, field: String) throws(APIError) -> String {
         let value = try rawParameter(name)
-        do { try Identifier.validateEventID(value, field: field) } catch { throw APIError(error) }
+        do {
+            if field == "reservation_id" { try Identifier.validateReservationID(value, field: field) } else { try Identifier.validateEventID(value, field: field) }
+        } catch {
+            throw APIError(error)
+        }
         return value
     }
 }

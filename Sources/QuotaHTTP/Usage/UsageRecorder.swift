@@ -41,7 +41,10 @@ public struct UsageRecorder: Sendable {
         reservationID: String? = nil, logger: Logger
     ) async throws(APIError) -> UsageResponse {
         guard let user = request.user ?? defaultUser else { throw APIError.badRequest("missing field 'user'") }
-        guard let eventID = request.eventID ?? defaultEventID else { throw APIError.badRequest("missing field 'event_id'") }
+        guard let eventID = request.eventID ?? defaultEventID else {
+            throw APIError.badRequest(
+                "missing field 'event_id' (or an Idempotency-Key header): every event needs a client-chosen id, so that a retried request counts once instead of twice")
+        }
         let event = try makeEvent(request, tenant: tenant, user: user, eventID: eventID, reservationID: reservationID ?? request.reservationID)
         if !event.priced {
             try await checkUnpriced(model: event.model, tenant: tenant, user: user, eventID: eventID, logger: logger)

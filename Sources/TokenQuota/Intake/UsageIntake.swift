@@ -89,32 +89,44 @@ public struct UsageIntake: Sendable {
     ///   `unparsableUsage` for a response without readable usage (its parser code as ``QuotaError/subject``),
     ///   `tooLarge` for a response above the parser's size limit.
     public func event(_ input: UsageInput) throws(QuotaError) -> UsageEvent {
-        for name in [input.model, input.defaultModel] { if let name { try Identifier.validateModel(name) } }
+        if let name = input.model { try Identifier.validateModel(name) }
+        if let name = input.defaultModel { try Identifier.validateModel(name) }
+        // `openai/gpt-4o-mini` (LiteLLM's spelling) is the model `gpt-4o-mini` of the provider openai: one
+        // report row per model however the callers spelled it.
         var provider = input.provider
         var model = input.model
+        var defaultModel = input.defaultModel
+        if let name = model, let split = ProviderPrefix.split(name) {
+            model = split.model
+            provider = provider ?? split.provider
+        }
+        if let name = defaultModel, let split = ProviderPrefix.split(name) {
+            defaultModel = split.model
+            provider = provider ?? split.provider
+        }
         let usage: TokenUsage
         let source: UsageSource
         switch input.counts {
         case .response(let body):
             let record: UsageRecord
-            do { record = try UsageParser.parse(body, provider: provider, model: input.model) } catch { throw Self.error(error) }
+            do { record = try UsageParser.parse(body, provider: provider, model: model) } catch { throw Self.error(error) }
             usage = record.usage
             source = record.source
-            model = model ?? record.model
+            model = model ?? record.model.map { ProviderPrefix.split($0)?.model ?? $0 }
             provider = record.provider
         case .counts(let counts), .estimated(let counts):
             do { try counts.validate() } catch { throw QuotaError(.invalidArgument, error.message) }
             usage = counts
             if case .estimated = input.counts { source = .estimated } else { source = .reported }
         case .estimate(let messages, let outputText):
-            usage = try estimate(messages: messages, outputText: outputText, provider: provider, model: input.model ?? input.defaultModel)
+            usage = try estimate(messages: messages, outputText: outputText, provider: provider, model: model ?? defaultModel)
             source = .estimated
         }
         if let latency = input.latencyMilliseconds, !(0...86_400_000).contains(latency) {
             throw QuotaError(.invalidArgument, "latency_ms must be 0…86400000 (got \(latency))")
         }
         try Self.validate(metadata: input.metadata)
-        if model?.isEmpty ?? true { model = input.defaultModel }
+        if model?.isEmpty ?? true { model = defaultModel }
         let modelName = (model?.isEmpty ?? true) ? "unknown" : (model ?? "unknown")
         let cost = modelName == "unknown" ? CostResult.unpriced : catalog.cost(model: modelName, provider: provider, usage: usage)
         let event = UsageEvent(

@@ -57,11 +57,11 @@ public struct UsageEvent: Sendable, Hashable {
 
     /// Checks ids, model and counts.
     public func validate() throws(QuotaError) {
-        try Identifier.validateName(tenant, field: "tenant")
+        try Identifier.validateTenant(tenant)
         try Identifier.validateName(user, field: "user")
-        try Identifier.validateEventID(eventID, field: "event_id")
+        try Identifier.validateReservationID(eventID, field: "event_id")
         try Identifier.validateModel(model)
-        if let reservationID { try Identifier.validateEventID(reservationID, field: "reservation_id") }
+        if let reservationID { try Identifier.validateReservationID(reservationID) }
         do { try usage.validate() } catch { throw QuotaError(.invalidArgument, error.message) }
         guard costNanoUSD >= 0 else { throw QuotaError(.invalidArgument, "cost must not be negative") }
     }

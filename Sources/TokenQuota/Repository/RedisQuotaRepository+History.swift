@@ -15,7 +15,7 @@ extension RedisQuotaRepository: UsageHistoryRepository {
     public func dailyUsage(
         tenant: String, from: CalendarDay?, to: CalendarDay?, row: DailyRowSelector, now: Date
     ) async throws(QuotaError) -> DailyUsageHistory {
-        try Identifier.validateName(tenant, field: "tenant")
+        try Identifier.validateTenant(tenant)
         let policy = try await tenantSchedule(tenant: tenant).policy
         let last = to ?? CalendarDay(now, in: policy.timeZone)
         guard let first = from ?? last.adding(days: -29) else {
@@ -66,7 +66,7 @@ extension RedisQuotaRepository: UsageHistoryRepository {
     }
 
     public func dimensionReport(tenant: String, dimension: String, cycleID: String?, now: Date) async throws(QuotaError) -> DimensionReport {
-        try Identifier.validateName(tenant, field: "tenant")
+        try Identifier.validateTenant(tenant)
         try Identifier.validateDimensionName(dimension)
         let keys = QuotaKeys(tenant: tenant)
         let declaredKey = keys.dimensions
@@ -106,7 +106,7 @@ extension RedisQuotaRepository: UsageHistoryRepository {
     }
 
     public func events(tenant: String, after cursor: EventCursor?, limit: Int) async throws(QuotaError) -> EventPage {
-        try Identifier.validateName(tenant, field: "tenant")
+        try Identifier.validateTenant(tenant)
         guard (1...1000).contains(limit) else { throw QuotaError(.invalidArgument, "limit must be 1-1000 (got \(limit))") }
         let key = QuotaKeys(tenant: tenant).events
         let start = cursor.map { "(" + $0.description } ?? "-"
@@ -130,14 +130,14 @@ extension RedisQuotaRepository: UsageHistoryRepository {
     }
 
     public func dimensions(tenant: String) async throws(QuotaError) -> [String] {
-        try Identifier.validateName(tenant, field: "tenant")
+        try Identifier.validateTenant(tenant)
         let key = QuotaKeys(tenant: tenant).dimensions
         let reply = try await redis { () async throws(RedisError) -> RedisReply in try await client.send("SMEMBERS", key) }
         return (reply.array ?? []).compactMap(\.text).sorted()
     }
 
     public func setDimensions(tenant: String, _ names: [String]) async throws(QuotaError) -> [String] {
-        try Identifier.validateName(tenant, field: "tenant")
+        try Identifier.validateTenant(tenant)
         let normalized = try DeclaredDimensions.normalized(names)
         _ = try await run(Self.replaceSet, keys: [QuotaKeys(tenant: tenant).dimensions], arguments: normalized.map { $0 as any RedisArgument })
         return normalized

@@ -9,9 +9,9 @@ extension RedisQuotaRepository {
 
     /// Whether the user's dedupe marker for `eventID` exists (`EXISTS`, one round trip).
     public func isRecorded(tenant: String, user: String, eventID: String) async throws(QuotaError) -> Bool {
-        try Identifier.validateName(tenant, field: "tenant")
+        try Identifier.validateTenant(tenant)
         try Identifier.validateName(user, field: "user")
-        try Identifier.validateEventID(eventID, field: "event_id")
+        try Identifier.validateReservationID(eventID, field: "event_id")
         let key = QuotaKeys(tenant: tenant).dedupe(user, eventID)
         do {
             return try await client.send("EXISTS", key).int == 1

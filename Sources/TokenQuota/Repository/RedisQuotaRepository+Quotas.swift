@@ -7,7 +7,7 @@ import TokenAccounting
 /// that apply to a user.
 extension RedisQuotaRepository {
     public func quota(tenant: String, user: String) async throws(QuotaError) -> (config: QuotaConfig, isUserSpecific: Bool) {
-        try Identifier.validateName(tenant, field: "tenant")
+        try Identifier.validateTenant(tenant)
         try Identifier.validateName(user, field: "user")
         let loaded = try await loadContext(tenant: tenant, user: user)
         return (loaded.user, loaded.isUserSpecific)
@@ -155,7 +155,7 @@ extension RedisQuotaRepository {
     }
 
     public func tenantSchedule(tenant: String) async throws(QuotaError) -> CycleSchedule {
-        try Identifier.validateName(tenant, field: "tenant")
+        try Identifier.validateTenant(tenant)
         if let aggregate = try await quota(tenant: tenant, subject: .tenant) { return aggregate.schedule }
         return try await quota(tenant: tenant, subject: .tenantDefault)?.schedule ?? CycleSchedule()
     }
@@ -171,7 +171,7 @@ extension RedisQuotaRepository {
     // MARK: Encoding
 
     static func validate(tenant: String, subject: QuotaSubject) throws(QuotaError) {
-        try Identifier.validateName(tenant, field: "tenant")
+        try Identifier.validateTenant(tenant)
         switch subject {
         case .user(let user): try Identifier.validateName(user, field: "user")
         case .group(let group): try Identifier.validateName(group, field: "group")

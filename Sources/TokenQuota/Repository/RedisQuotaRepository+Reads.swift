@@ -5,7 +5,7 @@ import TokenAccounting
 /// Views: a user (with their group's and tenant's state), a group or the tenant, and the tenant report.
 extension RedisQuotaRepository {
     public func usage(tenant: String, user: String, cycleID: String?, now: Date) async throws(QuotaError) -> UserUsage {
-        try Identifier.validateName(tenant, field: "tenant")
+        try Identifier.validateTenant(tenant)
         try Identifier.validateName(user, field: "user")
         let context = try await loadContext(tenant: tenant, user: user)
         let keys = QuotaKeys(tenant: tenant)
@@ -60,7 +60,7 @@ extension RedisQuotaRepository {
     }
 
     public func report(tenant: String, cycleID: String?, now: Date) async throws(QuotaError) -> TenantReport {
-        try Identifier.validateName(tenant, field: "tenant")
+        try Identifier.validateTenant(tenant)
         let keys = QuotaKeys(tenant: tenant)
         let cycle = try Self.cycle(cycleID, of: try await tenantSchedule(tenant: tenant), now: now)
         let rowsKey = keys.reportRows(cycle.id)

@@ -5,7 +5,7 @@ import TokenAccounting
 /// Reservations: held at every level in one script, released with their share of the rolling windows.
 extension RedisQuotaRepository {
     public func reserve(_ request: ReservationRequest, now: Date) async throws(QuotaError) -> ReserveOutcome {
-        try Identifier.validateName(request.tenant, field: "tenant")
+        try Identifier.validateTenant(request.tenant)
         try Identifier.validateName(request.user, field: "user")
         guard request.tokens >= 0, request.tokens <= TokenUsage.maximumCount else {
             throw QuotaError(.invalidArgument, "reserved tokens must be between 0 and \(TokenUsage.maximumCount)")
@@ -92,9 +92,9 @@ extension RedisQuotaRepository {
     }
 
     public func release(tenant: String, user: String, reservationID: String) async throws(QuotaError) -> Bool {
-        try Identifier.validateName(tenant, field: "tenant")
+        try Identifier.validateTenant(tenant)
         try Identifier.validateName(user, field: "user")
-        try Identifier.validateEventID(reservationID, field: "reservation_id")
+        try Identifier.validateReservationID(reservationID)
         let keys = QuotaKeys(tenant: tenant)
         var context = try await userContext(tenant: tenant, user: user)
         var reply = RedisReply.null
@@ -117,7 +117,7 @@ extension RedisQuotaRepository {
     }
 
     public func reserved(tenant: String, subjects: [QuotaSubject]) async throws(QuotaError) -> [ReservedAmounts] {
-        try Identifier.validateName(tenant, field: "tenant")
+        try Identifier.validateTenant(tenant)
         guard !subjects.isEmpty else { return [] }
         var fields: [String] = []
         for subject in subjects {
@@ -146,7 +146,7 @@ extension RedisQuotaRepository {
     /// unused.
     public func reservationOwner(tenant: String, reservationID: String) async throws(QuotaError) -> String? {
         guard let owner = ReservationID.owner(of: reservationID) else { return nil }
-        try Identifier.validateName(tenant, field: "tenant")
+        try Identifier.validateTenant(tenant)
         let keys = QuotaKeys(tenant: tenant)
         let held = try await redis { () async throws(RedisError) -> RedisReply in
             try await client.send("HEXISTS", keys.reservations, reservationID)

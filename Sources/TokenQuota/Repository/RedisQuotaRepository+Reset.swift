@@ -11,7 +11,7 @@ extension RedisQuotaRepository {
     /// - Parameters:
     ///   - by: who resets (`admin`, `key:<id>`), at most 200 bytes without `|`.
     public func resetUsage(tenant: String, user: String, by: String, now: Date) async throws(QuotaError) -> UsageReset {
-        try Identifier.validateName(tenant, field: "tenant")
+        try Identifier.validateTenant(tenant)
         try Identifier.validateName(user, field: "user")
         guard !by.isEmpty, by.utf8.count <= 200, !by.contains("|") else {
             throw QuotaError(.invalidArgument, "the resetting principal must be 1…200 bytes without '|'")

@@ -361,7 +361,7 @@ def test_events_iterator_follows_cursors(server: Server, tenant: Tenant) -> None
 
 def test_typed_errors(server: Server, client: quotad.Client, tenant: Tenant, admin: quotad.Client) -> None:
     with pytest.raises(quotad.InvalidRequest) as bad:
-        client.record("a+b@example.com", usage={"input_tokens": 1})
+        client.record("a:b@example.com", usage={"input_tokens": 1})   # ":" is a key separator
     assert bad.value.status == 400 and bad.value.code == "invalid_request" and "user" in bad.value.message
     assert bad.value.request_id
     with pytest.raises(quotad.InvalidRequest):
