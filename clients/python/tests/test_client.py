@@ -501,3 +501,19 @@ def test_reservation_context_refused_commit_releases(client: quotad.Client, tena
                 r.commit({"id": "y"})   # at most once
     usage = client.get_user_usage("yuri")
     assert usage.reserved.tokens == 0 and usage.remaining.tokens == 10_000 and r.result is None
+
+
+def test_user_ids_with_plus_at_space_and_slash_round_trip(client: quotad.Client,
+                                                          fixture_by_id: dict[str, Fixture]) -> None:
+    user = "ann+test@example.com team/a b"
+    body = fixture_by_id["openai_chat_nonstream_no_prompt_details"]
+    with client.reservation(user=user, model="gpt-4o", input_tokens=20, max_output_tokens=40) as r:
+        assert r.reservation_id.startswith(f"res:{user}:")
+        r.commit(body.body)
+    usage = client.get_user_usage(user)
+    assert usage.user == user and usage.totals.input_tokens == body.expected["input_tokens"]
+    assert usage.reserved.tokens == 0
+    report = client.report()
+    assert isinstance(report, quotad.Report) and report.user(user) == usage.totals
+    assert user in client.report_csv()
+    assert any(event.user == user for event in client.events())
