@@ -79,16 +79,20 @@ public struct ReservationsController: Sendable {
         if !plan.priced {
             try await dependencies.recorder.checkUnpriced(model: model, tenant: tenant, user: body.user, logger: context.logger)
         }
-        return try await reserve(body, model: model, tenant: tenant, tokens: plan.tokens, cost: plan.costNanoUSD, ttl: ttl, context: context)
+        return try await reserve(
+            body, model: model, provider: provider ?? plan.match?.provider, tenant: tenant, tokens: plan.tokens, cost: plan.costNanoUSD,
+            ttl: ttl, context: context)
     }
 
     /// Holds `tokens` and `cost` for the body's user (fail-open when configured and Redis cannot answer).
     func reserve(
-        _ body: ReservationBody, model: String, tenant: String, tokens: Int, cost: Int, ttl: Int, context: QuotaRequestContext
+        _ body: ReservationBody, model: String, provider: Provider?, tenant: String, tokens: Int, cost: Int, ttl: Int,
+        context: QuotaRequestContext
     ) async throws -> Response {
         let now = await dependencies.repository.currentTime()
         let reservationRequest = ReservationRequest(
-            tenant: tenant, user: body.user, tokens: tokens, costNanoUSD: cost, ttlSeconds: ttl, reservationID: body.reservationID
+            tenant: tenant, user: body.user, tokens: tokens, costNanoUSD: cost, ttlSeconds: ttl, reservationID: body.reservationID,
+            model: model, provider: provider
         )
         let outcome: ReserveOutcome
         do {

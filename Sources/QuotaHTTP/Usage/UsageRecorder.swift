@@ -45,7 +45,16 @@ public struct UsageRecorder: Sendable {
             throw APIError.badRequest(
                 "missing field 'event_id' (or an Idempotency-Key header): every event needs a client-chosen id, so that a retried request counts once instead of twice")
         }
-        let event = try makeEvent(request, tenant: tenant, user: user, eventID: eventID, reservationID: reservationID ?? request.reservationID)
+        let settles = reservationID ?? request.reservationID
+        var event = try makeEvent(request, tenant: tenant, user: user, eventID: eventID, reservationID: settles)
+        // A commit whose body and response name no model records the reservation's (one lookup, only then).
+        if event.model == "unknown", request.model == nil, let settles {
+            let call: ReservedCall?
+            do { call = try await repository.reservationCall(tenant: tenant, reservationID: settles) } catch { throw APIError(error) }
+            if let call {
+                event = try makeEvent(request, tenant: tenant, user: user, eventID: eventID, reservationID: settles, reserved: call)
+            }
+        }
         if !event.priced {
             try await checkUnpriced(model: event.model, tenant: tenant, user: user, eventID: eventID, logger: logger)
         }
@@ -106,7 +115,8 @@ public struct UsageRecorder: Sendable {
     /// `messages` and `output_text` only with an estimate, a known provider name), everything else in the
     /// domain's ``UsageIntake``, which the library's callback handlers use too.
     public func makeEvent(
-        _ request: UsageRequest, tenant: String, user: String, eventID: String, reservationID: String?, now: Date = Date()
+        _ request: UsageRequest, tenant: String, user: String, eventID: String, reservationID: String?, reserved: ReservedCall? = nil,
+        now: Date = Date()
     ) throws(APIError) -> UsageEvent {
         var provider: Provider?
         if let name = request.provider {
@@ -117,6 +127,7 @@ public struct UsageRecorder: Sendable {
             }
             provider = candidate
         }
+        provider = provider ?? reserved?.provider
         let counts: UsageInput.Counts
         switch (request.response, request.usage) {
         case (.some, nil) where request.usageIsEstimate:
@@ -139,7 +150,8 @@ public struct UsageRecorder: Sendable {
             throw APIError.badRequest("'messages' and 'output_text' are only used with \"usage\": \"estimate\"")
         }
         let input = UsageInput(
-            tenant: tenant, user: user, eventID: eventID, provider: provider, model: request.model, counts: counts,
+            tenant: tenant, user: user, eventID: eventID, provider: provider, model: request.model, defaultModel: reserved?.model,
+            counts: counts,
             reservationID: reservationID, latencyMilliseconds: request.latencyMilliseconds, metadata: request.metadata ?? [:],
             isError: request.error ?? false, occurredAt: now
         )

@@ -70,7 +70,8 @@ public struct RedisUsageCallbackHandler: LLMCallbackHandler {
         let outcome = try await repository.reserve(
             ReservationRequest(
                 tenant: call.tenant, user: call.user, tokens: plan.tokens, costNanoUSD: plan.costNanoUSD,
-                ttlSeconds: reservationTTLSeconds, reservationID: call.callID
+                ttlSeconds: reservationTTLSeconds, reservationID: call.callID, model: call.model,
+                provider: call.provider ?? plan.match?.provider
             ),
             now: Date()
         )

@@ -2,9 +2,11 @@
 -- requested) or a rate window (its sum + requested) would be exceeded at any of them.
 --
 -- ARGV (after the levels layout): 10 reservation id, 11 tokens, 12 cost nano-USD, 13 TTL ms, 14 most active
--- reservations per user, 15 tenant, 16-18 user, group and tenant cycle ids, 19 dedupe TTL s. KEYS (after
+-- reservations per user, 15 tenant, 16-18 user, group and tenant cycle ids, 19 dedupe TTL s, 20 the call's
+-- model and 21 its provider (optional: kept in the id's state for a commit that names no model). KEYS (after
 -- the levels layout): 18 alert stream, 19 when each level, subject and limit last raised a 'quota.exceeded'
--- alert, 20 the reservation id's state ('h' held, 'c|<event id>' committed, 'r' released; written at the
+-- alert, 20 the reservation id's state ('h' or 'h|<provider>|<model>' held, 'c|<event id>' committed, 'r'
+-- released; written at the
 -- reserve, kept for the TTL plus the dedupe TTL, so a settled id is never held again).
 -- A refusal adds a 'quota.exceeded' alert for each limit that refused, at most one per level, subject and
 -- limit per minute.
@@ -139,7 +141,9 @@ end
 local expires = now + tonumber(ARGV[13])
 redis.call('HSET', KEYS[1], id, int(tokens) .. '|' .. int(cost) .. '|' .. int(expires) .. '|' .. int(now) .. '|' .. user .. '|' .. group)
 redis.call('ZADD', KEYS[2], expires, id)
-redis.call('SET', KEYS[20], 'h', 'PX', tonumber(ARGV[13]) + tonumber(ARGV[19]) * 1000)
+local held = 'h'
+if ARGV[20] and ARGV[20] ~= '' then held = 'h|' .. (ARGV[21] or '') .. '|' .. ARGV[20] end
+redis.call('SET', KEYS[20], held, 'PX', tonumber(ARGV[13]) + tonumber(ARGV[19]) * 1000)
 local totals = {}
 for _, L in ipairs(levels) do
   totals[#totals + 1] = L.scope .. 't'

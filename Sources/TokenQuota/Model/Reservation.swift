@@ -1,3 +1,4 @@
+public import TokenAccounting
 public import Foundation
 
 /// A request to hold quota for a call that is about to start.
@@ -14,15 +15,24 @@ public struct ReservationRequest: Sendable, Hashable {
     public var ttlSeconds: Int
     /// A caller-chosen id (for idempotent reserve); a random one when nil.
     public var reservationID: String?
+    /// The call's model, kept with the hold: a commit that names none records it.
+    public var model: String?
+    /// The call's provider, kept with the hold like ``model``.
+    public var provider: Provider?
 
     /// Creates a request.
-    public init(tenant: String, user: String, tokens: Int, costNanoUSD: Int, ttlSeconds: Int = 300, reservationID: String? = nil) {
+    public init(
+        tenant: String, user: String, tokens: Int, costNanoUSD: Int, ttlSeconds: Int = 300, reservationID: String? = nil,
+        model: String? = nil, provider: Provider? = nil
+    ) {
         self.tenant = tenant
         self.user = user
         self.tokens = tokens
         self.costNanoUSD = costNanoUSD
         self.ttlSeconds = ttlSeconds
         self.reservationID = reservationID
+        self.model = model
+        self.provider = provider
     }
 }
 
@@ -98,4 +108,18 @@ public enum ReserveOutcome: Sendable, Hashable {
     case reserved(Reservation)
     /// A limit would be exceeded; nothing is held.
     case rejected(QuotaRejection)
+}
+
+/// The call a reservation was made for: what a commit that names no model records.
+public struct ReservedCall: Sendable, Hashable {
+    /// The model named at reserve.
+    public var model: String
+    /// The provider named at reserve (or detected from its catalogue entry).
+    public var provider: Provider?
+
+    /// Creates the value.
+    public init(model: String, provider: Provider?) {
+        self.model = model
+        self.provider = provider
+    }
 }

@@ -20,6 +20,9 @@ public protocol QuotaRepository: Sendable {
     /// Looks up an active reservation's owner (for commit/release by id without a user). Nil when unknown.
     func reservationOwner(tenant: String, reservationID: String) async throws(QuotaError) -> String?
 
+    /// The model and provider a held reservation was made for, or nil when it is not held or named none.
+    func reservationCall(tenant: String, reservationID: String) async throws(QuotaError) -> ReservedCall?
+
     /// A user's usage in the current cycle (`cycleID == nil`: the cycle containing `now`) or in the cycle
     /// with that id. Active reservations are those not expired by Redis's clock.
     func usage(tenant: String, user: String, cycleID: String?, now: Date) async throws(QuotaError) -> UserUsage

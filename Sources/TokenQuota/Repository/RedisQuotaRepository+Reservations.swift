@@ -16,6 +16,7 @@ extension RedisQuotaRepository {
         guard (1...settings.maximumReservationTTLSeconds).contains(request.ttlSeconds) else {
             throw QuotaError(.invalidArgument, "ttl_seconds must be between 1 and \(settings.maximumReservationTTLSeconds)")
         }
+        if let model = request.model { try Identifier.validateModel(model) }
         let id = try ReservationID.make(user: request.user, suffix: request.reservationID)
         let keys = QuotaKeys(tenant: request.tenant)
         var context = try await userContext(tenant: request.tenant, user: request.user)
@@ -30,6 +31,7 @@ extension RedisQuotaRepository {
                 arguments: levelArguments(user: request.user, context: context, cycles: cycles) + [
                     id, request.tokens, request.costNanoUSD, request.ttlSeconds * 1000, settings.maximumActiveReservationsPerUser,
                     request.tenant, cycles.user.id, cycles.group?.id ?? "", cycles.tenant.id, settings.dedupeTTLSeconds,
+                    request.model ?? "", request.provider?.rawValue ?? "",
                 ]
             )
             guard let retry = try await retryAfterRefusal(reply, tenant: request.tenant, user: request.user, attempt: attempt, script: "reserve")
@@ -160,5 +162,18 @@ extension RedisQuotaRepository {
             try await client.send("GET", keys.reservationState(owner, reservationID))
         }
         return state.text?.hasPrefix("c|") == true ? owner : nil
+    }
+
+    /// The model and provider a held reservation was made for (``ReservationRequest/model``), or nil when it
+    /// is not held or named none.
+    public func reservationCall(tenant: String, reservationID: String) async throws(QuotaError) -> ReservedCall? {
+        guard let owner = ReservationID.owner(of: reservationID) else { return nil }
+        try Identifier.validateTenant(tenant)
+        let key = QuotaKeys(tenant: tenant).reservationState(owner, reservationID)
+        let state = try await redis { () async throws(RedisError) -> RedisReply in try await client.send("GET", key) }
+        guard let text = state.text, text.hasPrefix("h|") else { return nil }
+        let parts = text.split(separator: "|", maxSplits: 2, omittingEmptySubsequences: false)
+        guard parts.count == 3, !parts[2].isEmpty else { return nil }
+        return ReservedCall(model: String(parts[2]), provider: parts[1].isEmpty ? nil : Provider(rawValue: String(parts[1])))
     }
 }
