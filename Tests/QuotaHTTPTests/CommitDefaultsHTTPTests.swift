@@ -29,6 +29,7 @@ import Testing
                         let answer = object(response)
                         #expect(answer["model"] as? String == "gpt-4o-mini", "\(answer)")
                         #expect(answer["priced"] as? Bool == true)
+                        #expect(answer["priced_as"] as? String == "gpt-4o-mini")
                         // gpt-4o-mini: 1000 × $0.15 + 100 × $0.60 per 1M = $0.00021
                         #expect(answer["cost_nano_usd"] as? Int == 210_000, "\(answer)")
                     }
@@ -41,6 +42,11 @@ import Testing
                 try await client.execute(uri: "/v1/tenants/acme/reservations/res:ann:c9/commit", method: .post, headers: auth(key),
                                          body: json(#"{"model":"gpt-4o","usage":{"input_tokens":10,"output_tokens":1}}"#)) { response in
                     #expect(object(response)["model"] as? String == "gpt-4o")
+                }
+                // A dated snapshot says which entry priced it; an unknown model is priced as nothing.
+                let snapshot = #"{"user":"ann","event_id":"s1","model":"gpt-4o-2024-08-06","usage":{"input_tokens":10,"output_tokens":1}}"#
+                try await client.execute(uri: "/v1/tenants/acme/usage", method: .post, headers: auth(key), body: json(snapshot)) { response in
+                    #expect(object(response)["priced_as"] as? String == "gpt-4o", "\(String(buffer: response.body))")
                 }
             }
         }

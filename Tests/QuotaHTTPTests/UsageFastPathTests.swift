@@ -75,7 +75,7 @@ struct UsageFastPathTests {
         UsageResponse(
             recorded: reason == nil, reason: reason, eventID: "ev-\"1\"\n\u{01}é", user: user, model: "gpt-4o",
             usage: TokenUsage(inputTokens: 120, cachedInputTokens: 20, outputTokens: 40, reasoningTokens: 3, webSearchRequests: 1),
-            source: .reported, costNanoUSD: -12_345, priced: true, result: result
+            source: .reported, costNanoUSD: -12_345, priced: true, pricedAs: "gpt-4o", result: result
         )
     }
 

@@ -36,6 +36,8 @@ extension UsageResponse {
         json.raw(","); json.key("model"); json.string(model)
         json.raw(","); json.key("over_limit"); Self.overLimit(result, to: &json)
         json.raw(","); json.key("priced"); json.bool(priced)
+        json.raw(","); json.key("priced_as")
+        if let pricedAs { json.string(pricedAs) } else { json.raw("null") }
         if let reason { json.raw(","); json.key("reason"); json.string(reason) }
         json.raw(","); json.key("recorded"); json.bool(recorded)
         json.raw(","); json.key("remaining")

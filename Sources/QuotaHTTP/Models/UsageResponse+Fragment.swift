@@ -9,7 +9,7 @@ extension UsageResponse {
         var members: [String: JSONFragment] = [
             "recorded": .bool(recorded), "event_id": .string(eventID), "user": .string(user), "model": .string(model),
             "usage": Self.fragment(usage), "source": .string(source.rawValue), "cost_nano_usd": .int(costNanoUSD),
-            "priced": .bool(priced),
+            "priced": .bool(priced), "priced_as": pricedAs.map { .string($0) } ?? .null,
         ]
         if let reason { members["reason"] = .string(reason) }
         if let result {

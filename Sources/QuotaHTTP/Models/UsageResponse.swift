@@ -21,12 +21,15 @@ public struct UsageResponse: Sendable, Encodable {
     public var costNanoUSD: Int
     /// Whether the model had a price.
     public var priced: Bool
+    /// The price-list entry that priced it (`gpt-4o` for `gpt-4o-2024-08-06`), nil when unpriced.
+    public var pricedAs: String? = nil
     /// The repository's result (totals, limits, levels over a limit, the binding rate window).
     public var result: RecordResult?
 
     enum CodingKeys: String, CodingKey {
         case recorded, reason, user, model, usage, source, priced, cycle, totals, reserved, limits, remaining
         case overLimit = "over_limit"
+        case pricedAs = "priced_as"
         case eventID = "event_id"
         case costNanoUSD = "cost_nano_usd"
     }
@@ -44,6 +47,7 @@ public struct UsageResponse: Sendable, Encodable {
         try c.encode(source, forKey: .source)
         try c.encode(costNanoUSD, forKey: .costNanoUSD)
         try c.encode(priced, forKey: .priced)
+        try c.encode(pricedAs, forKey: .pricedAs)
         try c.encode(result.map { CycleBody($0.cycle) }, forKey: .cycle)
         try c.encode(result.map { TotalsBody($0.totals) }, forKey: .totals)
         try c.encode(result.map { AmountsBody($0.reserved) }, forKey: .reserved)

@@ -85,7 +85,8 @@ public struct UsageRecorder: Sendable {
         return UsageResponse(
             recorded: result.recorded, reason: result.recorded ? nil : "duplicate", eventID: event.eventID, user: event.user,
             model: event.model, usage: event.usage, source: event.source,
-            costNanoUSD: result.recorded ? event.costNanoUSD : result.firstCostNanoUSD, priced: event.priced, result: result
+            costNanoUSD: result.recorded ? event.costNanoUSD : result.firstCostNanoUSD, priced: event.priced, pricedAs: event.pricedAs,
+            result: result
         )
     }
 

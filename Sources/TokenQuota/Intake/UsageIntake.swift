@@ -129,11 +129,12 @@ public struct UsageIntake: Sendable {
         if model?.isEmpty ?? true { model = defaultModel }
         let modelName = (model?.isEmpty ?? true) ? "unknown" : (model ?? "unknown")
         let cost = modelName == "unknown" ? CostResult.unpriced : catalog.cost(model: modelName, provider: provider, usage: usage)
-        let event = UsageEvent(
+        var event = UsageEvent(
             tenant: input.tenant, user: input.user, eventID: input.eventID, provider: provider, model: modelName, usage: usage,
             source: source, costNanoUSD: cost.nanoUSD, priced: cost.priced, isError: input.isError, reservationID: input.reservationID,
             latencyMilliseconds: input.latencyMilliseconds, metadata: input.metadata, occurredAt: input.occurredAt
         )
+        event.pricedAs = cost.matchedModel
         try event.validate()
         return event
     }

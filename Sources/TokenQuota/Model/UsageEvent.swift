@@ -21,6 +21,8 @@ public struct UsageEvent: Sendable, Hashable {
     public var costNanoUSD: Int
     /// Whether the model had a price.
     public var priced: Bool
+    /// The price-list entry that priced the event (`gpt-4o` for `gpt-4o-2024-08-06`), nil when unpriced.
+    public var pricedAs: String? = nil
     /// True for a failed call: it counts as an error, not as a request.
     public var isError: Bool
     /// The reservation this usage settles, if any.
