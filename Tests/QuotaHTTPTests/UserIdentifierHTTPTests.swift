@@ -141,4 +141,24 @@ import Testing
             }
         }
     }
+
+    @Test func aProviderUsageObjectSentAsUsageSaysWhereItGoes() async throws {
+        try await withQuotaApp { app, _ in
+            try await app.test(.router) { client in
+                let key = try await createKey(client, tenant: "acme").key
+                let wrong = #"{"user":"ann","event_id":"u1","model":"gpt-4o","usage":{"prompt_tokens":10,"completion_tokens":2}}"#
+                try await client.execute(uri: "/v1/tenants/acme/usage", method: .post, headers: auth(key), body: json(wrong)) { response in
+                    #expect(response.status == .badRequest)
+                    let message = (object(response)["error"] as? [String: Any])?["message"] as? String ?? ""
+                    #expect(message.contains("goes in 'response'") && message.contains("input_tokens"), "\(message)")
+                }
+                let right = #"{"user":"ann","event_id":"u1","model":"gpt-4o","provider":"openai","response":{"usage":{"prompt_tokens":10,"completion_tokens":2}}}"#
+                try await client.execute(uri: "/v1/tenants/acme/usage", method: .post, headers: auth(key), body: json(right)) { response in
+                    #expect(response.status == .ok, "\(String(buffer: response.body))")
+                    let usage = object(response)["usage"] as? [String: Any]
+                    #expect(usage?["input_tokens"] as? Int == 10 && usage?["output_tokens"] as? Int == 2)
+                }
+            }
+        }
+    }
 }

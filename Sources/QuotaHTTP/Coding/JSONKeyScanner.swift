@@ -103,6 +103,16 @@ public struct JSONKeyScanner {
         }
     }
 
+    /// Member names of the providers' own usage objects (OpenAI chat and responses, Anthropic, Gemini, Bedrock
+    /// Converse): sent as `usage`, they get a hint that `response` reads them.
+    static let providerUsageFields: Set<String> = [
+        "prompt_tokens", "completion_tokens", "total_tokens", "prompt_tokens_details", "completion_tokens_details",
+        "input_tokens_details", "output_tokens_details", "cache_creation_input_tokens", "cache_read_input_tokens",
+        "cache_creation", "server_tool_use", "service_tier", "promptTokenCount", "candidatesTokenCount", "totalTokenCount",
+        "cachedContentTokenCount", "thoughtsTokenCount", "inputTokens", "outputTokens", "totalTokens",
+        "cacheReadInputTokens", "cacheWriteInputTokens",
+    ]
+
     private mutating func object(schema: JSONKeySchema, path: inout [JSONPathComponent], depth: Int) {
         index += 1
         skipWhitespace()
@@ -119,6 +129,10 @@ public struct JSONKeyScanner {
             if memberSchema == nil {
                 var message = "unknown field '\(Self.clip(JSONPathComponent.render(path)))'"
                 if let allowed = schema.allowedKeys { message += "; expected one of: " + allowed.joined(separator: ", ") }
+                if path.count >= 2, case .key("usage") = path[path.count - 2], Self.providerUsageFields.contains(key) {
+                    message += ". 'usage' takes quotad's canonical counts; a provider's own usage object (or its whole "
+                        + "response) goes in 'response', with 'provider' when the object alone does not say which"
+                }
                 violations.append(JSONKeyViolation(path: path, message: message))
             }
             skipWhitespace()
