@@ -44,13 +44,18 @@ import TokenQuota
     }
 
     @Test func theLibraryAndTheHTTPAPIHoldRefuseAndCountTheSame() async throws {
+        try await withAppAndRedis(compare)
+    }
+
+    /// Runs `body` with a quotad application and a second client of its Redis (for the library's handler).
+    private func withAppAndRedis(_ body: @Sendable (QuotaApplication, RedisClient) async throws -> Void) async throws {
         try await withQuotaApp { app, server in
             var configuration = try RedisConfiguration(url: server.url)
             configuration.commandTimeout = .seconds(5)
             let redis = RedisClient(configuration: configuration, logger: Logger(label: "test.redis"))
             try await redis.waitUntilConnected(timeout: .seconds(5))
             do {
-                try await compare(app, redis: redis)
+                try await body(app, redis)
                 await redis.shutdown()
             } catch {
                 await redis.shutdown()
@@ -59,7 +64,7 @@ import TokenQuota
         }
     }
 
-    private func compare(_ app: QuotaApplication, redis: RedisClient) async throws {
+    private func compare(_ app: QuotaApplication, _ redis: RedisClient) async throws {
         let repository = RedisQuotaRepository(
             client: redis, settings: RepositorySettings(quotaCacheMilliseconds: 0), logger: Logger(label: "test.quota"))
         let handler = RedisUsageCallbackHandler(repository: repository, logger: Logger(label: "test.handler"))
@@ -151,22 +156,10 @@ import TokenQuota
 
     /// Usage without a reservation: the same provider body, the same counts and the same refusals on both paths.
     @Test func usageIsReadPricedAndRefusedTheSameOnBothPaths() async throws {
-        try await withQuotaApp { app, server in
-            var configuration = try RedisConfiguration(url: server.url)
-            configuration.commandTimeout = .seconds(5)
-            let redis = RedisClient(configuration: configuration, logger: Logger(label: "test.redis"))
-            try await redis.waitUntilConnected(timeout: .seconds(5))
-            do {
-                try await compareUsage(app, redis: redis)
-                await redis.shutdown()
-            } catch {
-                await redis.shutdown()
-                throw error
-            }
-        }
+        try await withAppAndRedis(compareUsage)
     }
 
-    private func compareUsage(_ app: QuotaApplication, redis: RedisClient) async throws {
+    private func compareUsage(_ app: QuotaApplication, _ redis: RedisClient) async throws {
         let repository = RedisQuotaRepository(
             client: redis, settings: RepositorySettings(quotaCacheMilliseconds: 0), logger: Logger(label: "test.quota"))
         let handler = RedisUsageCallbackHandler(repository: repository, logger: Logger(label: "test.handler"))
