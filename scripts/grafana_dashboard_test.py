@@ -79,7 +79,7 @@ def declared_in_source():
 
 
 def live_metrics():
-    """/metrics of a live quotad after usage, a granted reservation and a 429."""
+    """/metrics of a live quotad after usage, a granted reservation, an unpriced model and a 429."""
     work_dir = tempfile.mkdtemp(prefix="quotad-grafana-")
     redis_port, http_port = free_port(), free_port()
     redis = start_redis(redis_port, work_dir)
@@ -102,6 +102,9 @@ def live_metrics():
         second = call("POST", "/v1/tenants/acme/reservations", {"user": "alice", "model": "gpt-4o", "input_tokens": 100, "max_output_tokens": 100}, 201)
         call("DELETE", f"/v1/tenants/acme/reservations/{second['reservation_id']}", None, 204)
         call("POST", "/v1/tenants/acme/reservations", {"user": "alice", "model": "gpt-4o", "input_tokens": 20_000, "max_output_tokens": 100}, 429)
+        # a model without a price (no cost limit applies: recorded at cost 0, counted as unpriced)
+        call("POST", "/v1/tenants/acme/usage", {"user": "alice", "event_id": "e-unpriced", "model": "my-private-finetune",
+                                               "usage": {"input_tokens": 10, "output_tokens": 1}}, 200)
         # over the limit after the fact: an over-limit event
         call("POST", "/v1/tenants/acme/usage", {"user": "alice", "event_id": "e2", "model": "gpt-4o",
                                                "usage": {"input_tokens": 12_000, "output_tokens": 10}}, 200)
