@@ -142,21 +142,39 @@ import Testing
         }
     }
 
-    @Test func aProviderUsageObjectSentAsUsageSaysWhereItGoes() async throws {
+    /// A provider's own usage object sent as `usage` is read by that provider's parser when its members say
+    /// which provider's it is; otherwise the 400 says where it goes.
+    @Test func aProviderUsageObjectSentAsUsageIsReadByItsProvidersParser() async throws {
         try await withQuotaApp { app, _ in
             try await app.test(.router) { client in
                 let key = try await createKey(client, tenant: "acme").key
-                let wrong = #"{"user":"ann","event_id":"u1","model":"gpt-4o","usage":{"prompt_tokens":10,"completion_tokens":2}}"#
-                try await client.execute(uri: "/v1/tenants/acme/usage", method: .post, headers: auth(key), body: json(wrong)) { response in
+                let cases: [(usage: String, input: Int, cached: Int, output: Int)] = [
+                    (#"{"prompt_tokens":10,"completion_tokens":2,"prompt_tokens_details":{"cached_tokens":4}}"#, 10, 4, 2),   // OpenAI chat
+                    (#"{"input_tokens":10,"output_tokens":2,"input_tokens_details":{"cached_tokens":4}}"#, 10, 4, 2),        // OpenAI responses
+                    (#"{"input_tokens":10,"cache_read_input_tokens":4,"output_tokens":2}"#, 14, 4, 2),                       // Anthropic
+                    (#"{"promptTokenCount":10,"candidatesTokenCount":2,"totalTokenCount":12}"#, 10, 0, 2),                   // Gemini
+                    (#"{"inputTokens":10,"outputTokens":2,"totalTokens":12}"#, 10, 0, 2),                                    // Bedrock Converse
+                ]
+                for (index, item) in cases.enumerated() {
+                    let body = #"{"user":"ann","event_id":"u\#(index)","model":"gpt-4o","usage":\#(item.usage)}"#
+                    try await client.execute(uri: "/v1/tenants/acme/usage", method: .post, headers: auth(key), body: json(body)) { response in
+                        #expect(response.status == .ok, "\(item.usage): \(String(buffer: response.body))")
+                        let usage = object(response)["usage"] as? [String: Any]
+                        #expect(usage?["input_tokens"] as? Int == item.input && usage?["cached_input_tokens"] as? Int == item.cached
+                            && usage?["output_tokens"] as? Int == item.output, "\(item.usage): \(usage ?? [:])")
+                    }
+                }
+                // Members of two providers' shapes: ambiguous, so a 400 that says where the object goes.
+                let ambiguous = #"{"user":"ann","event_id":"u9","model":"gpt-4o","usage":{"prompt_tokens":10,"promptTokenCount":3}}"#
+                try await client.execute(uri: "/v1/tenants/acme/usage", method: .post, headers: auth(key), body: json(ambiguous)) { response in
                     #expect(response.status == .badRequest)
                     let message = (object(response)["error"] as? [String: Any])?["message"] as? String ?? ""
                     #expect(message.contains("goes in 'response'") && message.contains("input_tokens"), "\(message)")
                 }
-                let right = #"{"user":"ann","event_id":"u1","model":"gpt-4o","provider":"openai","response":{"usage":{"prompt_tokens":10,"completion_tokens":2}}}"#
-                try await client.execute(uri: "/v1/tenants/acme/usage", method: .post, headers: auth(key), body: json(right)) { response in
-                    #expect(response.status == .ok, "\(String(buffer: response.body))")
-                    let usage = object(response)["usage"] as? [String: Any]
-                    #expect(usage?["input_tokens"] as? Int == 10 && usage?["output_tokens"] as? Int == 2)
+                // A misspelt canonical count is still refused, never read as something else.
+                let typo = #"{"user":"ann","event_id":"u10","model":"gpt-4o","usage":{"input_tokenz":10}}"#
+                try await client.execute(uri: "/v1/tenants/acme/usage", method: .post, headers: auth(key), body: json(typo)) {
+                    #expect($0.status == .badRequest)
                 }
             }
         }

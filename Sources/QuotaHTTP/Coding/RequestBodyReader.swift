@@ -45,7 +45,13 @@ public enum RequestBodyReader {
     /// else by the strict path (key check, then `JSONDecoder`) with its exact errors.
     public static func decodeUsage(from buffer: ByteBuffer) throws(APIError) -> UsageRequest {
         if let body = buffer.withUnsafeReadableBytes({ UsageRequestFastDecoder.decode($0) }) { return body }
-        return try decode(UsageRequest.self, from: buffer)
+        do {
+            return try decode(UsageRequest.self, from: buffer)
+        } catch {
+            // A provider's own usage object sent as `usage` is read as that provider's response.
+            guard let rewritten = ProviderUsageObject.asResponse(buffer, schema: UsageRequest.keySchema) else { throw error }
+            return try decode(UsageRequest.self, from: rewritten)
+        }
     }
 
     /// Decodes a reservation body: in one pass when ``ReservationBodyFastDecoder`` understands it (the common
