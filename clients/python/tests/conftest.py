@@ -14,9 +14,11 @@ import signal
 import shutil
 import socket
 import subprocess
+import threading
 import time
 import uuid
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -218,3 +220,43 @@ def pricing() -> dict[str, dict[str, Any]]:
     path = _fixtures_file().parent.parent / "reference" / "pricing_facts.json"
     models = json.loads(path.read_text())["models"] if path.is_file() else []
     return {m["litellm_key"]: m["usd_per_1M"] for m in models if isinstance(m, dict) and "litellm_key" in m}
+
+
+# --- a provider stub ----------------------------------------------------------------------------------
+
+class Stub:
+    """A loopback provider endpoint answering ``body`` (``sse`` when the request asks for a stream), or
+    ``status`` with ``error_body`` (OpenAI's error shape unless given). Every request is kept."""
+
+    def __init__(self, body: Any, sse: str | None = None, error_body: Any = None, prefix: str = "/v1") -> None:
+        self.body, self.sse, self.status = body, sse, 200
+        self.error_body = error_body or {"error": {"message": "down", "type": "server_error"}}
+        self.requests: list[tuple[str, Any]] = []
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+                length = int(self.headers.get("Content-Length") or 0)
+                request = json.loads(self.rfile.read(length) or b"{}")
+                stub.requests.append((self.path, request))
+                payload = stub.body if stub.status == 200 else stub.error_body
+                streamed = stub.status == 200 and request.get("stream") and stub.sse is not None
+                data = str(stub.sse).encode() if streamed else json.dumps(payload).encode()
+                self.send_response(stub.status)
+                self.send_header("Content-Type", "text/event-stream" if streamed else "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}{prefix}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=10)

@@ -6,53 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Iterator
 
 import pytest
 
 import quotad
-from conftest import Fixture, Server, Tenant
+from conftest import Fixture, Server, Stub, Tenant
 from quotad.integrations.openai import wrap
 
 openai = pytest.importorskip("openai")
-
-
-class Stub:
-    """A chat completions endpoint answering ``body`` (or ``status`` with an error body)."""
-
-    def __init__(self, body: Any, sse: str | None = None) -> None:
-        self.body, self.sse, self.status = body, sse, 200
-        self.requests: list[tuple[str, Any]] = []
-        stub = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
-                length = int(self.headers.get("Content-Length") or 0)
-                request = json.loads(self.rfile.read(length) or b"{}")
-                stub.requests.append((self.path, request))
-                payload = stub.body if stub.status == 200 else {"error": {"message": "down", "type": "server_error"}}
-                streamed = stub.status == 200 and request.get("stream") and stub.sse is not None
-                data = str(stub.sse).encode() if streamed else json.dumps(payload).encode()
-                self.send_response(stub.status)
-                self.send_header("Content-Type", "text/event-stream" if streamed else "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self.thread.start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=10)
 
 
 @pytest.fixture

@@ -24,8 +24,9 @@ from __future__ import annotations
 import json
 from typing import Any, AsyncIterator, Generic, Iterator, Mapping, TypeVar
 
-from .._client import AsyncClient, AsyncReservationContext, Client, ReservationContext
+from .._client import AsyncClient, Client
 from .._ops import provider_json
+from ._common import Namespace, async_items, open_async, open_sync, reserve_args, sync_items
 
 __all__ = ["wrap", "QuotaOpenAI", "AsyncQuotaOpenAI"]
 
@@ -37,29 +38,7 @@ _REQUEST_KEYS = ("model", "messages", "max_tokens", "max_completion_tokens", "to
 
 
 def _reserve_args(kwargs: dict[str, Any], user: str | None, provider: str) -> dict[str, Any]:
-    """Pops ``quotad_user`` from the call's arguments; the arguments of ``client.reservation(...)``."""
-    who = kwargs.pop("quotad_user", None) or user
-    if not who:
-        raise ValueError("no quotad user: pass user= to wrap() or quotad_user= to create()")
-    model = kwargs.get("model")
-    if not isinstance(model, str):
-        raise ValueError("create() needs model=")
-    request = {key: _plain(kwargs[key]) for key in _REQUEST_KEYS if key in kwargs and _given(kwargs[key])}
-    return {"user": who, "model": model, "request": request, "provider": provider}
-
-
-def _given(value: Any) -> bool:
-    """False for the openai SDK's ``NOT_GIVEN`` / ``omit`` sentinels and None."""
-    return value is not None and type(value).__name__ not in ("NotGiven", "Omit")
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items() if _given(v)}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    dump = getattr(value, "model_dump", None)
-    return dump(mode="json", exclude_none=True) if callable(dump) else value
+    return reserve_args(kwargs, user, provider, _REQUEST_KEYS)
 
 
 def _include_usage(kwargs: dict[str, Any]) -> None:
@@ -96,23 +75,14 @@ class _StreamUsage:
         return {"usage": "estimate", "messages": self.messages, "output_text": "".join(self.text)}
 
 
-class _Namespace:
-    def __init__(self, inner: Any, **members: Any) -> None:
-        self._inner = inner
-        self.__dict__.update(members)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-
 class _Wrapped(Generic[Q]):
     """The OpenAI client, with ``chat.completions.create`` replaced by the subclass's ``_create``."""
 
     def __init__(self, client: Any, quotad: Q, user: str | None = None, provider: str = "openai") -> None:
         self._client, self._user, self._provider = client, user, provider
         self._quotad: Q = quotad
-        completions = _Namespace(client.chat.completions, create=getattr(self, "_create"))
-        self.chat = _Namespace(client.chat, completions=completions)
+        completions = Namespace(client.chat.completions, create=getattr(self, "_create"))
+        self.chat = Namespace(client.chat, completions=completions)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._client, name)
@@ -133,23 +103,8 @@ class QuotaOpenAI(_Wrapped[Client]):
     def _create_stream(self, args: dict[str, Any], kwargs: dict[str, Any]) -> Iterator[Any]:
         _include_usage(kwargs)
         r = self._quotad.reservation(**args)
-        r.__enter__()
-        try:
-            stream = self._client.chat.completions.create(**kwargs)
-        except BaseException as error:
-            r.__exit__(type(error), error, error.__traceback__)
-            raise
-        return self._chunks(r, stream, _StreamUsage(args["request"]))
-
-    @staticmethod
-    def _chunks(r: ReservationContext, stream: Any, usage: _StreamUsage) -> Iterator[Any]:
-        try:
-            for chunk in stream:
-                usage.add(chunk)
-                yield chunk
-        finally:
-            r.commit(**usage.commit_args())
-            r.__exit__(None, None, None)
+        stream = open_sync(r, lambda: self._client.chat.completions.create(**kwargs))
+        return sync_items(r, stream, _StreamUsage(args["request"]))
 
 
 class AsyncQuotaOpenAI(_Wrapped[AsyncClient]):
@@ -167,23 +122,8 @@ class AsyncQuotaOpenAI(_Wrapped[AsyncClient]):
     async def _create_stream(self, args: dict[str, Any], kwargs: dict[str, Any]) -> AsyncIterator[Any]:
         _include_usage(kwargs)
         r = self._quotad.reservation(**args)
-        await r.__aenter__()
-        try:
-            stream = await self._client.chat.completions.create(**kwargs)
-        except BaseException as error:
-            await r.__aexit__(type(error), error, error.__traceback__)
-            raise
-        return self._chunks(r, stream, _StreamUsage(args["request"]))
-
-    @staticmethod
-    async def _chunks(r: AsyncReservationContext, stream: Any, usage: _StreamUsage) -> AsyncIterator[Any]:
-        try:
-            async for chunk in stream:
-                usage.add(chunk)
-                yield chunk
-        finally:
-            r.commit(**usage.commit_args())
-            await r.__aexit__(None, None, None)
+        stream = await open_async(r, lambda: self._client.chat.completions.create(**kwargs))
+        return async_items(r, stream, _StreamUsage(args["request"]))
 
 
 def wrap(client: Any, *, quotad: Client | AsyncClient, user: str | None = None, provider: str = "openai"
