@@ -3,7 +3,10 @@
 //
 // Layers (each imports only the one below it):
 //   CHiredis (C shim) → AsyncRedis (client) → TokenAccounting + TokenQuota (domain)
-//   → QuotaAlerts + QuotaExport (services fed by the domain's streams) → QuotaHTTP (API) → executables
+//   → QuotaStores (keys, settings, sessions) + QuotaAlerts + QuotaExport (services fed by the domain's streams)
+//   → QuotaHTTP (routing, controllers, coding, middleware; no Redis client)
+//   → QuotadServer (configuration, Redis connection, lifecycle, composition) → executables
+// scripts/check_layers.py checks every target's imports against this picture.
 import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [
@@ -21,7 +24,9 @@ let package = Package(
         .library(name: "TokenQuota", targets: ["TokenQuota"]),
         .library(name: "QuotaAlerts", targets: ["QuotaAlerts"]),
         .library(name: "QuotaExport", targets: ["QuotaExport"]),
+        .library(name: "QuotaStores", targets: ["QuotaStores"]),
         .library(name: "QuotaHTTP", targets: ["QuotaHTTP"]),
+        .library(name: "QuotadServer", targets: ["QuotadServer"]),
         .executable(name: "quotad", targets: ["quotad"]),
         .executable(name: "quota-bench", targets: ["quota-bench"]),
     ],
@@ -137,19 +142,31 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: Stores (quotad's own Redis state beside the quota data)
+        // Tenant keys, the metrics switches and their poller, dashboard sessions, alert and tenant reads, PING.
+        .target(
+            name: "QuotaStores",
+            dependencies: [
+                "AsyncRedis",
+                "TokenQuota",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: HTTP API
         .target(
             name: "QuotaHTTP",
             dependencies: [
+                "TokenAccounting",
                 "TokenQuota",
+                "QuotaStores",
                 "QuotaAlerts",
-                "QuotaExport",
-                "EmbeddedRedis",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -169,11 +186,38 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: Server composition
+        // Configuration (defaults, YAML, environment), the Redis connection (embedded, URL, Cluster, Sentinel),
+        // the schema check, lifecycle services, and the application built from them.
+        .target(
+            name: "QuotadServer",
+            dependencies: [
+                "AsyncRedis",
+                "EmbeddedRedis",
+                "TokenAccounting",
+                "TokenQuota",
+                "QuotaStores",
+                "QuotaAlerts",
+                "QuotaExport",
+                "QuotaHTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Executables
         .executableTarget(
             name: "quotad",
             dependencies: [
+                "QuotadServer",
                 "QuotaHTTP",
+                "AsyncRedis",
+                "EmbeddedRedis",
+                "TokenQuota",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
@@ -237,7 +281,8 @@ let package = Package(
         .testTarget(
             name: "QuotaHTTPTests",
             dependencies: [
-                "QuotaHTTP", "EmbeddedRedis",
+                "QuotaHTTP", "QuotadServer", "QuotaStores", "AsyncRedis", "TokenQuota", "TokenAccounting", "QuotaAlerts",
+                "EmbeddedRedis",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

@@ -43,6 +43,8 @@ live() {
 
 step "system packages (redis-server, redis-tools, libhiredis-dev, pkg-config, curl, faketime, influxdb, chromium, promtool)" scripts/install-deps.sh faketime influxdb chromium chromium-driver fonts-dejavu-core prometheus
 step "Python tools (schemathesis, openapi-spec-validator, openapi-python-client, pyyaml, selenium, requests)" python_tools
+# Each target imports only the layers below it (QuotaHTTP: no Redis client, no configuration).
+step "layers: every target imports only what Package.swift's picture allows" python3 scripts/check_layers.py
 step "OpenAPI document is valid OpenAPI 3.1 (openapi-spec-validator)" openapi-spec-validator Sources/QuotaHTTP/OpenAPI/openapi.yaml
 step "OpenAPI document generates a compiling Swift client (swift-openapi-generator)" scripts/openapi_swift_check.sh
 step "debug build with tests (swift build --build-tests)" swift build --build-tests

@@ -3,6 +3,8 @@ import AsyncRedis
 import Foundation
 import Logging
 import QuotaHTTP
+import QuotadServer
+import EmbeddedRedis
 import TokenQuota
 
 /// `quotad migrate`: converts the Redis data of quotad schema v1 to the current schema, in place.

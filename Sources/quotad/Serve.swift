@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import QuotaHTTP
+import QuotadServer
 
 /// `quotad serve`: loads the configuration and runs the HTTP service until SIGTERM/SIGINT.
 struct Serve: AsyncParsableCommand {

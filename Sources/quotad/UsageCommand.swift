@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import QuotaHTTP
+import QuotadServer
 
 /// `quotad usage ...`: offline tools for provider usage.
 struct UsageCommand: AsyncParsableCommand {

@@ -1,4 +1,5 @@
 @testable import QuotaHTTP
+@testable import QuotadServer
 import Testing
 
 /// `redis.mode` and its companions (`redis.nodes`, `redis.sentinels`, `redis.sentinel_master`,

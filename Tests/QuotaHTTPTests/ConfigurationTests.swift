@@ -1,5 +1,6 @@
 import Foundation
 @testable import QuotaHTTP
+@testable import QuotadServer
 import Testing
 import TokenQuota
 

@@ -1,6 +1,7 @@
 import Foundation
 import Mustache
 @testable import QuotaHTTP
+import QuotaStores
 import Testing
 import TokenQuota
 

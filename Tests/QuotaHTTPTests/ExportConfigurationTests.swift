@@ -1,6 +1,7 @@
 import Foundation
 import QuotaExport
 @testable import QuotaHTTP
+@testable import QuotadServer
 import Testing
 
 /// `export.influxdb.*`: the combinations checked at start, and the exporter configuration built from them.

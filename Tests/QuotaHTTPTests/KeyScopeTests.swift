@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import QuotaHTTP
+import QuotaStores
 import Testing
 
 /// Tenant keys have scopes: a key handed to an application cannot lift its own caps.

@@ -2,7 +2,9 @@ import EmbeddedRedis
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import AsyncRedis
 import QuotaHTTP
+import QuotadServer
 import Testing
 
 @Suite("System endpoints, errors and the OpenAPI document")
@@ -88,11 +90,11 @@ struct SystemTests {
         try await withRedisServer { server in
             var configuration = QuotadConfiguration()
             configuration.redisURL = server.url
-            let (dependencies, _) = try await buildDependencies(configuration: configuration)
+            let (dependencies, redis, _) = try await buildDependencies(configuration: configuration)
             // The dashboard's routes are HTML pages, not API operations: the OpenAPI document leaves them out.
             let routes = buildRouter(dependencies).routes.filter { !DashboardController.isDashboardPath($0.path.description) }
             let routed = Set(routes.map { "\($0.method.rawValue) \($0.path.description)" })
-            await dependencies.shutdown()
+            await redis.shutdown()
             let documented = try OpenAPIDocument.operations()
             #expect(routed.count >= 20)
             #expect(documented.subtracting(routed).isEmpty, "documented but not routed: \(documented.subtracting(routed).sorted())")

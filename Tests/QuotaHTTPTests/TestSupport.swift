@@ -3,6 +3,8 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import QuotaHTTP
+import QuotaStores
+import QuotadServer
 import Testing
 import TokenQuota
 

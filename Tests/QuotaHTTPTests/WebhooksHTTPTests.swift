@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import QuotaHTTP
+import QuotadServer
 import Testing
 
 /// The webhooks API: registration with strict validation, listing without secrets, deletion, deliveries

@@ -1,4 +1,5 @@
 public import AsyncRedis
+public import TokenQuota
 
 /// A webhook request that cannot be honoured, with a message for the API client.
 public struct WebhookError: Error, Sendable, Hashable, CustomStringConvertible {
@@ -38,4 +39,12 @@ public struct WebhookError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { "WebhookError(\(code.rawValue)): \(message)" }
+}
+
+extension WebhookError {
+    /// The domain's error for the Redis failure behind a ``Code/storage`` error (nil for other codes), so
+    /// callers map it as they map every other Redis failure.
+    public var storageError: QuotaError? {
+        redis.map { QuotaError(redis: $0) }
+    }
 }

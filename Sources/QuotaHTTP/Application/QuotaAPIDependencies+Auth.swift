@@ -1,3 +1,4 @@
+import QuotaStores
 import Hummingbird
 
 extension QuotaAPIDependencies {

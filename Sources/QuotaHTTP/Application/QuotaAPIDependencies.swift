@@ -1,19 +1,20 @@
-public import AsyncRedis
 import Logging
 public import QuotaAlerts
+public import QuotaStores
 public import TokenAccounting
 public import TokenQuota
 
-/// Everything the HTTP handlers use: built once by ``buildApplication(configuration:logger:)`` (or by tests).
+/// Everything the HTTP handlers use, built once by the server's composition (`QuotadServer`'s
+/// `buildDependencies`) or by tests. It holds stores and the repository, never a Redis client.
 public struct QuotaAPIDependencies: Sendable {
     /// The quota store.
     public var repository: any QuotaRepository
-    /// The Redis client (readiness checks, keys and settings).
-    public var redis: RedisClient
+    /// quotad's own Redis state: keys, settings, sessions, alert and tenant reads, the readiness probe.
+    public var stores: Stores
+    /// Webhook endpoints and deliveries.
+    public var webhookStore: WebhookStore
     /// Bearer-key authentication and authorization.
     public var authenticator: Authenticator
-    /// The usage-recording switches.
-    public var settings: MetricsSettingsStore
     /// quotad's own metrics.
     public var metrics: QuotaMetrics
     /// Model prices.
@@ -41,7 +42,7 @@ public struct QuotaAPIDependencies: Sendable {
 
     /// Creates the dependencies.
     public init(
-        repository: any QuotaRepository, redis: RedisClient, authenticator: Authenticator, settings: MetricsSettingsStore,
+        repository: any QuotaRepository, stores: Stores, webhookStore: WebhookStore, authenticator: Authenticator,
         metrics: QuotaMetrics, catalog: PriceCatalog, estimator: TokenEstimator = TokenEstimator(),
         maxBodyBytes: Int = 1_048_576, maxBatchBodyBytes: Int = 16 * 1_048_576,
         reservationDefaultTTLSeconds: Int = 300, reservationMaximumTTLSeconds: Int = 3600,
@@ -49,9 +50,9 @@ public struct QuotaAPIDependencies: Sendable {
         unpricedModels: UnpricedModelPolicy = .reject
     ) {
         self.repository = repository
-        self.redis = redis
+        self.stores = stores
+        self.webhookStore = webhookStore
         self.authenticator = authenticator
-        self.settings = settings
         self.metrics = metrics
         self.catalog = catalog
         self.estimator = estimator
@@ -64,6 +65,9 @@ public struct QuotaAPIDependencies: Sendable {
         self.unpricedModels = unpricedModels
     }
 
+    /// The usage-recording switches.
+    public var settings: MetricsSettingsStore { stores.settings }
+
     /// What reservations hold: the domain's planner over these prices, estimator and default output.
     public var planner: ReservationPlanner {
         ReservationPlanner(catalog: catalog, estimator: estimator, defaultOutputTokens: reservationDefaultOutputTokens)
@@ -75,12 +79,5 @@ public struct QuotaAPIDependencies: Sendable {
             repository: repository, catalog: catalog, settings: settings, metrics: metrics, estimator: estimator,
             unpricedModels: unpricedModels
         )
-    }
-}
-
-extension QuotaAPIDependencies {
-    /// Shuts the Redis client down (for callers that built dependencies without an application).
-    public func shutdown() async {
-        await redis.shutdown()
     }
 }

@@ -1,3 +1,4 @@
+public import QuotaStores
 public import Hummingbird
 import Foundation
 
@@ -40,10 +41,15 @@ public struct Authenticator: Sendable {
         let digest = SecretDigest.sha256(token)
         let hex = SecretDigest.hex(digest)
         if isAdminDigest(digest) { return (.admin, hex) }
-        guard token.hasPrefix(TenantKeyStore.keyPrefix), let found = try await keys.lookup(digestHex: hex) else {
+        guard token.hasPrefix(TenantKeyStore.keyPrefix), let found = try await lookup(digestHex: hex) else {
             throw APIError.unauthorized("invalid or revoked API key")
         }
         return (.tenant(found.tenant, keyID: found.keyID, scopes: found.scopes), hex)
+    }
+
+    /// The tenant key with that digest, its store's failure mapped to the HTTP answer.
+    func lookup(digestHex: String) async throws(APIError) -> (tenant: String, keyID: String, scopes: Set<KeyScope>)? {
+        do { return try await keys.lookup(digestHex: digestHex) } catch { throw APIError(error) }
     }
 
     /// Whether `digest` is an admin key's, compared in constant time against every admin digest.

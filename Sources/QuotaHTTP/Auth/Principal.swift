@@ -1,3 +1,4 @@
+public import QuotaStores
 /// Who a request acts as, established from its bearer key.
 public enum Principal: Sendable, Hashable {
     /// An operator holding one of the configured admin keys: may act on every tenant.

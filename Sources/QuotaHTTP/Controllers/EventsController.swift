@@ -1,3 +1,4 @@
+import QuotaStores
 import Foundation
 public import Hummingbird
 public import HTTPTypes

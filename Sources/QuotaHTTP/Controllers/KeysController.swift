@@ -1,3 +1,4 @@
+import QuotaStores
 import Logging
 import Foundation
 public import Hummingbird

@@ -1,3 +1,4 @@
+import QuotaStores
 import TokenAccounting
 import Logging
 import Foundation

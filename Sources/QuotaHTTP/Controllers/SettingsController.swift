@@ -1,6 +1,7 @@
+import TokenQuota
+import QuotaStores
 import Logging
 public import Hummingbird
-import AsyncRedis
 
 /// The cluster-wide usage-recording switches (admin only).
 public struct SettingsController: Sendable {
@@ -31,8 +32,8 @@ public struct SettingsController: Sendable {
         try await dependencies.authenticator.requireAdmin(request)
         do {
             return try JSONResponse.make(value: try await dependencies.settings.refresh())
-        } catch let error as RedisError {
-            throw APIError(redis: error)
+        } catch let error as QuotaError {
+            throw APIError(error)
         }
     }
 
@@ -46,7 +47,7 @@ public struct SettingsController: Sendable {
         do {
             settings = try await dependencies.settings.update(enabled: body.enabled, tokenStatistics: body.tokenStatistics)
         } catch {
-            throw APIError(redis: error)
+            throw APIError(error)
         }
         context.logger.notice(
             "metrics settings changed",

@@ -1,4 +1,4 @@
-import AsyncRedis
+import QuotaStores
 public import Hummingbird
 import NIOCore
 
@@ -25,19 +25,8 @@ public struct SystemController: Sendable {
 
     /// 200 when Redis answers PING within the readiness timeout, else `503 redis_unavailable`.
     @Sendable func ready(_ request: Request, context: QuotaRequestContext) async throws -> Response {
-        let client = dependencies.redis
         let timeout = dependencies.readinessTimeout
-        let answered = await withTaskGroup(of: Bool.self) { group in
-            group.addTask { (try? await client.ping()) != nil }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return false
-            }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
-        }
-        guard answered else { throw APIError.redisUnavailable("Redis did not answer PING within \(timeout)") }
+        guard await dependencies.stores.health.answers(within: timeout) else { throw APIError.redisUnavailable("Redis did not answer PING within \(timeout)") }
         return JSONResponse.make(fragment: .object(["status": .string("ready")]))
     }
 

@@ -1,3 +1,4 @@
+import QuotaStores
 import HTTPTypes
 import Logging
 import Foundation

@@ -1,3 +1,4 @@
+import QuotaStores
 import Logging
 import Foundation
 public import Hummingbird
@@ -25,7 +26,7 @@ public struct WebhooksController: Sendable {
         return routes
     }
 
-    var store: WebhookStore { WebhookStore(client: dependencies.redis, settings: dependencies.webhooks) }
+    var store: WebhookStore { dependencies.webhookStore }
 
     @Sendable func create(_ request: Request, context: QuotaRequestContext) async throws -> Response {
         let tenant = try await dependencies.authorizedTenant(request, context, scope: .quotaWrite)
@@ -88,7 +89,7 @@ public struct WebhooksController: Sendable {
         case .invalid, .tooMany: APIError.badRequest(error.message)
         case .notFound: APIError.notFound(error.message)
         case .alreadyDelivered: APIError(.conflict, code: "already_delivered", error.message)
-        case .storage: error.redis.map { APIError(redis: $0) } ?? APIError.internalError()
+        case .storage: error.storageError.map { APIError($0) } ?? APIError.internalError()
         }
     }
 }

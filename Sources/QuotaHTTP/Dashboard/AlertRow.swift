@@ -1,4 +1,4 @@
-import AsyncRedis
+import QuotaStores
 import Foundation
 import TokenQuota
 
@@ -18,22 +18,11 @@ struct AlertRow: Sendable {
     var value: String
 
     /// The newest `count` alerts of `tenant`, newest first.
-    static func recent(tenant: String, count: Int, client: RedisClient, tenantView: DashboardTenant) async throws(APIError) -> [AlertRow] {
-        let reply: RedisReply
+    static func recent(tenant: String, count: Int, feed: AlertFeed, tenantView: DashboardTenant) async throws(APIError) -> [AlertRow] {
         do {
-            reply = try await client.send("XREVRANGE", QuotaKeys(tenant: tenant).alerts, "+", "-", "COUNT", String(count))
+            return try await feed.recent(tenant: tenant, count: count).map { AlertRow(fields: $0, tenant: tenantView) }
         } catch {
-            throw APIError(redis: error)
-        }
-        return (reply.array ?? []).compactMap { entry in
-            guard let parts = entry.array, parts.count == 2, let values = parts[1].array else { return nil }
-            var fields: [String: String] = [:]
-            var index = 0
-            while index + 1 < values.count {
-                if let name = values[index].text { fields[name] = values[index + 1].text ?? "" }
-                index += 2
-            }
-            return AlertRow(fields: fields, tenant: tenantView)
+            throw APIError(error)
         }
     }
 

@@ -1,3 +1,4 @@
+import QuotaStores
 extension Authenticator {
     /// The principal of a session's key as it stands now, or nil when the key no longer exists (a tenant
     /// key revoked, an admin key removed from the configuration) or now belongs elsewhere.
@@ -7,7 +8,7 @@ extension Authenticator {
             guard let digest = Self.bytes(hex: session.keyDigest), isAdminDigest(digest) else { return nil }
             return .admin
         case .tenant:
-            guard let found = try await keys.lookup(digestHex: session.keyDigest), found.tenant == session.tenant else { return nil }
+            guard let found = try await lookup(digestHex: session.keyDigest), found.tenant == session.tenant else { return nil }
             return .tenant(found.tenant, keyID: found.keyID, scopes: found.scopes)
         }
     }

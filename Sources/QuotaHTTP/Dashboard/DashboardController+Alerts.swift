@@ -1,3 +1,4 @@
+import QuotaStores
 import Foundation
 import Hummingbird
 import Logging
@@ -40,7 +41,7 @@ extension DashboardController {
         var canRetry: Bool
     }
 
-    var webhookStore: WebhookStore { WebhookStore(client: dependencies.redis, settings: dependencies.webhooks) }
+    var webhookStore: WebhookStore { dependencies.webhookStore }
 
     /// `GET /dashboard/t/{tenant}/alerts` (`quota:read`, as the webhooks API): the endpoints, their recent
     /// deliveries with status and a retry button each (`quota:write`), and the newest alerts.
@@ -49,7 +50,7 @@ extension DashboardController {
         let canRetry = scope.viewer.may(.quotaWrite)
         let rows: [WebhookRow]
         do { rows = try await webhookRows(scope, canRetry: canRetry) } catch { throw WebhooksController.apiError(error) }
-        let alerts = try await AlertRow.recent(tenant: scope.tenant, count: 50, client: dependencies.redis, tenantView: scope)
+        let alerts = try await AlertRow.recent(tenant: scope.tenant, count: 50, feed: dependencies.stores.alerts, tenantView: scope)
         let page = AlertsPage(
             layout: scope.layout("Alerts & webhooks · \(scope.tenant)", .alerts, notice: Self.notice(request)), tenant: scope.tenant,
             csrf: scope.viewer.csrfToken, webhooks: rows, hasWebhooks: !rows.isEmpty, alerts: alerts, hasAlerts: !alerts.isEmpty, canRetry: canRetry

@@ -1,3 +1,4 @@
+import QuotaStores
 import Foundation
 import Hummingbird
 import TokenAccounting
@@ -90,7 +91,7 @@ extension DashboardController {
                 requests: DashboardFormat.count(totals.requests)
             )
         }
-        let alerts = try await AlertRow.recent(tenant: scope.tenant, count: 10, client: dependencies.redis, tenantView: scope)
+        let alerts = try await AlertRow.recent(tenant: scope.tenant, count: 10, feed: dependencies.stores.alerts, tenantView: scope)
         let page = OverviewPage(
             layout: scope.layout(scope.tenant, .overview), tenant: scope.tenant, cycleID: level.cycle.id,
             cycleStart: scope.dateTime(level.cycle.start), cycleEnd: scope.dateTime(level.cycle.end),

@@ -1,3 +1,4 @@
+import QuotaStores
 import Foundation
 import Hummingbird
 import Logging
@@ -56,7 +57,7 @@ extension DashboardController {
                 kind: .tenant, tenant: tenant, keyDigest: digest, scopes: KeyScope.names(scopes), csrfToken: DashboardToken.make(), created: Date()
             )
         }
-        let id = try await DashboardSessionStore(client: dependencies.redis).create(session)
+        let id = try await dependencies.stores.sessions.create(session)
         context.logger.info("dashboard sign-in", metadata: ["dashboard.kind": "\(session.kind.rawValue)", "quota.tenant": "\(session.tenant)"])
         var response = DashboardResponse.redirect(DashboardPaths.root)
         response.setCookie(Self.cookie(DashboardViewer.cookieName, id, maxAge: DashboardSessionStore.lifetimeSeconds, request: request))
@@ -67,7 +68,7 @@ extension DashboardController {
     /// `POST /dashboard/logout` (CSRF): deletes the session and its cookie.
     @Sendable func logout(_ request: Request, context: QuotaRequestContext) async throws -> Response {
         let (viewer, _) = try await post(request)
-        try await DashboardSessionStore(client: dependencies.redis).delete(viewer.sessionID)
+        try await dependencies.stores.sessions.delete(viewer.sessionID)
         var response = DashboardResponse.redirect("/dashboard/login")
         response.setCookie(Self.cookie(DashboardViewer.cookieName, "", maxAge: 0, request: request))
         return response

@@ -1,3 +1,4 @@
+import QuotaStores
 import Foundation
 import Hummingbird
 import Logging

@@ -1,4 +1,4 @@
-import AsyncRedis
+import QuotaStores
 import Foundation
 import HTTPTypes
 public import Hummingbird
@@ -114,9 +114,9 @@ public struct DashboardController: Sendable {
         }
         let members: [String]
         do {
-            members = (try await dependencies.redis.send("SMEMBERS", QuotaKeys.tenantRegistry).array ?? []).compactMap(\.text)
+            members = try await dependencies.stores.tenants.all()
         } catch {
-            throw APIError(redis: error)
+            throw APIError(error)
         }
         let tenants = members.filter { (try? Identifier.validateTenant($0)) != nil }.sorted().prefix(1000)
         let page = TenantsPage(layout: DashboardLayout(title: "Tenants", viewer: viewer, tenant: nil, section: .tenants), tenants: Array(tenants), hasTenants: !tenants.isEmpty)
@@ -134,7 +134,7 @@ public struct DashboardController: Sendable {
         let viewer = try await viewer(request)
         guard viewer.isAdmin else { throw DashboardError.forbidden("the settings are for admin keys only") }
         let current: MetricsSettings
-        do { current = try await dependencies.settings.refresh() } catch { throw APIError(redis: error) }
+        do { current = try await dependencies.settings.refresh() } catch { throw APIError(error) }
         let page = SettingsPage(
             layout: DashboardLayout(title: "Settings", viewer: viewer, tenant: nil, section: .settings, notice: Self.notice(request)),
             enabled: current.enabled, tokenStatistics: current.tokenStatistics
@@ -150,7 +150,7 @@ public struct DashboardController: Sendable {
         do {
             settings = try await dependencies.settings.update(enabled: form["enabled"] == "on", tokenStatistics: form["token_statistics"] == "on")
         } catch {
-            throw APIError(redis: error)
+            throw APIError(error)
         }
         context.logger.notice(
             "metrics settings changed from the dashboard",

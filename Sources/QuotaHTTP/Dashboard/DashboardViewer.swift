@@ -1,3 +1,4 @@
+import QuotaStores
 import Hummingbird
 
 /// Who is looking at a dashboard page: the session (from the `quotad_session` cookie) and what its key
@@ -57,10 +58,12 @@ struct DashboardViewer: Sendable {
     /// gone: the stale session is deleted).
     static func resolve(_ request: Request, dependencies: QuotaAPIDependencies) async throws(APIError) -> DashboardViewer? {
         guard let id = request.cookies[cookieName]?.value, DashboardToken.isWellFormed(id) else { return nil }
-        let store = DashboardSessionStore(client: dependencies.redis)
-        guard let session = try await store.load(id) else { return nil }
+        let store = dependencies.stores.sessions
+        let loaded: DashboardSession?
+        do { loaded = try await store.load(id) } catch { throw APIError(error) }
+        guard let session = loaded else { return nil }
         guard let principal = try await dependencies.authenticator.currentPrincipal(of: session) else {
-            try await store.delete(id)
+            do { try await store.delete(id) } catch { throw APIError(error) }
             return nil
         }
         return DashboardViewer(sessionID: id, session: session, principal: principal)

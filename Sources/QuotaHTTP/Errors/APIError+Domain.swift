@@ -1,5 +1,4 @@
 import HTTPTypes
-import AsyncRedis
 public import TokenAccounting
 public import TokenQuota
 
@@ -58,30 +57,5 @@ extension APIError {
     /// Maps a billing-cycle error (bad anchor day, time zone or cycle id) to `400 invalid_request`.
     public init(_ error: CycleError) {
         self = .badRequest(error.message)
-    }
-
-    /// Maps an error of quotad's own Redis calls (keys, settings): unreachable or timed out before sending
-    /// → `503 redis_unavailable`; possibly applied → `503 outcome_unknown`; busy/loading/OOM replies → 503;
-    /// anything else → `500 internal_error`.
-    init(redis error: RedisError) {
-        if error.isOutcomeUnknown {
-            self = .outcomeUnknown("Redis did not answer in time; the change may or may not have been applied")
-            return
-        }
-        switch error.code {
-        case .notConnected, .connectionFailed, .timeout, .connectionLost, .clientShutdown, .authenticationFailed:
-            self = .redisUnavailable("Redis is unavailable: \(error.code)")
-        case .serverError:
-            switch error.serverState {
-            case .some(.outOfMemory), .some(.persistenceFailure):
-                self = .insufficientStorage("Redis cannot store more data right now; nothing was changed")
-            case .some:
-                self = .redisUnavailable("Redis cannot serve the request right now; nothing was changed")
-            case nil:
-                self = .internalError("unexpected Redis error reply")
-            }
-        default:
-            self = .internalError("unexpected Redis reply")
-        }
     }
 }

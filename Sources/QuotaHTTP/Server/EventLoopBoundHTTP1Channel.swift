@@ -1,7 +1,7 @@
 import Hummingbird
-import HummingbirdCore
-import Logging
-import NIOCore
+public import HummingbirdCore
+public import Logging
+public import NIOCore
 
 /// HTTP/1 connections whose whole request handling runs on the connection's own event loop.
 ///
@@ -50,6 +50,16 @@ extension HTTPServerBuilder {
         HTTPServerBuilder { responder in
             EventLoopBoundHTTP1Channel(base: HTTP1Channel(responder: responder, configuration: configuration))
         }
+    }
+
+    /// quotad's HTTP/1 server: connections bound to their event loop, each guarded by
+    /// ``ConnectionGuardHandler`` (a request must arrive within `readTimeout`; oversized or malformed heads
+    /// get a JSON 4xx), idle connections closed after `idleTimeout`.
+    public static func quotad(readTimeout: TimeAmount, idleTimeout: TimeAmount, logger: Logger) -> HTTPServerBuilder {
+        eventLoopBoundHTTP1(configuration: HTTP1Channel.Configuration(
+            additionalChannelHandlers: [ConnectionGuardHandler(readTimeout: readTimeout, logger: logger)],
+            idleTimeout: idleTimeout
+        ))
     }
 }
 

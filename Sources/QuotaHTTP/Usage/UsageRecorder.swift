@@ -1,3 +1,4 @@
+public import QuotaStores
 public import Foundation
 import HTTPTypes
 public import Logging

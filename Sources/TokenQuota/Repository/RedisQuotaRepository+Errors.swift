@@ -7,17 +7,6 @@ import Logging
 /// reply bytes. Those details are logged (error level, dotted metadata keys) and the error says what
 /// happened in the repository's own words.
 extension RedisQuotaRepository {
-    /// Server states that mean "this server cannot take the write right now" (nothing ran): loading its
-    /// dataset, a read-only replica, a busy script, a replica without its master, or a cluster in transition.
-    static let unavailableStates: [RedisError.ServerState: String] = [
-        .loading: "Redis is loading its dataset",
-        .readOnly: "Redis is a read-only replica",
-        .busy: "Redis is busy running a script",
-        .masterDown: "Redis has lost its master",
-        .tryAgain: "Redis cluster slots are moving",
-        .clusterDown: "the Redis cluster is down",
-    ]
-
     /// Runs a Redis call and maps its errors to ``QuotaError``.
     ///
     /// - `OOM` (and `MISCONF`, a failed disk write) → ``QuotaError/Code/storageFull``; `LOADING`, `READONLY`, `BUSY`, `MASTERDOWN`, `TRYAGAIN`,
@@ -32,45 +21,27 @@ extension RedisQuotaRepository {
         }
     }
 
-    /// The ``QuotaError`` for a Redis error, after logging the detail.
+    /// The ``QuotaError`` for a Redis error (``QuotaError/init(redis:)``), after logging the detail.
     func mapped(_ error: RedisError) -> QuotaError {
         let metadata: Logger.Metadata = [
             "redis.error.code": "\(error.code)", "redis.error.message": "\(error.message)",
             "redis.error.outcome_unknown": "\(error.isOutcomeUnknown)",
         ]
-        if error.code == .notReplicated {
+        var mapped = QuotaError(redis: error)
+        switch mapped.code {
+        case .outcomeUnknown where error.code == .notReplicated:
             logger.warning("redis write not acknowledged by enough replicas", metadata: metadata)
-            return QuotaError(
-                .outcomeUnknown,
-                "Redis ran the write but not enough replicas acknowledged it in time; retrying with the same event id is safe"
-            )
+        case .outcomeUnknown: logger.warning("redis outcome unknown", metadata: metadata)
+        case .storageFull: logger.error("redis is out of memory or cannot persist", metadata: metadata)
+        case .unavailable: logger.error("redis is unavailable", metadata: metadata)
+        default: logger.error("redis error", metadata: metadata)
         }
-        if error.isOutcomeUnknown {
-            logger.warning("redis outcome unknown", metadata: metadata)
-            return QuotaError(.outcomeUnknown, "Redis did not confirm the write; retrying with the same event id is safe")
+        if mapped.code == .outcomeUnknown {
+            mapped.message = error.code == .notReplicated
+                ? "Redis ran the write but not enough replicas acknowledged it in time; retrying with the same event id is safe"
+                : "Redis did not confirm the write; retrying with the same event id is safe"
         }
-        if let state = error.serverState {
-            if state == .outOfMemory {
-                logger.error("redis is out of memory", metadata: metadata)
-                return QuotaError(.storageFull, "Redis is out of memory and refuses writes; nothing was changed")
-            }
-            if state == .persistenceFailure {
-                logger.error("redis cannot persist", metadata: metadata)
-                return QuotaError(.storageFull, "Redis cannot persist to disk and refuses writes; nothing was changed")
-            }
-            if let reason = Self.unavailableStates[state] {
-                logger.error("redis cannot serve the command", metadata: metadata)
-                return QuotaError(.unavailable, "\(reason); nothing was changed, retry later")
-            }
-        }
-        switch error.code {
-        case .notConnected, .timeout, .connectionLost, .connectionFailed, .clientShutdown:
-            logger.error("redis is unavailable", metadata: metadata)
-            return QuotaError(.unavailable, "Redis is unavailable; nothing was changed, retry later")
-        default:
-            logger.error("redis error", metadata: metadata)
-            return QuotaError(.internalError, "Redis rejected a command")
-        }
+        return mapped
     }
 
     /// Logs a script reply of the wrong shape and returns a generic internal error.

@@ -1,12 +1,12 @@
-import Foundation
+public import Foundation
 
 /// A signed-in dashboard session as stored in Redis (see ``DashboardSessionStore``).
 ///
 /// It names the key it was opened with only by the key's SHA-256 (never the key), so every request can
 /// check that the key still exists: revoking the key ends the session.
-struct DashboardSession: Sendable, Hashable {
+public struct DashboardSession: Sendable, Hashable {
     /// Who signed in.
-    enum Kind: String, Sendable, Hashable {
+    public enum Kind: String, Sendable, Hashable {
         /// One of the configured admin keys.
         case admin
         /// A tenant key.
@@ -14,20 +14,20 @@ struct DashboardSession: Sendable, Hashable {
     }
 
     /// Admin or tenant key.
-    var kind: Kind
+    public var kind: Kind
     /// The tenant of a tenant key ('' for admins).
-    var tenant: String
+    public var tenant: String
     /// The lower-case hex SHA-256 of the key signed in with.
-    var keyDigest: String
+    public var keyDigest: String
     /// The key's scopes at sign-in (names; requests use the scopes the key has now).
-    var scopes: [String]
+    public var scopes: [String]
     /// The per-session CSRF token every form carries (base64url of 32 random bytes).
-    var csrfToken: String
+    public var csrfToken: String
     /// When the session was opened.
-    var created: Date
+    public var created: Date
 
     /// The hash fields stored in Redis.
-    var fields: [(String, String)] {
+    public var fields: [(String, String)] {
         [
             ("kind", kind.rawValue), ("tenant", tenant), ("key", keyDigest), ("scopes", scopes.joined(separator: ",")),
             ("csrf", csrfToken), ("created", String(Int(created.timeIntervalSince1970))),
@@ -35,7 +35,7 @@ struct DashboardSession: Sendable, Hashable {
     }
 
     /// Reads a session from its hash; nil when a field is missing or malformed.
-    init?(hash: [String: String]) {
+    public init?(hash: [String: String]) {
         guard let kind = hash["kind"].flatMap(Kind.init(rawValue:)), let tenant = hash["tenant"], let key = hash["key"], key.utf8.count == 64,
               let csrf = hash["csrf"], !csrf.isEmpty, let created = hash["created"].flatMap({ Int($0) })
         else { return nil }
@@ -48,7 +48,7 @@ struct DashboardSession: Sendable, Hashable {
     }
 
     /// Creates a session.
-    init(kind: Kind, tenant: String, keyDigest: String, scopes: [String], csrfToken: String, created: Date) {
+    public init(kind: Kind, tenant: String, keyDigest: String, scopes: [String], csrfToken: String, created: Date) {
         self.kind = kind
         self.tenant = tenant
         self.keyDigest = keyDigest

@@ -1,5 +1,6 @@
 import Foundation
 public import Hummingbird
+public import QuotaHTTP
 import NIOCore
 
 extension Application where Responder == RouterResponder<QuotaRequestContext> {

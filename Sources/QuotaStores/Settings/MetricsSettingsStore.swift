@@ -1,4 +1,5 @@
 public import AsyncRedis
+public import TokenQuota
 import Synchronization
 
 /// Holds the current ``MetricsSettings`` in memory and reads/writes them in Redis.
@@ -16,7 +17,7 @@ public final class MetricsSettingsStore: Sendable {
     /// write cannot overwrite it with the older value it read.
     private let state: Mutex<(settings: MetricsSettings, generation: UInt64)>
 
-    /// Creates a store starting from `initial` until the first refresh.
+    /// Creates a store over `client`, starting from `initial` until the first refresh.
     public init(client: RedisClient, initial: MetricsSettings = MetricsSettings()) {
         self.client = client
         self.state = Mutex((initial, 0))
@@ -29,7 +30,7 @@ public final class MetricsSettingsStore: Sendable {
 
     /// Reads the settings from Redis and makes them current.
     @discardableResult
-    public func refresh() async throws(RedisError) -> MetricsSettings {
+    public func refresh() async throws(QuotaError) -> MetricsSettings {
         let generation = state.withLock { $0.generation }
         let settings = try await read()
         return state.withLock { state in
@@ -39,8 +40,9 @@ public final class MetricsSettingsStore: Sendable {
         }
     }
 
-    func read() async throws(RedisError) -> MetricsSettings {
-        let fields = try await client.hashGetAll(Self.redisKey)
+    func read() async throws(QuotaError) -> MetricsSettings {
+        let fields: [String: [UInt8]]
+        do { fields = try await client.hashGetAll(Self.redisKey) } catch { throw QuotaError(redis: error) }
         return MetricsSettings(
             enabled: Self.flag(fields["enabled"]) ?? true,
             tokenStatistics: Self.flag(fields["token_statistics"]) ?? true
@@ -48,11 +50,13 @@ public final class MetricsSettingsStore: Sendable {
     }
 
     /// Changes the given switches in Redis and returns the resulting settings (also made current).
-    public func update(enabled: Bool?, tokenStatistics: Bool?) async throws(RedisError) -> MetricsSettings {
+    public func update(enabled: Bool?, tokenStatistics: Bool?) async throws(QuotaError) -> MetricsSettings {
         var command = RedisCommand("HSET", Self.redisKey)
         if let enabled { command.append("enabled"); command.append(enabled ? "1" : "0") }
         if let tokenStatistics { command.append("token_statistics"); command.append(tokenStatistics ? "1" : "0") }
-        if command.count > 2 { _ = try await client.send(command) }
+        if command.count > 2 {
+            do { _ = try await client.send(command) } catch { throw QuotaError(redis: error) }
+        }
         let settings = try await read()
         state.withLock { state in
             state.settings = settings

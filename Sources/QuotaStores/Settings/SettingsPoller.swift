@@ -1,4 +1,4 @@
-import AsyncRedis
+import TokenQuota
 public import Logging
 public import ServiceLifecycle
 
@@ -30,7 +30,7 @@ public struct SettingsPoller: Service {
                     }
                 } catch {
                     if !failing {
-                        logger.warning("cannot refresh settings from Redis; keeping the last known", metadata: ["error.code": "\((error as? RedisError)?.code.description ?? "unknown")"])
+                        logger.warning("cannot refresh settings from Redis; keeping the last known", metadata: ["error.code": "\((error as? QuotaError)?.code.description ?? "unknown")"])
                         failing = true
                     }
                 }

@@ -1,3 +1,5 @@
+public import TokenQuota
+
 /// What a tenant key may do. Admin keys may do everything; a tenant key only what its scopes allow, so a
 /// key handed to an application cannot lift its own caps unless it was given `quota:write`.
 public enum KeyScope: String, Sendable, Hashable, CaseIterable, Codable {
@@ -18,13 +20,13 @@ public enum KeyScope: String, Sendable, Hashable, CaseIterable, Codable {
     /// `quota:write`.
     public static let defaults: Set<KeyScope> = Set(allCases).subtracting([.quotaWrite])
 
-    /// Parses scope names; unknown names are a 400 naming them.
-    static func parse(_ names: [String]) throws(APIError) -> Set<KeyScope> {
+    /// Parses scope names; an unknown name is an ``TokenQuota/QuotaError/Code/invalidArgument`` naming it.
+    public static func parse(_ names: [String]) throws(QuotaError) -> Set<KeyScope> {
         var scopes = Set<KeyScope>()
         for name in names {
             guard let scope = KeyScope(rawValue: name) else {
                 let known = allCases.map(\.rawValue).joined(separator: ", ")
-                throw APIError.badRequest("unknown scope '\(name.prefix(40))': expected some of \(known)")
+                throw QuotaError(.invalidArgument, "unknown scope '\(name.prefix(40))': expected some of \(known)")
             }
             scopes.insert(scope)
         }

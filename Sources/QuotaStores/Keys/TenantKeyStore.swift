@@ -1,4 +1,5 @@
 public import AsyncRedis
+public import TokenQuota
 public import Foundation
 
 /// Creates, lists, revokes and resolves tenant API keys in Redis.
@@ -30,7 +31,7 @@ public struct TenantKeyStore: Sendable {
     /// Creates a key for `tenant` and returns its record and the secret (shown once, never stored).
     public func create(
         tenant: String, scopes: Set<KeyScope> = KeyScope.defaults, now: Date = Date()
-    ) async throws(APIError) -> (record: TenantKeyRecord, secret: String) {
+    ) async throws(QuotaError) -> (record: TenantKeyRecord, secret: String) {
         var generator = SystemRandomNumberGenerator()
         let secretBytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
         let idBytes = (0..<8).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
@@ -44,18 +45,18 @@ public struct TenantKeyStore: Sendable {
             try await client.send("HSET", Self.listingKey(tenant), id, stored.json())
             try await client.send("SET", Self.lookupKey(digest), "\(tenant)|\(id)|\(names.joined(separator: ","))")
         } catch {
-            throw APIError(redis: error)
+            throw QuotaError(redis: error)
         }
         return (TenantKeyRecord(id: id, createdAt: createdAt, scopes: names), secret)
     }
 
     /// The tenant's keys, sorted by creation time then id.
-    public func list(tenant: String) async throws(APIError) -> [TenantKeyRecord] {
+    public func list(tenant: String) async throws(QuotaError) -> [TenantKeyRecord] {
         let all: [String: [UInt8]]
         do {
             all = try await client.hashGetAll(Self.listingKey(tenant))
         } catch {
-            throw APIError(redis: error)
+            throw QuotaError(redis: error)
         }
         return all.compactMap { id, value in
             guard let stored = StoredKey(json: value) else { return nil }
@@ -65,7 +66,7 @@ public struct TenantKeyStore: Sendable {
     }
 
     /// Revokes a key; false if the tenant has no key with that id.
-    public func revoke(tenant: String, id: String) async throws(APIError) -> Bool {
+    public func revoke(tenant: String, id: String) async throws(QuotaError) -> Bool {
         do {
             let reply = try await client.send("HGET", Self.listingKey(tenant), id)
             guard !reply.isNull, let bytes = reply.bytes else { return false }
@@ -76,18 +77,18 @@ public struct TenantKeyStore: Sendable {
             let removed = try await client.send("HDEL", Self.listingKey(tenant), id)
             return (removed.int ?? 0) > 0
         } catch {
-            throw APIError(redis: error)
+            throw QuotaError(redis: error)
         }
     }
 
     /// Resolves a key digest to its tenant and key id, or nil when no such key exists.
-    public func lookup(digestHex: String) async throws(APIError) -> (tenant: String, keyID: String, scopes: Set<KeyScope>)? {
+    public func lookup(digestHex: String) async throws(QuotaError) -> (tenant: String, keyID: String, scopes: Set<KeyScope>)? {
         if let cached = cache.get(digestHex) { return cached }
         let reply: RedisReply
         do {
             reply = try await client.send("GET", Self.lookupKey(digestHex))
         } catch {
-            throw APIError(redis: error)
+            throw QuotaError(redis: error)
         }
         guard !reply.isNull, let text = reply.text else { return nil }
         let parts = text.split(separator: "|", maxSplits: 2, omittingEmptySubsequences: false)
@@ -101,7 +102,8 @@ public struct TenantKeyStore: Sendable {
         return (tenant, keyID, scopes)
     }
 
-    static func base64URL(_ bytes: [UInt8]) -> String {
+    /// base64url (RFC 4648 §5) without padding.
+    public static func base64URL(_ bytes: [UInt8]) -> String {
         Data(bytes).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-")
             .replacingOccurrences(of: "/", with: "_")

@@ -1,0 +1,36 @@
+public import Hummingbird
+
+/// The application type quotad runs.
+public typealias QuotaApplication = Application<RouterResponder<QuotaRequestContext>>
+
+/// Builds the router: middleware (request id, metrics, error mapping) and every controller.
+///
+/// Routes: `/healthz`, `/readyz`, `/metrics`, `/openapi.yaml`, `/v1/settings/metrics`, and the tenant API
+/// under `/v1/tenants/{tenant}/…` (see ``OpenAPIDocument``), and the web dashboard under `/dashboard` (see
+/// ``DashboardController``).
+public func buildRouter(_ dependencies: QuotaAPIDependencies) -> Router<QuotaRequestContext> {
+    let routeTable = RouteTable()
+    let router = Router(context: QuotaRequestContext.self)
+    router.add(middleware: RequestIDMiddleware())
+    router.add(middleware: MetricsMiddleware())
+    router.add(middleware: ErrorMiddleware(routes: routeTable))
+
+    // Handlers run on their connection's event loop (EventLoopBoundHTTP1Channel); those that build large
+    // answers (reports, history, event listings, dashboard pages) run off it, so they never hold up the loop.
+    let heavy = router.group().add(middleware: OffEventLoopMiddleware<QuotaRequestContext>())
+    router.addRoutes(SystemController(dependencies: dependencies).endpoints)
+    router.addRoutes(SettingsController(dependencies: dependencies).endpoints, atPath: "/v1/settings")
+    router.addRoutes(KeysController(dependencies: dependencies).endpoints, atPath: "/v1/tenants")
+    router.addRoutes(UsageController(dependencies: dependencies).endpoints, atPath: "/v1/tenants")
+    router.addRoutes(ReservationsController(dependencies: dependencies).endpoints, atPath: "/v1/tenants")
+    router.addRoutes(QuotaController(dependencies: dependencies).endpoints, atPath: "/v1/tenants")
+    heavy.addRoutes(ReportsController(dependencies: dependencies).endpoints, atPath: "/v1/tenants")
+    router.addRoutes(WebhooksController(dependencies: dependencies).endpoints, atPath: "/v1/tenants")
+    heavy.addRoutes(HistoryController(dependencies: dependencies).endpoints, atPath: "/v1/tenants")
+    heavy.addRoutes(EventsController(dependencies: dependencies).endpoints, atPath: "/v1/tenants")
+    // HTML pages, not API operations: not in the OpenAPI document (see DashboardController.isDashboardPath).
+    heavy.addRoutes(DashboardController(dependencies: dependencies).endpoints, atPath: "/dashboard")
+
+    routeTable.load(router.routes.map { RouteTable.Route(method: $0.method, path: $0.path.description) })
+    return router
+}
