@@ -4,7 +4,7 @@
 // Layers (each imports only the one below it):
 //   CHiredis (C shim) → AsyncRedis (client) → TokenAccounting + TokenQuota (domain)
 //   → QuotaStores (keys, settings, sessions) + QuotaAlerts + QuotaExport (services fed by the domain's streams)
-//   → QuotaHTTP (routing, controllers, coding, middleware; no Redis client)
+//   → QuotaHTTP (routing, controllers, coding, middleware; no Redis client) → QuotaDashboard (pages, Mustache)
 //   → QuotadServer (configuration, Redis connection, lifecycle, composition) → executables
 // scripts/check_layers.py checks every target's imports against this picture.
 import PackageDescription
@@ -26,6 +26,7 @@ let package = Package(
         .library(name: "QuotaExport", targets: ["QuotaExport"]),
         .library(name: "QuotaStores", targets: ["QuotaStores"]),
         .library(name: "QuotaHTTP", targets: ["QuotaHTTP"]),
+        .library(name: "QuotaDashboard", targets: ["QuotaDashboard"]),
         .library(name: "QuotadServer", targets: ["QuotadServer"]),
         .executable(name: "quotad", targets: ["quotad"]),
         .executable(name: "quota-bench", targets: ["quota-bench"]),
@@ -165,23 +166,38 @@ let package = Package(
                 "QuotaStores",
                 "QuotaAlerts",
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
-            // The OpenAPI document, served at GET /openapi.yaml and read by the API tests' tools; the
-            // dashboard's templates and static assets, compiled into the binary.
+            // The OpenAPI document, served at GET /openapi.yaml and read by the API tests' tools.
+            resources: [.copy("OpenAPI/openapi.yaml")],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Dashboard (server-rendered pages over the HTTP API's controllers)
+        .target(
+            name: "QuotaDashboard",
+            dependencies: [
+                "TokenAccounting",
+                "TokenQuota",
+                "QuotaStores",
+                "QuotaAlerts",
+                "QuotaHTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            // The templates and static assets, compiled into the binary.
             resources: [
-                .copy("OpenAPI/openapi.yaml"),
-                .embedInCode("Dashboard/Templates/header.mustache"), .embedInCode("Dashboard/Templates/footer.mustache"), .embedInCode("Dashboard/Templates/chart.mustache"),
-                .embedInCode("Dashboard/Templates/meter.mustache"), .embedInCode("Dashboard/Templates/alerts_list.mustache"), .embedInCode("Dashboard/Templates/quota_form.mustache"),
-                .embedInCode("Dashboard/Templates/pager.mustache"), .embedInCode("Dashboard/Templates/login.mustache"), .embedInCode("Dashboard/Templates/error.mustache"),
-                .embedInCode("Dashboard/Templates/tenants.mustache"), .embedInCode("Dashboard/Templates/overview.mustache"), .embedInCode("Dashboard/Templates/users.mustache"),
-                .embedInCode("Dashboard/Templates/user.mustache"), .embedInCode("Dashboard/Templates/alerts.mustache"), .embedInCode("Dashboard/Templates/settings.mustache"),
-                .embedInCode("Dashboard/Templates/reports.mustache"),
-                .embedInCode("Dashboard/Static/dashboard.css"), .embedInCode("Dashboard/Static/dashboard.js"),
+                .embedInCode("Templates/header.mustache"), .embedInCode("Templates/footer.mustache"), .embedInCode("Templates/chart.mustache"),
+                .embedInCode("Templates/meter.mustache"), .embedInCode("Templates/alerts_list.mustache"), .embedInCode("Templates/quota_form.mustache"),
+                .embedInCode("Templates/pager.mustache"), .embedInCode("Templates/login.mustache"), .embedInCode("Templates/error.mustache"),
+                .embedInCode("Templates/tenants.mustache"), .embedInCode("Templates/overview.mustache"), .embedInCode("Templates/users.mustache"),
+                .embedInCode("Templates/user.mustache"), .embedInCode("Templates/alerts.mustache"), .embedInCode("Templates/settings.mustache"),
+                .embedInCode("Templates/reports.mustache"),
+                .embedInCode("Static/dashboard.css"), .embedInCode("Static/dashboard.js"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -200,6 +216,7 @@ let package = Package(
                 "QuotaAlerts",
                 "QuotaExport",
                 "QuotaHTTP",
+                "QuotaDashboard",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
@@ -281,7 +298,7 @@ let package = Package(
         .testTarget(
             name: "QuotaHTTPTests",
             dependencies: [
-                "QuotaHTTP", "QuotadServer", "QuotaStores", "AsyncRedis", "TokenQuota", "TokenAccounting", "QuotaAlerts",
+                "QuotaHTTP", "QuotaDashboard", "QuotadServer", "QuotaStores", "AsyncRedis", "TokenQuota", "TokenAccounting", "QuotaAlerts",
                 "EmbeddedRedis",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

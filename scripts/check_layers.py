@@ -24,8 +24,9 @@ ALLOWED = {
     "QuotaAlerts": {"AsyncRedis", "TokenQuota", "TokenAccounting"},
     "QuotaExport": {"AsyncRedis", "TokenQuota", "TokenAccounting"},
     "QuotaHTTP": {"TokenAccounting", "TokenQuota", "QuotaStores", "QuotaAlerts"},
+    "QuotaDashboard": {"TokenAccounting", "TokenQuota", "QuotaStores", "QuotaAlerts", "QuotaHTTP"},
     "QuotadServer": {"AsyncRedis", "EmbeddedRedis", "TokenAccounting", "TokenQuota", "QuotaStores", "QuotaAlerts",
-                     "QuotaExport", "QuotaHTTP"},
+                     "QuotaExport", "QuotaHTTP", "QuotaDashboard"},
     "quotad": {"QuotadServer", "QuotaHTTP", "AsyncRedis", "EmbeddedRedis", "TokenQuota", "TokenAccounting"},
     "quota-bench": {"AsyncRedis", "EmbeddedRedis", "TokenQuota", "TokenAccounting"},
 }

@@ -6,6 +6,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import QuotaHTTP
+import QuotaDashboard
 import Testing
 import TokenQuota
 

@@ -1,6 +1,7 @@
 import Foundation
 import Mustache
 @testable import QuotaHTTP
+@testable import QuotaDashboard
 import QuotaStores
 import Testing
 import TokenQuota

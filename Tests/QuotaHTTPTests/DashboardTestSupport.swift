@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import QuotaHTTP
+import QuotaDashboard
 import Testing
 
 /// A signed-in dashboard browser: the session cookie and the session's CSRF token.

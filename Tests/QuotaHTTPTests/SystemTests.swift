@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import AsyncRedis
 import QuotaHTTP
+import QuotaDashboard
 import QuotadServer
 import Testing
 

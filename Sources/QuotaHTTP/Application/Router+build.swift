@@ -3,12 +3,14 @@ public import Hummingbird
 /// The application type quotad runs.
 public typealias QuotaApplication = Application<RouterResponder<QuotaRequestContext>>
 
-/// Builds the router: middleware (request id, metrics, error mapping) and every controller.
+/// Builds the API's router: middleware (request id, metrics, error mapping) and every controller.
 ///
 /// Routes: `/healthz`, `/readyz`, `/metrics`, `/openapi.yaml`, `/v1/settings/metrics`, and the tenant API
-/// under `/v1/tenants/{tenant}/…` (see ``OpenAPIDocument``), and the web dashboard under `/dashboard` (see
-/// ``DashboardController``).
-public func buildRouter(_ dependencies: QuotaAPIDependencies) -> Router<QuotaRequestContext> {
+/// under `/v1/tenants/{tenant}/…` (see ``OpenAPIDocument``); then `pages`, each route collection mounted at
+/// its path and run off the event loop — HTML pages, not API operations (the dashboard).
+public func buildAPIRouter(
+    _ dependencies: QuotaAPIDependencies, pages: [(path: String, routes: RouteCollection<QuotaRequestContext>)] = []
+) -> Router<QuotaRequestContext> {
     let routeTable = RouteTable()
     let router = Router(context: QuotaRequestContext.self)
     router.add(middleware: RequestIDMiddleware())
@@ -28,8 +30,8 @@ public func buildRouter(_ dependencies: QuotaAPIDependencies) -> Router<QuotaReq
     router.addRoutes(WebhooksController(dependencies: dependencies).endpoints, atPath: "/v1/tenants")
     heavy.addRoutes(HistoryController(dependencies: dependencies).endpoints, atPath: "/v1/tenants")
     heavy.addRoutes(EventsController(dependencies: dependencies).endpoints, atPath: "/v1/tenants")
-    // HTML pages, not API operations: not in the OpenAPI document (see DashboardController.isDashboardPath).
-    heavy.addRoutes(DashboardController(dependencies: dependencies).endpoints, atPath: "/dashboard")
+    // HTML pages, not API operations: not in the OpenAPI document.
+    for page in pages { heavy.addRoutes(page.routes, atPath: RouterPath(page.path)) }
 
     routeTable.load(router.routes.map { RouteTable.Route(method: $0.method, path: $0.path.description) })
     return router

@@ -35,7 +35,7 @@ public struct Authenticator: Sendable {
     /// keys found by their digest through the lookup cache.
     ///
     /// - Throws: `401` for an unknown, revoked or malformed key.
-    func principal(presentedKey key: String) async throws(APIError) -> (principal: Principal, digestHex: String) {
+    package func principal(presentedKey key: String) async throws(APIError) -> (principal: Principal, digestHex: String) {
         let token = Self.trimmingWhitespace(Substring(key))
         guard (1...512).contains(token.utf8.count) else { throw APIError.unauthorized("invalid API key") }
         let digest = SecretDigest.sha256(token)
@@ -48,12 +48,12 @@ public struct Authenticator: Sendable {
     }
 
     /// The tenant key with that digest, its store's failure mapped to the HTTP answer.
-    func lookup(digestHex: String) async throws(APIError) -> (tenant: String, keyID: String, scopes: Set<KeyScope>)? {
+    package func lookup(digestHex: String) async throws(APIError) -> (tenant: String, keyID: String, scopes: Set<KeyScope>)? {
         do { return try await keys.lookup(digestHex: digestHex) } catch { throw APIError(error) }
     }
 
     /// Whether `digest` is an admin key's, compared in constant time against every admin digest.
-    func isAdminDigest(_ digest: [UInt8]) -> Bool {
+    package func isAdminDigest(_ digest: [UInt8]) -> Bool {
         var isAdmin = false
         for admin in adminDigests where SecretDigest.constantTimeEquals(admin, digest) { isAdmin = true }
         return isAdmin

@@ -2,8 +2,8 @@ import QuotaStores
 import Logging
 import Foundation
 public import Hummingbird
-import TokenAccounting
-import TokenQuota
+package import TokenAccounting
+package import TokenQuota
 
 /// Quotas of every level: a user's own, a group's, the tenant aggregate and the tenant's per-user default.
 /// Reading needs `quota:read`, writing `quota:write` (an admin key, or a tenant key with that scope).
@@ -109,7 +109,7 @@ public struct QuotaController: Sendable {
 
     /// The quota in force for a subject: for a user their own or the tenant default (`source`), for the
     /// others the stored quota or none (`source: "none"`, no limits, the tenant's cycles).
-    func view(tenant: String, subject: QuotaSubject) async throws(APIError) -> QuotaView {
+    package func view(tenant: String, subject: QuotaSubject) async throws(APIError) -> QuotaView {
         let repository = dependencies.repository
         let now = await repository.currentTime()
         do {

@@ -155,7 +155,7 @@ public struct UsageController: Sendable {
 
 
     /// `?cycle=current` (or absent) → nil; `?cycle=yyyy-MM-dd` → that id.
-    static func cycleParameter(_ request: Request) throws(APIError) -> String? {
+    package static func cycleParameter(_ request: Request) throws(APIError) -> String? {
         guard let value = request.uri.queryParameters.get("cycle"), !value.isEmpty, value != "current" else { return nil }
         guard value.utf8.count == 10, value.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || $0 == UInt8(ascii: "-") }) else {
             throw APIError.badRequest("cycle must be 'current' or a cycle id (yyyy-MM-dd)")

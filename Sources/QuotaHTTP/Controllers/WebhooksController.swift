@@ -2,7 +2,7 @@ import QuotaStores
 import Logging
 import Foundation
 public import Hummingbird
-import QuotaAlerts
+package import QuotaAlerts
 
 /// Webhooks of a tenant and their deliveries. Registering, deleting and retrying need `quota:write`,
 /// listing needs `quota:read` (an admin key, or a tenant key with that scope).
@@ -84,7 +84,7 @@ public struct WebhooksController: Sendable {
     }
 
     /// Maps a store error: invalid and too many → 400, not found → 404, delivered → 409, Redis → 503.
-    static func apiError(_ error: WebhookError) -> APIError {
+    package static func apiError(_ error: WebhookError) -> APIError {
         switch error.code {
         case .invalid, .tooMany: APIError.badRequest(error.message)
         case .notFound: APIError.notFound(error.message)

@@ -1,6 +1,6 @@
 import Foundation
-import TokenAccounting
-import TokenQuota
+package import TokenAccounting
+package import TokenQuota
 
 /// The body of every quota `PUT` (user, group, tenant aggregate, tenant default):
 /// `{"limits":{"tokens":N|null,"cost_usd":"12.50"|null,"requests":N|null},
@@ -9,41 +9,61 @@ import TokenQuota
 ///   — `group` in user quotas only; `alerts` absent = no threshold alerts.
 /// `limits` absent or `null` = no cycle limits (unknown keys anywhere are still refused, so a typo such as
 /// `"limit"` is a 400, never "unlimited"); `rate` absent = no window limits.
-struct QuotaBody: StrictJSONBody, Sendable {
-    struct Limits: Decodable, Sendable {
-        var tokens: Int?
-        var costUSD: String?
-        var costNanoUSD: Int?
-        var requests: Int?
-        enum CodingKeys: String, CodingKey, CaseIterable {
+package struct QuotaBody: StrictJSONBody, Sendable {
+    package struct Limits: Decodable, Sendable {
+        package var tokens: Int?
+        package var costUSD: String?
+        package var costNanoUSD: Int?
+        package var requests: Int?
+        package init(tokens: Int?, costUSD: String?, costNanoUSD: Int?, requests: Int?) {
+            self.tokens = tokens
+            self.costUSD = costUSD
+            self.costNanoUSD = costNanoUSD
+            self.requests = requests
+        }
+        package enum CodingKeys: String, CodingKey, CaseIterable {
             case tokens, requests
             case costUSD = "cost_usd"
             case costNanoUSD = "cost_nano_usd"
         }
     }
-    struct Cycle: Decodable, Sendable {
-        var anchorDay: Int?
-        var timezone: String?
-        enum CodingKeys: String, CodingKey, CaseIterable {
+    package struct Cycle: Decodable, Sendable {
+        package var anchorDay: Int?
+        package var timezone: String?
+        package init(anchorDay: Int?, timezone: String?) {
+            self.anchorDay = anchorDay
+            self.timezone = timezone
+        }
+        package enum CodingKeys: String, CodingKey, CaseIterable {
             case anchorDay = "anchor_day"
             case timezone
         }
     }
 
-    struct Alerts: Decodable, Sendable {
-        var thresholdsPercent: [Int]
-        enum CodingKeys: String, CodingKey, CaseIterable {
+    package struct Alerts: Decodable, Sendable {
+        package var thresholdsPercent: [Int]
+        package init(thresholdsPercent: [Int]) { self.thresholdsPercent = thresholdsPercent }
+        package enum CodingKeys: String, CodingKey, CaseIterable {
             case thresholdsPercent = "thresholds_percent"
         }
     }
 
-    var limits: Limits?
-    var rate: RateBody?
-    var cycle: Cycle?
-    var group: String?
-    var alerts: Alerts?
+    package var limits: Limits?
+    package var rate: RateBody?
+    package var cycle: Cycle?
+    package var group: String?
+    package var alerts: Alerts?
 
-    static let keySchema: JSONKeySchema = .object([
+    /// A body as the dashboard's quota form posts it (through the same validation as the API's).
+    package init(limits: Limits?, rate: RateBody?, cycle: Cycle?, group: String?, alerts: Alerts?) {
+        self.limits = limits
+        self.rate = rate
+        self.cycle = cycle
+        self.group = group
+        self.alerts = alerts
+    }
+
+    package static let keySchema: JSONKeySchema = .object([
         "limits": .keys(Limits.CodingKeys.allCases.map(\.rawValue), integers: ["tokens", "requests", "cost_nano_usd"]),
         "rate": .keys(RateBody.CodingKeys.allCases.map(\.rawValue), integers: Set(RateBody.CodingKeys.allCases.map(\.rawValue))),
         "cycle": .keys(Cycle.CodingKeys.allCases.map(\.rawValue), integers: ["anchor_day"]),
@@ -53,7 +73,7 @@ struct QuotaBody: StrictJSONBody, Sendable {
 
     /// The quota this body describes (the schedule keeps `existing` when the body names no cycle).
     /// `allowsGroup` is true for user quotas only.
-    func config(keeping existing: CycleSchedule, allowsGroup: Bool) throws(APIError) -> QuotaConfig {
+    package func config(keeping existing: CycleSchedule, allowsGroup: Bool) throws(APIError) -> QuotaConfig {
         if group != nil && !allowsGroup { throw APIError.badRequest("'group' is only part of a user's quota") }
         if let group {
             do { try Identifier.validateName(group, field: "group") } catch { throw APIError(error) }
@@ -65,7 +85,7 @@ struct QuotaBody: StrictJSONBody, Sendable {
     }
 
     /// The alert thresholds: 1…100 percent, at most 10, each once (sorted).
-    func alertThresholds() throws(APIError) -> [Int] {
+    package func alertThresholds() throws(APIError) -> [Int] {
         guard let thresholds = alerts?.thresholdsPercent else { return [] }
         if thresholds.count > 10 {
             throw APIError.badRequest("alerts.thresholds_percent holds at most 10 thresholds (got \(thresholds.count))")
@@ -80,7 +100,7 @@ struct QuotaBody: StrictJSONBody, Sendable {
     }
 
     /// The limits, validated: non-negative counts, `cost_usd` an exact decimal (≤ 9 fractional digits).
-    func quotaLimits() throws(APIError) -> QuotaLimits {
+    package func quotaLimits() throws(APIError) -> QuotaLimits {
         guard let limits else { return QuotaLimits() }
         if let tokens = limits.tokens, tokens < 0 { throw APIError.badRequest("limits.tokens must not be negative") }
         if let requests = limits.requests, requests < 0 { throw APIError.badRequest("limits.requests must not be negative") }
@@ -105,7 +125,7 @@ struct QuotaBody: StrictJSONBody, Sendable {
     }
 
     /// The schedule: the given cycle policy, or `existing` when the body names no cycle.
-    func schedule(keeping existing: CycleSchedule) throws(APIError) -> CycleSchedule {
+    package func schedule(keeping existing: CycleSchedule) throws(APIError) -> CycleSchedule {
         guard let cycle else { return existing }
         do {
             let policy = try CyclePolicy(
@@ -119,3 +139,4 @@ struct QuotaBody: StrictJSONBody, Sendable {
         }
     }
 }
+

@@ -1,19 +1,19 @@
-import Foundation
-import TokenAccounting
-import TokenQuota
+package import Foundation
+package import TokenAccounting
+package import TokenQuota
 
 /// A quota in responses: level, limits (with `cost_usd` as an exact decimal string), rolling-window limits,
 /// cycle policy and current cycle, and a user's group.
-struct QuotaView: Encodable, Sendable {
-    var tenant: String
-    var level: String
-    var user: String?
-    var groupID: String?
-    var source: String?
-    var config: QuotaConfig
-    var now: Date
+package struct QuotaView: Encodable, Sendable {
+    package var tenant: String
+    package var level: String
+    package var user: String?
+    package var groupID: String?
+    package var source: String?
+    package var config: QuotaConfig
+    package var now: Date
 
-    init(tenant: String, level: String, user: String? = nil, group: String? = nil, source: String? = nil, config: QuotaConfig, now: Date) {
+    package init(tenant: String, level: String, user: String? = nil, group: String? = nil, source: String? = nil, config: QuotaConfig, now: Date) {
         self.tenant = tenant
         self.level = level
         self.user = user
@@ -23,21 +23,21 @@ struct QuotaView: Encodable, Sendable {
         self.now = now
     }
 
-    enum CodingKeys: String, CodingKey { case tenant, level, user, group, source, limits, rate, cycle, alerts }
-    enum AlertKeys: String, CodingKey {
+    package enum CodingKeys: String, CodingKey { case tenant, level, user, group, source, limits, rate, cycle, alerts }
+    package enum AlertKeys: String, CodingKey {
         case thresholdsPercent = "thresholds_percent"
     }
-    enum LimitKeys: String, CodingKey {
+    package enum LimitKeys: String, CodingKey {
         case tokens, requests
         case costUSD = "cost_usd"
         case costNanoUSD = "cost_nano_usd"
     }
-    enum CycleKeys: String, CodingKey {
+    package enum CycleKeys: String, CodingKey {
         case anchorDay = "anchor_day"
         case timezone, current
     }
 
-    func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(tenant, forKey: .tenant)
         try c.encode(level, forKey: .level)

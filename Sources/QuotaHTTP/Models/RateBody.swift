@@ -1,15 +1,15 @@
-import TokenQuota
+package import TokenQuota
 
 /// The rolling-window limits in quota bodies and views: every window key, `null` = none.
-struct RateBody: Codable, Sendable {
-    var tokensPerMinute: Int?
-    var requestsPerMinute: Int?
-    var tokensPerHour: Int?
-    var requestsPerHour: Int?
-    var tokensPerDay: Int?
-    var requestsPerDay: Int?
+package struct RateBody: Codable, Sendable {
+    package var tokensPerMinute: Int?
+    package var requestsPerMinute: Int?
+    package var tokensPerHour: Int?
+    package var requestsPerHour: Int?
+    package var tokensPerDay: Int?
+    package var requestsPerDay: Int?
 
-    enum CodingKeys: String, CodingKey, CaseIterable {
+    package enum CodingKeys: String, CodingKey, CaseIterable {
         case tokensPerMinute = "tokens_per_minute"
         case requestsPerMinute = "requests_per_minute"
         case tokensPerHour = "tokens_per_hour"
@@ -18,7 +18,7 @@ struct RateBody: Codable, Sendable {
         case requestsPerDay = "requests_per_day"
     }
 
-    init(_ rate: RateLimits) {
+    package init(_ rate: RateLimits) {
         tokensPerMinute = rate.tokensPerMinute
         requestsPerMinute = rate.requestsPerMinute
         tokensPerHour = rate.tokensPerHour
@@ -28,7 +28,7 @@ struct RateBody: Codable, Sendable {
     }
 
     /// The limits, validated (non-negative).
-    func rateLimits() throws(APIError) -> RateLimits {
+    package func rateLimits() throws(APIError) -> RateLimits {
         let rate = RateLimits(
             tokensPerMinute: tokensPerMinute, requestsPerMinute: requestsPerMinute, tokensPerHour: tokensPerHour,
             requestsPerHour: requestsPerHour, tokensPerDay: tokensPerDay, requestsPerDay: requestsPerDay
@@ -39,7 +39,7 @@ struct RateBody: Codable, Sendable {
         return rate
     }
 
-    func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(tokensPerMinute, forKey: .tokensPerMinute)
         try c.encode(requestsPerMinute, forKey: .requestsPerMinute)

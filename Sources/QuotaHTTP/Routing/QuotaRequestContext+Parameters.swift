@@ -16,7 +16,7 @@ extension QuotaRequestContext {
 
     /// The `{tenant}`, `{user}` or `{group}` path parameter, percent-decoded and validated as an identifier
     /// (400 otherwise).
-    func nameParameter(_ name: String) throws(APIError) -> String {
+    package func nameParameter(_ name: String) throws(APIError) -> String {
         let value = try rawParameter(name)
         do {
             if name == "tenant" { try Identifier.validateTenant(value) } else { try Identifier.validateName(value, field: name) }

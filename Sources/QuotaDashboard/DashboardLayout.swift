@@ -1,3 +1,5 @@
+import QuotaStores
+import QuotaHTTP
 /// What the shared header and footer show: the page title, the signed-in key, the navigation of the
 /// current tenant, the CSRF token of the sign-out form and a one-line notice.
 struct DashboardLayout: Sendable {

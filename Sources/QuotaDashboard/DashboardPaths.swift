@@ -1,3 +1,5 @@
+import QuotaStores
+import QuotaHTTP
 import Foundation
 
 /// The dashboard's URLs, built from validated identifiers: tenant ids need no escaping in a path; user and

@@ -1,3 +1,5 @@
+import QuotaStores
+import QuotaHTTP
 import Foundation
 import TokenQuota
 

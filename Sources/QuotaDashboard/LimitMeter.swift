@@ -1,3 +1,5 @@
+import QuotaStores
+import QuotaHTTP
 import TokenQuota
 
 /// One limit as a progress bar with its numbers: used (and reserved) of the limit, what is left, percent.

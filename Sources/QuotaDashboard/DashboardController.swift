@@ -1,3 +1,4 @@
+public import QuotaHTTP
 import QuotaStores
 import Foundation
 import HTTPTypes

@@ -1,3 +1,5 @@
+import QuotaStores
+import QuotaHTTP
 import Foundation
 
 /// A stacked bar chart (one column per day, one stacked segment per series: a token class or a model),

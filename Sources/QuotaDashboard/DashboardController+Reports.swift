@@ -1,3 +1,4 @@
+import QuotaHTTP
 import QuotaStores
 import Foundation
 import Hummingbird

@@ -1,3 +1,4 @@
+import QuotaHTTP
 import QuotaStores
 extension Authenticator {
     /// The principal of a session's key as it stands now, or nil when the key no longer exists (a tenant

@@ -1,3 +1,5 @@
+import QuotaStores
+import QuotaHTTP
 import HTTPTypes
 
 /// Why a dashboard request fails; ``DashboardMiddleware`` renders it as an HTML page with its status (or,

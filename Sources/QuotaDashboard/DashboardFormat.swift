@@ -1,3 +1,5 @@
+import QuotaStores
+import QuotaHTTP
 import Foundation
 
 /// How the dashboard shows numbers, money and times: counts with thousands separators, money as the exact

@@ -1,3 +1,5 @@
+import QuotaStores
+import QuotaHTTP
 import TokenQuota
 
 /// Search, sort and pagination of a cycle's report rows (users or groups), done in memory on the rows one

@@ -1,3 +1,5 @@
+import QuotaStores
+import QuotaHTTP
 import HTTPTypes
 import Hummingbird
 import Logging
