@@ -32,7 +32,7 @@ else
 fi
 
 echo "==> installing the SDK and its pinned test tools" >&2
-"$PY" -m pip install --quiet --disable-pip-version-check -c "$CONSTRAINTS" "./$SDK" pytest mypy openai anthropic langchain-core
+"$PY" -m pip install --quiet --disable-pip-version-check -c "$CONSTRAINTS" "./$SDK" pytest mypy openai anthropic langchain-core litellm
 
 echo "==> mypy --strict $SDK/src/quotad" >&2
 "$PY" -m mypy --config-file "$SDK/pyproject.toml" --strict --cache-dir=/dev/null "$SDK/src/quotad"
