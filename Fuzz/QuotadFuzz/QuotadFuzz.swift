@@ -83,12 +83,27 @@ enum Differential {
             fatalError("disagreement: the fast usage decoder accepts what the strict path rejects (\(error.message)): \(fast)")
         }
         let same = fast.user == strict.user && fast.eventID == strict.eventID && fast.provider == strict.provider
-            && fast.model == strict.model && (fast.response == nil) == (strict.response == nil)
+            && fast.model == strict.model && sameResponse(fast.response, strict.response)
             && fast.usage == strict.usage && fast.usageIsEstimate == strict.usageIsEstimate
             && fast.messages == strict.messages && fast.outputText == strict.outputText
             && fast.reservationID == strict.reservationID && fast.latencyMilliseconds == strict.latencyMilliseconds
             && fast.metadata == strict.metadata && fast.error == strict.error
         if !same { fatalError("disagreement on usage values: fast \(fast), strict \(strict)") }
+    }
+
+    /// The same provider response: the fast decoder passes an object's bytes as sent, the strict path
+    /// re-serializes it, so JSON values are compared (each decoded by `JSONDecoder`), text as text.
+    static func sameResponse(_ fast: ProviderResponseBody?, _ strict: ProviderResponseBody?) -> Bool {
+        switch (fast, strict) {
+        case (nil, nil): return true
+        case (.text(let a)?, .text(let b)?): return a == b
+        case (.json(let a)?, .json(let b)?):
+            guard let left = try? JSONDecoder().decode(JSONFragment.self, from: Data(a)),
+                  let right = try? JSONDecoder().decode(JSONFragment.self, from: Data(b))
+            else { return false }
+            return left == right
+        default: return false
+        }
     }
 
     static func reservation(_ bytes: UnsafeRawBufferPointer) {

@@ -45,12 +45,56 @@ struct UsageFastPathTests {
     @Test(arguments: [
         #"{"user":"a","user":"b"}"#, #"{"usr":"a"}"#, #"{"user":"a\"b"}"#, #"{"user":null}"#, #"{"latency_ms":1.0}"#,
         #"{"latency_ms":1e3}"#, #"{"latency_ms":01}"#, #"{"latency_ms":1234567890123456789}"#, #"{"usage":"estimate"}"#,
-        #"{"response":{}}"#, #"{"messages":[]}"#, #"{"output_text":"x"}"#, #"{"usage":{"input_tokens":1,"input_tokens":2}}"#,
+        #"{"messages":[]}"#, #"{"output_text":"x"}"#, #"{"usage":{"input_tokens":1,"input_tokens":2}}"#,
         #"{"usage":{"input_tokenz":1}}"#, #"{"metadata":{"a":"1","a":"2"}}"#, #"{"metadata":{"a":1}}"#, #"{"user":"a"} x"#,
         #"{"user":"a",}"#, #"{"user":"a""#, "", "[]", "{\"user\":\"a\u{01}\"}", #"{"us\u0065r":"a"}"#, #"{"error":tru}"#,
     ])
     func fastDecoderLeavesEverythingElseToTheStrictPath(body: String) {
         #expect(Self.fast(body) == nil)
+    }
+
+    /// The same JSON value, however it is spelled (raw as sent, or re-serialized by the strict path).
+    static func value(_ body: ProviderResponseBody?) throws -> JSONFragment? {
+        guard case .json(let bytes)? = body else { return nil }
+        return try JSONDecoder().decode(JSONFragment.self, from: Data(bytes))
+    }
+
+    /// Parse once: a provider response reaches the parser as the bytes sent — the same JSON value the strict
+    /// path gives — with the grammar, repeated keys and nesting checked on the way.
+    @Test(arguments: [
+        #"{"user":"u","event_id":"e","provider":"openai","response":{"id":"c","model":"gpt-4o","usage":{"prompt_tokens":12,"completion_tokens":3}}}"#,
+        #"{"response":{}}"#,
+        #"{"response":[1,-2.5,true,false,null,"x\n\"y\u00e9\ud83d\ude00",{"a":{"b":[[]]}}]}"#,
+        #"{"response":{"choices":[{"message":{"content":"line\nnext \/ é"},"logprobs":null}],"temperature":1.0,"top_p":0.25}}"#,
+    ])
+    func providerResponsesPassThroughAsSent(body: String) throws {
+        let fast = try #require(Self.fast(body))
+        let strict = try Self.strict(body)
+        guard case .json(let raw)? = fast.response else { Issue.record("not raw JSON: \(fast)"); return }
+        let start = try #require(body.utf8.firstRange(of: Array(#""response":"#.utf8))).upperBound
+        #expect(String(decoding: raw, as: UTF8.self) == String(body[start...].dropLast()), "the bytes as sent, not re-serialized")
+        #expect(try Self.value(fast.response) == (try Self.value(strict.response)))
+    }
+
+    /// What the strict path must decide about a response (its error, or its exact value).
+    @Test(arguments: [
+        #"{"response":{"a":1,"a":2}}"#, #"{"response":{"a":{"b":1,"b":1}}}"#, #"{"response":{"n":1e3}}"#,
+        #"{"response":{"n":12345678901234567890}}"#, #"{"response":{"s":"\ud800"}}"#, #"{"response":{"s":"\udc00x"}}"#,
+        #"{"response":{"k\u0065y":1}}"#, #"{"response":{"a":01}}"#, #"{"response":{"a":1.}}"#, #"{"response":{"a":tru}}"#,
+        #"{"response":{"a":1,}}"#, #"{"response":[1,]}"#, #"{"response":{"a":"\x"}}"#, "{\"response\":{\"a\":\"\u{01}\"}}",
+        #"{"response":"with \n escape"}"#, #"{"response":null}"#, #"{"response":5}"#,
+        "{\"response\":" + String(repeating: "[", count: 40) + String(repeating: "]", count: 40) + "}",
+        #"{"response":{"#,
+    ])
+    func responsesTheStrictPathDecides(body: String) {
+        #expect(Self.fast(body) == nil)
+    }
+
+    @Test func aResponseObjectWithManyKeysIsLeftToTheStrictPath() {
+        let members = (0...64).map { "\"k\($0)\":\($0)" }.joined(separator: ",")
+        #expect(Self.fast(#"{"response":{"# + members + "}}") == nil)
+        let fewer = (0..<64).map { "\"k\($0)\":\($0)" }.joined(separator: ",")
+        #expect(Self.fast(#"{"response":{"# + fewer + "}}") != nil)
     }
 
     @Test func strictErrorsAreUnchanged() throws {

@@ -2,13 +2,16 @@ import TokenAccounting
 
 /// Decodes the common shape of a usage body in one pass over its bytes, without `JSONDecoder` and without
 /// the separate key scan: `user`, `event_id`, `provider`, `model`, `reservation_id`, `latency_ms`, `error`,
-/// `metadata` and canonical `usage` counts.
+/// `metadata`, canonical `usage` counts, and the provider's `response` — an object or array is checked and
+/// passed to the provider's parser as the bytes sent (parsed once, by that parser), a string without escapes
+/// as its text.
 ///
-/// It only ever answers for bodies it fully understands, with exactly the value the strict path
-/// (``JSONKeyScanner`` + `JSONDecoder`) would produce. Anything else — an unknown or duplicate key, an
-/// escape sequence, `null`, a non-integral or out-of-range number, `response`, `messages`, `output_text`,
-/// `"usage": "estimate"`, trailing bytes, malformed JSON — returns nil, and the caller takes the strict
-/// path, which produces the exact answer and error message as before.
+/// It only ever answers for bodies it fully understands, with the values the strict path
+/// (``JSONKeyScanner`` + `JSONDecoder`) would produce (a `response` as the same JSON value, not re-serialized).
+/// Anything else — an unknown or duplicate key, an escape sequence outside `response` objects, `null`, a
+/// non-integral or out-of-range number, `messages`, `output_text`, `"usage": "estimate"`, trailing bytes,
+/// malformed JSON, or a `response` ``FastJSONScanning/rawContainer(levels:)`` leaves to the strict path —
+/// returns nil, and the caller takes the strict path, which produces the exact answer and error message as before.
 struct UsageRequestFastDecoder: FastJSONScanning {
     let bytes: UnsafeRawBufferPointer
     var index = 0
@@ -34,6 +37,7 @@ struct UsageRequestFastDecoder: FastJSONScanning {
             case .error: guard let value = json.boolean() else { return false }; request.error = value
             case .usage: guard let value = json.usage() else { return false }; request.usage = value
             case .metadata: guard let value = json.metadata() else { return false }; request.metadata = value
+            case .response: guard let value = json.response() else { return false }; request.response = value
             }
             return true
         }
@@ -42,7 +46,7 @@ struct UsageRequestFastDecoder: FastJSONScanning {
 
     /// The top-level members this decoder handles.
     private enum Field: Int, FastJSONField {
-        case user, eventID, provider, model, reservationID, latency, error, usage, metadata
+        case user, eventID, provider, model, reservationID, latency, error, usage, metadata, response
 
         init?(key: UnsafeRawBufferPointer) {
             switch key.count {
@@ -53,11 +57,20 @@ struct UsageRequestFastDecoder: FastJSONScanning {
             case 8 where UsageRequestFastDecoder.equals(key, "event_id"): self = .eventID
             case 8 where UsageRequestFastDecoder.equals(key, "provider"): self = .provider
             case 8 where UsageRequestFastDecoder.equals(key, "metadata"): self = .metadata
+            case 8 where UsageRequestFastDecoder.equals(key, "response"): self = .response
             case 10 where UsageRequestFastDecoder.equals(key, "latency_ms"): self = .latency
             case 14 where UsageRequestFastDecoder.equals(key, "reservation_id"): self = .reservationID
             default: return nil
             }
         }
+    }
+
+    /// The provider's response: an object or array as its checked raw bytes (nested at most 32 levels, well
+    /// inside the strict path's ``JSONKeyScanner/maximumDepth``), or a string without escapes as its text.
+    private mutating func response() -> ProviderResponseBody? {
+        guard index < bytes.count else { return nil }
+        if bytes[index] == UInt8(ascii: "\"") { return string().map(ProviderResponseBody.text) }
+        return rawContainer(levels: 32).map { .json(Array($0)) }
     }
 
     /// Canonical counts: only the known count keys, each once, each an integer.

@@ -12,7 +12,7 @@ public struct UsageRequest: Sendable, Decodable {
     /// The model; wins over the model named in `response`.
     public var model: String?
     /// The provider's raw response: a JSON value, or SSE/JSON text as a string.
-    public var response: JSONFragment?
+    public var response: ProviderResponseBody?
     /// Canonical counts, instead of `response`.
     public var usage: TokenUsage?
     /// True when the body says `"usage": "estimate"`: the provider reported no usage (e.g. a stream without
@@ -51,7 +51,11 @@ public struct UsageRequest: Sendable, Decodable {
         eventID = try container.decodeIfPresent(String.self, forKey: .eventID)
         provider = try container.decodeIfPresent(String.self, forKey: .provider)
         model = try container.decodeIfPresent(String.self, forKey: .model)
-        response = try container.decodeIfPresent(JSONFragment.self, forKey: .response)
+        switch try container.decodeIfPresent(JSONFragment.self, forKey: .response) {
+        case nil: response = nil
+        case .string(let text): response = .text(text)
+        case let value?: response = .json(value.serialized)
+        }
         if let text = try? container.decodeIfPresent(String.self, forKey: .usage) {
             guard text == "estimate" else {
                 throw DecodingError.dataCorruptedError(
@@ -70,6 +74,23 @@ public struct UsageRequest: Sendable, Decodable {
         latencyMilliseconds = try container.decodeIfPresent(Int.self, forKey: .latencyMilliseconds)
         metadata = try container.decodeIfPresent([String: String].self, forKey: .metadata)
         error = try container.decodeIfPresent(Bool.self, forKey: .error)
+    }
+}
+
+/// A provider's response as a usage body carries it, for the provider's parser.
+public enum ProviderResponseBody: Sendable, Hashable {
+    /// A JSON value: the bytes as the client sent them (the one-pass decoder passes them through unparsed) or,
+    /// from the strict path, the value re-serialized.
+    case json([UInt8])
+    /// Text in a JSON string: an SSE stream, or a JSON document sent as a string.
+    case text(String)
+
+    /// The bytes the provider's parser reads.
+    public var bytes: [UInt8] {
+        switch self {
+        case .json(let bytes): bytes
+        case .text(let text): Array(text.utf8)
+        }
     }
 }
 

@@ -47,14 +47,18 @@ public struct UsageRecorder: Sendable {
                 "missing field 'event_id' (or an Idempotency-Key header): every event needs a client-chosen id, so that a retried request counts once instead of twice")
         }
         let settles = reservationID ?? request.reservationID
-        var event = try makeEvent(request, tenant: tenant, user: user, eventID: eventID, reservationID: settles)
-        // A commit whose body and response name no model records the reservation's (one lookup, only then).
-        if event.model == "unknown", request.model == nil, let settles {
-            let call: ReservedCall?
-            do { call = try await repository.reservationCall(tenant: tenant, reservationID: settles) } catch { throw APIError(error) }
-            if let call {
-                event = try makeEvent(request, tenant: tenant, user: user, eventID: eventID, reservationID: settles, reserved: call)
+        // A commit whose body and response name no model records the reservation's: the intake reads it (one
+        // lookup) only then, and parses the response once either way.
+        let input = try makeInput(request, tenant: tenant, user: user, eventID: eventID, reservationID: settles)
+        let repository = self.repository
+        let event: UsageEvent
+        do {
+            event = try await UsageIntake(catalog: catalog, estimator: estimator).event(input) { () async throws(QuotaError) -> ReservedCall? in
+                guard let settles else { return nil }
+                return try await repository.reservationCall(tenant: tenant, reservationID: settles)
             }
+        } catch {
+            throw APIError(error)
         }
         if !event.priced {
             try await checkUnpriced(model: event.model, tenant: tenant, user: user, eventID: eventID, logger: logger)
@@ -120,6 +124,19 @@ public struct UsageRecorder: Sendable {
         _ request: UsageRequest, tenant: String, user: String, eventID: String, reservationID: String?, reserved: ReservedCall? = nil,
         now: Date = Date()
     ) throws(APIError) -> UsageEvent {
+        let input = try makeInput(request, tenant: tenant, user: user, eventID: eventID, reservationID: reservationID, reserved: reserved, now: now)
+        do {
+            return try UsageIntake(catalog: catalog, estimator: estimator).event(input)
+        } catch {
+            throw APIError(error)
+        }
+    }
+
+    /// The domain's input for a body: its shape checked here (see ``makeEvent(_:tenant:user:eventID:reservationID:reserved:now:)``).
+    func makeInput(
+        _ request: UsageRequest, tenant: String, user: String, eventID: String, reservationID: String?, reserved: ReservedCall? = nil,
+        now: Date = Date()
+    ) throws(APIError) -> UsageInput {
         var provider: Provider?
         if let name = request.provider {
             let candidate = Provider(rawValue: name)
@@ -135,10 +152,7 @@ public struct UsageRecorder: Sendable {
         case (.some, nil) where request.usageIsEstimate:
             throw APIError.badRequest("give either 'response' or \"usage\": \"estimate\", not both")
         case (.some(let response), nil):
-            switch response {
-            case .string(let text): counts = .response(Array(text.utf8))
-            default: counts = .response(response.serialized)
-            }
+            counts = .response(response.bytes)
         case (nil, .some(let given)):
             counts = .counts(given)
         case (.some, .some):
@@ -151,16 +165,11 @@ public struct UsageRecorder: Sendable {
         if !request.usageIsEstimate, request.messages != nil || request.outputText != nil {
             throw APIError.badRequest("'messages' and 'output_text' are only used with \"usage\": \"estimate\"")
         }
-        let input = UsageInput(
+        return UsageInput(
             tenant: tenant, user: user, eventID: eventID, provider: provider, model: request.model, defaultModel: reserved?.model,
             counts: counts,
             reservationID: reservationID, latencyMilliseconds: request.latencyMilliseconds, metadata: request.metadata ?? [:],
             isError: request.error ?? false, occurredAt: now
         )
-        do {
-            return try UsageIntake(catalog: catalog, estimator: estimator).event(input)
-        } catch {
-            throw APIError(error)
-        }
     }
 }

@@ -89,6 +89,44 @@ public struct UsageIntake: Sendable {
     ///   `unparsableUsage` for a response without readable usage (its parser code as ``QuotaError/subject``),
     ///   `tooLarge` for a response above the parser's size limit.
     public func event(_ input: UsageInput) throws(QuotaError) -> UsageEvent {
+        try event(input, parsed: nil)
+    }
+
+    /// The event for `input`, with the model and provider of the reservation it settles when no input names a
+    /// model: `reservedCall` (a Redis read) runs only then, and a provider response is parsed once either way.
+    ///
+    /// - Throws: what ``event(_:)`` throws, and what `reservedCall` throws.
+    public func event(
+        _ input: UsageInput, reservedCall: () async throws(QuotaError) -> ReservedCall?
+    ) async throws(QuotaError) -> UsageEvent {
+        guard input.model == nil, input.defaultModel == nil else { return try event(input) }
+        var parsed: ParsedResponse?
+        if case .response(let body) = input.counts {
+            parsed = ParsedResponse(record: try parse(body, provider: input.provider, model: nil), provider: input.provider)
+        }
+        // Everything is checked before the lookup, so a bad body is refused as such even while Redis is down.
+        let unattributed = try event(input, parsed: parsed)
+        guard unattributed.model == UsageEvent.unknownModel, let call = try await reservedCall() else { return unattributed }
+        var attributed = input
+        attributed.defaultModel = call.model
+        attributed.provider = input.provider ?? call.provider
+        return try event(attributed, parsed: parsed)
+    }
+
+    /// The provider parser's reading of a response body, its errors as ``QuotaError``.
+    func parse(_ body: [UInt8], provider: Provider?, model: String?) throws(QuotaError) -> UsageRecord {
+        do { return try UsageParser.parse(body, provider: provider, model: model) } catch { throw Self.error(error) }
+    }
+
+    /// A response body as ``parse(_:provider:model:)`` read it with no model and the provider `provider`.
+    struct ParsedResponse {
+        var record: UsageRecord
+        var provider: Provider?
+    }
+
+    /// ``event(_:)``, reusing `parsed` when it was read as this input's body would be (the same provider
+    /// hint, no model hint) instead of parsing the body again.
+    func event(_ input: UsageInput, parsed: ParsedResponse?) throws(QuotaError) -> UsageEvent {
         if let name = input.model { try Identifier.validateModel(name) }
         if let name = input.defaultModel { try Identifier.validateModel(name) }
         // `openai/gpt-4o-mini` (LiteLLM's spelling) is the model `gpt-4o-mini` of the provider openai: one
@@ -109,7 +147,9 @@ public struct UsageIntake: Sendable {
         switch input.counts {
         case .response(let body):
             let record: UsageRecord
-            do { record = try UsageParser.parse(body, provider: provider, model: model) } catch { throw Self.error(error) }
+            if let parsed, model == nil, parsed.provider == provider { record = parsed.record } else {
+                record = try parse(body, provider: provider, model: model)
+            }
             usage = record.usage
             source = record.source
             model = model ?? record.model.map { ProviderPrefix.split($0)?.model ?? $0 }
@@ -127,8 +167,8 @@ public struct UsageIntake: Sendable {
         }
         try Self.validate(metadata: input.metadata)
         if model?.isEmpty ?? true { model = defaultModel }
-        let modelName = (model?.isEmpty ?? true) ? "unknown" : (model ?? "unknown")
-        let cost = modelName == "unknown" ? CostResult.unpriced : catalog.cost(model: modelName, provider: provider, usage: usage)
+        let modelName = (model?.isEmpty ?? true) ? UsageEvent.unknownModel : (model ?? UsageEvent.unknownModel)
+        let cost = modelName == UsageEvent.unknownModel ? CostResult.unpriced : catalog.cost(model: modelName, provider: provider, usage: usage)
         var event = UsageEvent(
             tenant: input.tenant, user: input.user, eventID: input.eventID, provider: provider, model: modelName, usage: usage,
             source: source, costNanoUSD: cost.nanoUSD, priced: cost.priced, isError: input.isError, reservationID: input.reservationID,

@@ -3,6 +3,9 @@ public import TokenAccounting
 
 /// One LLM call's usage, ready to be recorded exactly once (keyed by ``eventID``).
 public struct UsageEvent: Sendable, Hashable {
+    /// The model name recorded when no input names one (never priced).
+    public static let unknownModel = "unknown"
+
     /// The tenant (customer app) the user belongs to.
     public var tenant: String
     /// The end user whose quota is charged.
@@ -11,7 +14,7 @@ public struct UsageEvent: Sendable, Hashable {
     public var eventID: String
     /// The provider that served the call, if known.
     public var provider: Provider?
-    /// The model (as reported); `"unknown"` when neither the body nor the caller named one.
+    /// The model (as reported); ``unknownModel`` when neither the body nor the caller named one.
     public var model: String
     /// The canonical counts.
     public var usage: TokenUsage
