@@ -93,6 +93,8 @@ let package = Package(
             // The Lua scripts, compiled into the binary.
             resources: [
                 .embedInCode("Lua/common.lua"), .embedInCode("Lua/levels.lua"), .embedInCode("Lua/record.lua"),
+                .embedInCode("Lua/record_rows.lua"), .embedInCode("Lua/record_bounds.lua"), .embedInCode("Lua/record_thresholds.lua"),
+                .embedInCode("Lua/record_events.lua"),
                 .embedInCode("Lua/reserve.lua"), .embedInCode("Lua/release.lua"), .embedInCode("Lua/read.lua"),
                 .embedInCode("Lua/replace_quota.lua"),
                 .embedInCode("Lua/quota_epoch.lua"), .embedInCode("Lua/context.lua"),

@@ -38,7 +38,7 @@ struct Serve: AsyncParsableCommand {
         }
         var logger = Logger(label: "quotad")
         logger.logLevel = level
-        for warning in QuotadConfiguration.environmentWarnings(ProcessInfo.processInfo.environment) {
+        for warning in QuotadConfiguration.environmentWarnings(ProcessInfo.processInfo.environment) + configuration.retiredSettingWarnings {
             logger.warning("\(warning)")
         }
         logger.info("starting quotad \(QuotadVersion.string)", metadata: ["config": "\(configuration.redactedSummary)", "event_loops": "\(eventLoops)"])

@@ -63,7 +63,7 @@ import TokenQuota
     }
 
     @Test func rangeAndFilterErrors() async throws {
-        var settings = RepositorySettings(eventStreamLength: 100, quotaCacheMilliseconds: 0)
+        var settings = RepositorySettings(quotaCacheMilliseconds: 0)
         settings.historyDays = 10
         try await withRepository(settings: settings) { (repository, _) async throws in
             let first = try #require(CalendarDay("2025-03-10"))

@@ -19,7 +19,7 @@ import TokenQuota
             try await client.send("HGETALL", "q:{acme}:rs"),
             try await client.send("ZRANGE", "q:{acme}:rx", 0, -1, "WITHSCORES"),
             try await client.send("EXISTS", "q:{acme}:u:u:e:e2"),
-            try await client.send("XLEN", "q:{acme}:u:u:log"),
+            try await client.send("XLEN", "q:{acme}:x"),
             try await client.send("DBSIZE"),
         ]
     }

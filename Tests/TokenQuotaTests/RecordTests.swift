@@ -8,7 +8,8 @@ import TokenQuota
     @Test func recordsTotalsAndPerModelBreakdownAndIgnoresDuplicates() async throws {
         try await withRepository { repository, client in
             let usage = TokenUsage(inputTokens: 100, cachedInputTokens: 40, cacheWriteTokens: 10, cacheWrite1hTokens: 4, outputTokens: 50, reasoningTokens: 20)
-            let event = UsageEvent(tenant: "acme", user: "u1", eventID: "e1", provider: .openai, model: "gpt-4o", usage: usage, costNanoUSD: 1234, priced: true)
+            var event = UsageEvent(tenant: "acme", user: "u1", eventID: "e1", provider: .openai, model: "gpt-4o", usage: usage, costNanoUSD: 1234, priced: true)
+            event.pricedAs = "gpt-4o"
             let first = try await repository.record(event, options: RecordOptions())
             #expect(first.recorded)
             #expect(first.totals.usage == usage)
@@ -24,6 +25,7 @@ import TokenQuota
             other.eventID = "e2"
             other.model = "claude-sonnet-4-5"
             other.priced = false
+            other.pricedAs = nil
             other.costNanoUSD = 0
             other.source = .estimated
             _ = try await repository.record(other, options: RecordOptions())
@@ -47,10 +49,16 @@ import TokenQuota
             #expect(read.models["claude-sonnet-4-5"]?.unpricedRequests == 1)
             #expect(read.cycle.id == CyclePolicy.calendarMonthUTC.cycle(containing: Date()).id)
 
-            // The cycle key expires (history is bounded) and the audit stream holds the three events.
+            // The cycle key expires (history is bounded) and the tenant's event stream holds the three events,
+            // each with the price entry that matched (none for the unpriced one); no per-user stream is written.
             let ttl = try await client.send("TTL", "q:{acme}:u:u1:c:\(read.cycle.id)").int ?? -1
             #expect(ttl > 0)
-            #expect(try await client.send("XLEN", "q:{acme}:u:u1:log").int == 3)
+            let page = try await repository.events(tenant: "acme", after: nil, limit: 10)
+            #expect(page.events.filter { $0.user == "u1" }.count == 3)
+            #expect(page.events.filter { $0.user == "u1" && $0.model == "gpt-4o" }.allSatisfy { $0.pricedAs == "gpt-4o" })
+            #expect(page.events.filter { $0.user == "u1" && $0.model == "claude-sonnet-4-5" }.allSatisfy { $0.pricedAs == nil })
+            #expect(page.events.allSatisfy { $0.admittedAtMilliseconds == $0.recordedAtMilliseconds }, "no reservation: admitted when recorded")
+            #expect(try await client.send("EXISTS", "q:{acme}:u:u1:log").int == 0)
 
             // The tenant report lists the user.
             let report = try await repository.report(tenant: "acme", cycleID: nil, now: Date())
@@ -167,8 +175,8 @@ import TokenQuota
             let read = try await repository.usage(tenant: "acme", user: "v", cycleID: nil, now: Date())
             #expect(read.totals.usage == usage + usage)
             #expect(read.models["gpt-4o-audio-preview"]?.usage == usage + usage)
-            let entries = try await client.send("XRANGE", "q:{acme}:u:v:log", "-", "+")
-            let fields = entries.array?.first?.array?.last?.array?.compactMap(\.text) ?? []
+            let entries = try await client.send("XRANGE", "q:{acme}:x", "-", "+")
+            let fields = entries.array?.first { ($0.array?.last?.array?.compactMap(\.text) ?? []).contains("v") }?.array?.last?.array?.compactMap(\.text) ?? []
             var map: [String: String] = [:]
             for index in stride(from: 0, to: fields.count - 1, by: 2) { map[fields[index]] = fields[index + 1] }
             #expect(map["ain"] == "200")

@@ -33,6 +33,10 @@ struct ReplicationRepositoryTests {
                 try await client.waitUntilConnected(timeout: .seconds(5))
                 try await replicaClient.waitUntilConnected(timeout: .seconds(5))
                 try await waitForLink(replicaClient)
+                // The replica reports its link up before the primary has its first acknowledgement (until then
+                // the primary streams nothing to it, and a WAIT waits for the replica's next periodic ack, up to
+                // 1 s): one acknowledged write makes the stream live before the test's own writes.
+                _ = try await client.send(RedisCommand("SET", "test:warmup", "1"), acknowledgedBy: 1, within: .seconds(5))
                 let info = try await replicaClient.send("INFO", "server").text ?? ""
                 let pid = try #require(Self.field("process_id", in: info).flatMap { pid_t($0) })
                 var settings = RepositorySettings(quotaCacheMilliseconds: 0)

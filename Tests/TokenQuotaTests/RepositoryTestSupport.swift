@@ -5,7 +5,7 @@ import TokenQuota
 
 /// Runs `body` with a private Redis and a repository over it (no quota cache, so reads see writes at once).
 func withRepository<T>(
-    settings: RepositorySettings = RepositorySettings(eventStreamLength: 100, quotaCacheMilliseconds: 0),
+    settings: RepositorySettings = RepositorySettings(quotaCacheMilliseconds: 0),
     poolSize: Int = 4,
     _ body: (RedisQuotaRepository, RedisClient) async throws -> T
 ) async throws -> T {

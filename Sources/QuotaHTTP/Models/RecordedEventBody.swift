@@ -11,7 +11,8 @@ public struct RecordedEventBody: Sendable, Encodable {
 
     enum CodingKeys: String, CodingKey {
         case cursor, sequence, user, group, model, provider, source, error, dimensions
-        case eventID = "event_id", occurredAt = "occurred_at", recordedAt = "recorded_at", latencyMilliseconds = "latency_ms"
+        case eventID = "event_id", pricedAs = "priced_as", occurredAt = "occurred_at", recordedAt = "recorded_at"
+        case admittedAt = "admitted_at", latencyMilliseconds = "latency_ms"
         case inputTokens = "input_tokens", cachedInputTokens = "cached_input_tokens"
         case cacheWriteTokens = "cache_write_tokens", cacheWrite1hTokens = "cache_write_1h_tokens"
         case outputTokens = "output_tokens", reasoningTokens = "reasoning_tokens", totalTokens = "total_tokens"
@@ -29,10 +30,12 @@ public struct RecordedEventBody: Sendable, Encodable {
         try c.encode(event.user, forKey: .user)
         try c.encode(event.group, forKey: .group)
         try c.encode(event.model, forKey: .model)
+        try c.encode(event.pricedAs, forKey: .pricedAs)
         try c.encode(event.provider, forKey: .provider)
         try c.encode(event.source, forKey: .source)
         try c.encode(Self.timestamp(event.occurredAtMilliseconds), forKey: .occurredAt)
         try c.encode(Self.timestamp(event.recordedAtMilliseconds), forKey: .recordedAt)
+        try c.encode(event.admittedAtMilliseconds.map(Self.timestamp), forKey: .admittedAt)
         try c.encode(event.latencyMilliseconds, forKey: .latencyMilliseconds)
         try c.encode(event.isError, forKey: .error)
         try c.encode(u.inputTokens, forKey: .inputTokens)

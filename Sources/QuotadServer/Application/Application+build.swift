@@ -87,7 +87,6 @@ public func buildDependencies(
 
     var repositorySettings = RepositorySettings(
         historyCycles: configuration.historyCycles, dedupeTTLSeconds: configuration.dedupeTTLSeconds,
-        eventStreamLength: configuration.eventStreamLength,
         maximumReservationTTLSeconds: configuration.reservationMaximumTTLSeconds,
         quotaCacheMilliseconds: configuration.quotaCacheMilliseconds,
         maximumActiveReservationsPerUser: configuration.reservationMaximumActivePerUser

@@ -71,8 +71,18 @@ public struct QuotadConfiguration: Sendable {
     public var historyCycles = 12
     /// `usage.dedupe_ttl_seconds` / `QUOTAD_DEDUPE_TTL_SECONDS`: how long event ids are remembered.
     public var dedupeTTLSeconds = 7 * 24 * 3600
-    /// `usage.event_stream_length` / `QUOTAD_EVENT_STREAM_LENGTH`: per-user audit stream length (0: off).
+    /// `usage.event_stream_length` / `QUOTAD_EVENT_STREAM_LENGTH`: retired — the per-user audit stream it
+    /// sized is gone (every recorded event is in the tenant's event stream, `GET …/events`); a value other
+    /// than 0 has no effect and is warned about at start (``retiredSettingWarnings``).
     public var eventStreamLength = 0
+
+    /// Warnings for settings that are accepted but no longer do anything.
+    public var retiredSettingWarnings: [String] {
+        eventStreamLength == 0 ? [] : [
+            "usage.event_stream_length (QUOTAD_EVENT_STREAM_LENGTH) no longer has an effect: the per-user audit stream was removed; "
+                + "every recorded event is in the tenant's event stream (GET /v1/tenants/{tenant}/events)",
+        ]
+    }
     /// `usage.quota_cache_ms` / `QUOTAD_QUOTA_CACHE_MS`: in-process quota configuration cache.
     public var quotaCacheMilliseconds = 60_000
     /// `settings.poll_interval_ms` / `QUOTAD_SETTINGS_POLL_MS`: settings refresh interval (50…500 ms).

@@ -4,7 +4,7 @@
 -- KEYS: 1 reservations hash, 2 reservation expiry zset, 3 reservation running totals, 4 dedupe key (of the
 -- event id, or of the reservation id), 5 user cycle hash, 6 user window hash, 7 user quota, 8 tenant
 -- per-user default quota, 9 group cycle hash, 10 group window hash, 11 group quota, 12 tenant cycle hash,
--- 13 tenant window hash, 14 tenant quota, 15 report rows of the tenant cycle, 16 user audit stream, 17 the
+-- 13 tenant window hash, 14 tenant quota, 15 report rows of the tenant cycle, 16 unused (was a per-user audit stream), 17 the
 -- tenant's quota epoch.
 -- ARGV: 1 user, 2 group ('' = none), 3-4 user cycle start/end ms, 5-6 group cycle start/end ms, 7-8 tenant
 -- cycle start/end ms (the caller's estimate of the cycles containing Redis's time), 9 the quota epoch the

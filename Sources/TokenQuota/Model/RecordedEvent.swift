@@ -14,6 +14,8 @@ public struct RecordedEvent: Sendable, Hashable {
     public var group: String?
     /// The model.
     public var model: String
+    /// The price entry that matched the model (nil: unpriced, or recorded before quotad kept it).
+    public var pricedAs: String?
     /// The provider (nil: unknown).
     public var provider: String?
     /// Where the counts came from (`UsageSource` raw value).
@@ -22,6 +24,9 @@ public struct RecordedEvent: Sendable, Hashable {
     public var occurredAtMilliseconds: Int
     /// When it was recorded (Redis's clock), milliseconds since 1970.
     public var recordedAtMilliseconds: Int
+    /// When the call was admitted (Redis's clock): at its reservation, else when recorded; nil for events
+    /// recorded before quotad kept it.
+    public var admittedAtMilliseconds: Int?
     /// The call's latency in milliseconds (nil: unknown).
     public var latencyMilliseconds: Int?
     /// Whether the call failed.
@@ -56,6 +61,21 @@ public struct RecordedEvent: Sendable, Hashable {
         self.dimensions = dimensions
     }
 
+    /// Creates an event with the price entry and admission time.
+    public init(
+        cursor: EventCursor, sequence: Int, eventID: String, user: String, group: String?, model: String, pricedAs: String?,
+        provider: String?, source: String, occurredAtMilliseconds: Int, recordedAtMilliseconds: Int, admittedAtMilliseconds: Int?,
+        latencyMilliseconds: Int?, isError: Bool, usage: TokenUsage, costNanoUSD: Int, dimensions: [String: String]
+    ) {
+        self.init(
+            cursor: cursor, sequence: sequence, eventID: eventID, user: user, group: group, model: model, provider: provider,
+            source: source, occurredAtMilliseconds: occurredAtMilliseconds, recordedAtMilliseconds: recordedAtMilliseconds,
+            latencyMilliseconds: latencyMilliseconds, isError: isError, usage: usage, costNanoUSD: costNanoUSD, dimensions: dimensions
+        )
+        self.pricedAs = pricedAs
+        self.admittedAtMilliseconds = admittedAtMilliseconds
+    }
+
     /// Reads a stream entry's fields (see the stream layout in `QuotaKeys`): absent counts are 0, `''`
     /// group, provider and latency are nil, `d:<name>` fields are dimensions.
     public init(cursor: EventCursor, fields: [(String, String)]) {
@@ -72,8 +92,9 @@ public struct RecordedEvent: Sendable, Hashable {
         func text(_ name: String) -> String? { values[name].flatMap { $0.isEmpty ? nil : $0 } }
         self.init(
             cursor: cursor, sequence: count("n"), eventID: values["e"] ?? "", user: values["u"] ?? "", group: text("g"),
-            model: values["m"] ?? "", provider: text("p"), source: values["s"] ?? "", occurredAtMilliseconds: count("at"),
-            recordedAtMilliseconds: count("rt"), latencyMilliseconds: text("lat").flatMap { Int($0) }, isError: values["err"] == "1",
+            model: values["m"] ?? "", pricedAs: text("pa"), provider: text("p"), source: values["s"] ?? "",
+            occurredAtMilliseconds: count("at"), recordedAtMilliseconds: count("rt"), admittedAtMilliseconds: text("adm").flatMap { Int($0) },
+            latencyMilliseconds: text("lat").flatMap { Int($0) }, isError: values["err"] == "1",
             usage: TokenUsage(
                 inputTokens: count("in"), cachedInputTokens: count("cin"), cacheWriteTokens: count("cw"), cacheWrite1hTokens: count("cw1"),
                 outputTokens: count("out"), reasoningTokens: count("rsn"), audioInputTokens: count("ain"), audioOutputTokens: count("aout"),

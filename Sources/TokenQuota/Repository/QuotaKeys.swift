@@ -9,7 +9,7 @@
 /// | `q:{t}:u:<user>:rsv:<reservation id>` | string | the reservation id's state: `h` held, `c\|<event id>` committed, `r` released; kept for the TTL plus the dedupe TTL, so a settled id is never held again |
 /// | `q:{t}:u:<user>:quota` | hash | the user's own quota: `own group tokens cost requests tpm rpm tph rph tpd rpd anchor tz tr_*` |
 /// | `q:{t}:u:<user>:w` | hash | the user's rolling windows (buckets and sums) |
-/// | `q:{t}:u:<user>:log` | stream | optional capped audit stream of recorded events |
+/// | `q:{t}:u:<user>:log` | stream | per-user audit stream of earlier versions: no longer written, it expires with its cycle |
 /// | `q:{t}:g:<group>:c:<cycle>` | hash | group totals (no per-model breakdown) |
 /// | `q:{t}:g:<group>:quota`, `…:w` | hash | group quota, group windows |
 /// | `q:{t}:T:c:<cycle>` | hash | tenant totals and per model (as the user's) |
@@ -39,7 +39,6 @@ public struct QuotaKeys: Sendable {
     func reservationState(_ user: String, _ reservationID: String) -> String { prefix + "u:" + user + ":rsv:" + reservationID }
     func userQuota(_ user: String) -> String { prefix + "u:" + user + ":quota" }
     func userWindows(_ user: String) -> String { prefix + "u:" + user + ":w" }
-    func userLog(_ user: String) -> String { prefix + "u:" + user + ":log" }
     func groupCycle(_ group: String, _ cycle: String) -> String { prefix + "g:" + group + ":c:" + cycle }
     func groupQuota(_ group: String) -> String { prefix + "g:" + group + ":quota" }
     func groupWindows(_ group: String) -> String { prefix + "g:" + group + ":w" }

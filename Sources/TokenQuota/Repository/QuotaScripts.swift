@@ -17,12 +17,24 @@ enum QuotaScripts {
     /// The totals the record script returns, in this order.
     static let totalsFields = ["in", "cin", "cw", "cw1", "out", "rsn", "ain", "aout", "wsr", "req", "err", "cost", "unp", "est", "ovr"]
 
-    private static func source(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
+    /// A script file's text with its comment lines emptied: the text travels with every `EVAL` (the first
+    /// call of each script on each server) and the files are mostly comments; the lines stay, so Lua's error
+    /// line numbers still point into the concatenated files.
+    private static func source(_ bytes: [UInt8]) -> String {
+        String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+            .map { $0.drop { $0 == " " }.hasPrefix("--") ? "" : $0 }
+            .joined(separator: "\n")
+    }
     private static let common = source(PackageResources.common_lua)
     private static let levels = source(PackageResources.levels_lua)
 
-    /// record(event) at every level: idempotent by event id, all or nothing (see `record.lua`).
-    static let record = RedisScript(common + levels + source(PackageResources.record_lua))
+    /// record(event) at every level: idempotent by event id, all or nothing (see `record.lua`), with its
+    /// parts: the count rows, the bound checks, thresholds and cycle limits, the event stream.
+    static let record = RedisScript(
+        common + levels + source(PackageResources.record_rows_lua) + source(PackageResources.record_bounds_lua)
+            + source(PackageResources.record_thresholds_lua) + source(PackageResources.record_events_lua)
+            + source(PackageResources.record_lua)
+    )
     /// reserve(estimate) at every level (see `reserve.lua`).
     static let reserve = RedisScript(common + levels + source(PackageResources.reserve_lua))
     /// release(reservation) (see `release.lua`).

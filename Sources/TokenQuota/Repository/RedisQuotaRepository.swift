@@ -97,7 +97,7 @@ public final class RedisQuotaRepository: QuotaRepository {
                     u.inputTokens, u.cachedInputTokens, u.cacheWriteTokens, u.cacheWrite1hTokens, u.outputTokens, u.reasoningTokens,
                     u.audioInputTokens, u.audioOutputTokens, u.webSearchRequests, event.costNanoUSD,
                     event.priced ? 1 : 0, event.source == .estimated ? 1 : 0,
-                    event.reservationID ?? "", settings.eventStreamLength, event.eventID, event.provider?.rawValue ?? "",
+                    event.reservationID ?? "", event.pricedAs ?? "", event.eventID, event.provider?.rawValue ?? "",
                     event.tenant, settings.tenantEventStreamLength, settings.eventRetentionSeconds * 1000,
                     Self.milliseconds(day.start), Self.milliseconds(day.end),
                     Int(day.end.timeIntervalSince1970) + settings.historyDays * 86_400 + 1,
@@ -185,7 +185,7 @@ public final class RedisQuotaRepository: QuotaRepository {
             group.flatMap { g in cycles.group.map { keys.groupCycle(g, $0.id) } } ?? keys.unused,
             group.map(keys.groupWindows) ?? keys.unused, group.map(keys.groupQuota) ?? keys.unused,
             keys.tenantCycle(cycles.tenant.id), keys.tenantWindows, keys.tenantQuota, keys.reportRows(cycles.tenant.id),
-            keys.userLog(user), keys.quotaEpoch,
+            keys.unused, keys.quotaEpoch,
         ]
     }
 

@@ -4,8 +4,6 @@ public struct RepositorySettings: Sendable, Hashable {
     public var historyCycles: Int
     /// How long an event id is remembered for deduplication, in seconds.
     public var dedupeTTLSeconds: Int
-    /// Capped per-user audit stream length (XADD MAXLEN ~); 0 disables the stream.
-    public var eventStreamLength: Int
     /// Longest reservation TTL accepted, in seconds.
     public var maximumReservationTTLSeconds: Int
     /// How long the quotas that apply to a user are reused in-process, in milliseconds (0: always read). A
@@ -30,19 +28,17 @@ public struct RepositorySettings: Sendable, Hashable {
     /// How long a write waits for ``minimumReplicaAcknowledgements`` replicas.
     public var replicaAcknowledgementTimeout: Duration = .milliseconds(500)
 
-    /// Creates settings: 12 cycles of history, 7 days of dedupe, no audit stream, 1 h max reservations, 60 s quota cache,
+    /// Creates settings: 12 cycles of history, 7 days of dedupe, 1 h max reservations, 60 s quota cache,
     /// 1,000 active reservations per user.
     public init(
         historyCycles: Int = 12,
         dedupeTTLSeconds: Int = 7 * 24 * 3600,
-        eventStreamLength: Int = 0,
         maximumReservationTTLSeconds: Int = 3600,
         quotaCacheMilliseconds: Int = 60_000,
         maximumActiveReservationsPerUser: Int = 1000
     ) {
         self.historyCycles = historyCycles
         self.dedupeTTLSeconds = dedupeTTLSeconds
-        self.eventStreamLength = eventStreamLength
         self.maximumReservationTTLSeconds = maximumReservationTTLSeconds
         self.quotaCacheMilliseconds = quotaCacheMilliseconds
         self.maximumActiveReservationsPerUser = maximumActiveReservationsPerUser
