@@ -24,12 +24,13 @@ step() {
 # Python tools of the live-service tests (PyPI, pinned).
 python_tools() {
   if command -v schemathesis >/dev/null 2>&1 && command -v openapi-spec-validator >/dev/null 2>&1 \
-    && command -v openapi-python-client >/dev/null 2>&1 && python3 -c "import yaml, selenium, requests" 2>/dev/null; then
+    && command -v openapi-python-client >/dev/null 2>&1 && python3 -c "import yaml, selenium, requests" 2>/dev/null \
+    && python3 -c "import pytest, sys; sys.exit(pytest.__version__ != '9.0.3')" 2>/dev/null; then
     return 0
   fi
   python3 -m pip install --quiet --disable-pip-version-check \
     "schemathesis==4.32.5" "openapi-spec-validator==0.9.0" "openapi-python-client==0.29.1" "pyyaml==6.0.3" \
-    "selenium==4.27.1" "requests==2.34.2"
+    "selenium==4.27.1" "requests==2.34.2" "pytest==9.0.3"
 }
 
 # A live-service script (Python or shell) against the release binary.
@@ -42,7 +43,7 @@ live() {
 }
 
 step "system packages (redis-server, redis-tools, libhiredis-dev, pkg-config, curl, faketime, influxdb, chromium, promtool)" scripts/install-deps.sh faketime influxdb chromium chromium-driver fonts-dejavu-core prometheus
-step "Python tools (schemathesis, openapi-spec-validator, openapi-python-client, pyyaml, selenium, requests)" python_tools
+step "Python tools (schemathesis, openapi-spec-validator, openapi-python-client, pyyaml, selenium, requests, pytest)" python_tools
 # Each target imports only the layers below it (QuotaHTTP: no Redis client, no configuration).
 step "layers: every target imports only what Package.swift's picture allows" python3 scripts/check_layers.py
 step "OpenAPI document is valid OpenAPI 3.1 (openapi-spec-validator)" openapi-spec-validator Sources/QuotaHTTP/OpenAPI/openapi.yaml
@@ -51,11 +52,11 @@ step "debug build with tests (swift build --build-tests)" swift build --build-te
 step "release build (swift build -c release --product quotad)" swift build -c release --product quotad
 release_bin="$(swift build -c release --show-bin-path)/quotad"
 echo "    release binary: $release_bin" >&2
-# The promises of the shipped binary: strict bodies, overflow, timeouts, Redis failure states, 429, CSV, metrics.
-step "shipped binary test" live scripts/shipped_binary_test.py
-# The embedded redis-server mode and the command line of the release binary.
-step "embedded Redis test" live scripts/embedded_redis_test.py
-step "CLI test" live scripts/cli_test.py
+# The pytest suite of live-service tests (tests/live, one test per promise; JUnit XML in .build/live-tests.xml):
+# the shipped binary (strict bodies, overflow, timeouts, Redis failure states, 429, CSV, metrics), the command
+# line, the embedded redis-server mode.
+step "live-service tests (pytest tests/live)" env QUOTAD_BIN="$release_bin" \
+  python3 -m pytest tests/live -p no:cacheprovider --junitxml=.build/live-tests.xml -q
 # kill -9 Redis under a stream of usage events; quotad must lose nothing and recover.
 step "Redis fault test" live scripts/fault_test.py
 # Two instances under faketime (6 minutes ahead and behind, and one 40 days ahead) against one Redis: every
