@@ -82,3 +82,13 @@ def quotad(launcher):
 def tenant_key():
     """Factory: `tenant_key(server, tenant="acme", scopes=None)` creates a tenant key through the API."""
     return create_tenant_key
+
+
+@pytest.fixture
+def figure(request, record_testsuite_property):
+    """figure(text): prints `figure: text` (a measured number of the test, shown with -s or -rP) and records it
+    as a property of the JUnit XML test suite named after the test."""
+    def record(text):
+        print("figure: " + text)
+        record_testsuite_property(f"figure {request.node.nodeid}", text)
+    return record

@@ -121,11 +121,10 @@ def test_outage_every_answer_is_a_503(outage):
     assert all(s == 503 for s, _ in outage.outage_latencies), str({s for s, _ in outage.outage_latencies})
 
 
-def test_outage_answers_arrive_within_the_redis_timeout(outage, record_property):
-    figure = (f"outage answers {len(outage.outage_latencies)} over {outage.outage_seconds:.2f} s, max latency "
+def test_outage_answers_arrive_within_the_redis_timeout(outage, figure):
+    text = (f"outage answers {len(outage.outage_latencies)} over {outage.outage_seconds:.2f} s, max latency "
               f"{outage.max_latency*1000:.0f} ms (Redis timeout {TIMEOUT_MS} ms), recovery {(outage.first_ok_after or -1)*1000:.0f} ms after restart")
-    print("figure: " + figure)
-    record_property("figure", figure)
+    figure(text)
     assert outage.max_latency <= TIMEOUT_MS / 1000 + 0.5, f"within the Redis timeout (+0.5 s): max {outage.max_latency*1000:.0f} ms"
 
 
@@ -133,24 +132,23 @@ def test_recovery_within_2_s_of_redis_coming_back(outage):
     assert outage.first_ok_after is not None and outage.first_ok_after <= 2.0, f"{(outage.first_ok_after or -1)*1000:.0f} ms"
 
 
-def test_lost_0_every_2xx_event_is_in_the_totals(outage, record_property):
+def test_lost_0_every_2xx_event_is_in_the_totals(outage, figure):
     totals, accepted = outage.totals, outage.accepted
     expected_min = sum(10 + n % 7 for n in accepted)
     lost = max(0, len(accepted) - totals["requests"]) if totals["input_tokens"] >= expected_min else len(accepted)
-    figure = (f"events {len(outage.sent)}, accepted during the run {len(accepted)}, failed {len(outage.failed)} (during the outage or "
+    text = (f"events {len(outage.sent)}, accepted during the run {len(accepted)}, failed {len(outage.failed)} (during the outage or "
               f"before recovery), recorded-but-answered-503 {max(0, totals['requests'] - len(accepted))}, lost {lost}")
-    print("figure: " + figure)
-    record_property("figure", figure)
+    figure(text)
     assert totals["requests"] >= len(accepted) and totals["input_tokens"] >= expected_min, \
         f"lost = 0 (every 2xx event is in the totals after kill -9 and restart): accepted {len(accepted)}, stored {totals['requests']}"
 
 
-def test_retrying_every_event_leaves_totals_equal_to_the_distinct_events(env, outage):
+def test_retrying_every_event_leaves_totals_equal_to_the_distinct_events(env, outage, figure):
     for n in outage.sent:
         env.http.request("POST", "/v1/tenants/acme/usage", event(n))
     totals = read_totals(env, "streamer")
     total_events = len(outage.sent)
-    print(f"figure: double counts after retries {totals['requests'] - total_events}")
+    figure(f"double counts after retries {totals['requests'] - total_events}")
     assert totals["requests"] == total_events and totals["input_tokens"] == sum(10 + n % 7 for n in outage.sent), \
         f"requests {totals['requests']} of {total_events}"
 
@@ -167,11 +165,11 @@ def test_script_flush_mid_load_every_request_succeeds(env):
     assert all(s == 200 for s in statuses), str(sorted(set(statuses)))
 
 
-def test_paused_redis_answers_bounded_then_recovers(env, record_property):
+def test_paused_redis_answers_bounded_then_recovers(env, figure):
     assert env.redis.cli("CLIENT", "PAUSE", str(TIMEOUT_MS * 3), "ALL") == "OK"
     paused = [post(env, event(1000 + n, "paused")) for n in range(5)]
     worst = max(latency for _, latency in paused)
-    record_property("figure", f"paused Redis worst latency {worst*1000:.0f} ms")
+    figure(f"paused Redis worst latency {worst*1000:.0f} ms")
     assert worst <= TIMEOUT_MS / 1000 + 0.5, f"answers bounded by the timeout: max {worst*1000:.0f} ms, statuses {[s for s, _ in paused]}"
     recovered, started, n = None, time.monotonic(), 0
     while time.monotonic() - started < PHASE_LIMIT_SECONDS:
@@ -182,7 +180,7 @@ def test_paused_redis_answers_bounded_then_recovers(env, record_property):
     assert recovered is not None, f"after the pause, requests succeed again: {(recovered or -1)*1000:.0f} ms"
 
 
-def test_graceful_redis_restart_pool_reconnects_within_2_s(env, record_property):
+def test_graceful_redis_restart_pool_reconnects_within_2_s(env, figure):
     env.redis.proc.send_signal(signal.SIGTERM)
     env.redis.proc.wait(timeout=30)
     restart = time.monotonic()
@@ -193,5 +191,5 @@ def test_graceful_redis_restart_pool_reconnects_within_2_s(env, record_property)
             back = time.monotonic() - restart
             break
         n += 1
-    record_property("figure", f"graceful restart back after {(back or -1)*1000:.0f} ms")
+    figure(f"graceful restart back after {(back or -1)*1000:.0f} ms")
     assert back is not None and back <= 2.0, f"{(back or -1)*1000:.0f} ms"

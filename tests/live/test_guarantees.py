@@ -7,7 +7,7 @@
    each granted reservation is committed with its actual usage (at most what was reserved). The committed
    total must never exceed the limit; after the remaining reservations are released, the whole unused
    quota can be reserved again (leaked reservations = 0).
-The figures (double counts, overspend, leaks) are printed and recorded as JUnit properties.
+The figures (double counts, overspend, leaks) are printed and recorded as JUnit XML properties.
 """
 import json, os, random, threading, time
 
@@ -91,12 +91,11 @@ def exactly_once(server):
             r.mismatched.append(user)
     r.figure = (f"exactly-once: {EVENTS} events, {len(submissions) - EVENTS} retries ({len(adjacent)} concurrent with the original), "
                 f"double counts = {double}, {len(submissions) / elapsed:.0f} submissions/s over 16 connections")
-    print("figure: " + r.figure)
     return r
 
 
-def test_exactly_once_every_submission_answered(exactly_once, record_property):
-    record_property("figure", exactly_once.figure)
+def test_exactly_once_every_submission_answered(exactly_once, figure):
+    figure(exactly_once.figure)
     assert not exactly_once.errors, "; ".join(exactly_once.errors[:3])
 
 
@@ -168,18 +167,17 @@ def test_hard_cap_every_rejection_was_correct_when_made(hard_cap):
     assert not hard_cap.bad_rejections, str(hard_cap.bad_rejections[:3])
 
 
-def test_hard_cap_no_leak_and_the_whole_unused_quota_reservable_again(hard_cap, server, record_property):
+def test_hard_cap_no_leak_and_the_whole_unused_quota_reservable_again(hard_cap, server, figure):
     client = server.client
     for rid in hard_cap.held:
         client().call("DELETE", f"/v1/tenants/acme/reservations/{rid}")
     usage = json.loads(client().call("GET", "/v1/tenants/acme/users/capped/usage")[1])
     leaked = usage["reserved"]["tokens"]
     remaining = usage["remaining"]["tokens"]
-    figure = (f"hard cap: 1000 concurrent reservations over 64 connections, limit {LIMIT} tokens: granted "
+    text = (f"hard cap: 1000 concurrent reservations over 64 connections, limit {LIMIT} tokens: granted "
               f"{len(hard_cap.granted) + len(hard_cap.held)}, rejected {len(hard_cap.rejected)}, "
               f"committed {hard_cap.committed}, overspend = {hard_cap.overspend}, leaked reservations = {leaked}")
-    print("figure: " + figure)
-    record_property("figure", figure)
+    figure(text)
     assert leaked == 0, f"no reservation leaked after releases: reserved {leaked}"
     status, _ = client().call("POST", "/v1/tenants/acme/reservations",
                               {"user": "capped", "model": "gpt-4o", "input_tokens": remaining, "max_output_tokens": 0})

@@ -96,11 +96,11 @@ def auth_sweep(env):
                 if answer.status not in expected or not is_json_error(answer.body):
                     s.bad.append(f"{method.upper()} {concrete} {label}: {answer.status}")
     s.after = redis_snapshot(env.redis.port)
-    print(f"figure: security: {s.tried} unauthorized tries on {s.tried // 4} operations")
     return s
 
 
-def test_every_protected_route_rejects_missing_garbage_revoked_and_foreign_keys(auth_sweep):
+def test_every_protected_route_rejects_missing_garbage_revoked_and_foreign_keys(auth_sweep, figure):
+    figure(f"security: {auth_sweep.tried} unauthorized tries on {auth_sweep.tried // 4} operations")
     assert not auth_sweep.bad, f"{auth_sweep.tried} tries; " + "; ".join(auth_sweep.bad[:5])
 
 
@@ -132,11 +132,11 @@ def fuzz(env):
         f.statuses[answer.status] = f.statuses.get(answer.status, 0) + 1
         if answer.status >= 500 or not (400 <= answer.status < 500 and is_json_error(answer.body)):
             f.server_errors.append(f"raw body: {answer.status}")
-    print(f"figure: fuzz: {f.count} mutated bodies, statuses {f.statuses}")
     return f
 
 
-def test_fuzzed_provider_bodies_no_5xx(fuzz):
+def test_fuzzed_provider_bodies_no_5xx(fuzz, figure):
+    figure(f"fuzz: {fuzz.count} mutated bodies, statuses {fuzz.statuses}")
     assert not fuzz.server_errors, f"{fuzz.count} requests, statuses {fuzz.statuses}; " + "; ".join(fuzz.server_errors[:5])
 
 
