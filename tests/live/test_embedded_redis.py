@@ -102,7 +102,7 @@ def test_taken_embedded_port_is_reported(embedded):
     assert f"port {embedded.redis_port} is in use" in text, f"its error says the port is in use: {text[-400:]}"
 
 
-def test_sigterm_stops_quotad_and_its_redis_server(launcher, quotad_bin):
+def test_sigterm_stops_quotad_and_its_redis_server(launcher):
     # Its own quotad (not the module's), so that the tests above never see a stopped one.
     e = Embedded()
     e.data_dir = os.path.join(launcher.directory, "data")
