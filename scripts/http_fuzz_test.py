@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """HTTP-level fuzzing of the release binary: mutated JSON bodies and query strings on every route.
 
-Complements security_fuzz_test.py (bad credentials, mutated provider `response` values inside one usage body):
+Complements tests/live/test_security_fuzz.py (bad credentials, mutated provider `response` values inside one usage body):
 here every operation of /openapi.yaml gets structurally mutated request bodies with a valid key (tenant key
 with every scope; the admin key for admin-only routes): 19+-digit and extreme integers, deep nesting, UTF-8
 BOMs, duplicate and unknown keys, wrong types, unicode and invalid UTF-8, truncation, byte flips, trailing

@@ -7,7 +7,7 @@ import TokenQuota
 
 /// HTTP promises of "the shipped binary keeps every promise": unpriced models, 429 timing, estimates,
 /// the CSV report and the metrics exposition. (The same promises run against the release binary in
-/// scripts/shipped_binary_test.py.)
+/// tests/live/test_shipped_binary.py.)
 @Suite("Shipped promises")
 struct ShippedPromisesTests {
     static let costQuota = #"{"limits":{"cost_usd":"5.00"}}"#
