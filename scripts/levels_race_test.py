@@ -135,7 +135,7 @@ def sliding_window(clients, admin, redis_port):
 
     errors = run_workers(8, list(range(8)), worker)
     check("sliding window: every call answered", not errors, "; ".join(errors[:3]))
-    # The admission times (Redis's clock) and actual tokens of every recorded event, from the audit streams.
+    # The admission times (Redis's clock) and actual tokens of every recorded event, from the event stream.
     events = []
     with socket.create_connection(("127.0.0.1", redis_port), timeout=10) as s:
         f = s.makefile("rwb")
@@ -143,10 +143,11 @@ def sliding_window(clients, admin, redis_port):
             f.write(f"*{len(args)}\r\n".encode() + b"".join(f"${len(str(a).encode())}\r\n{a}\r\n".encode() for a in args))
             f.flush()
             return read(f)
-        for job in range(8):
-            for entry in command("XRANGE", f"q:{{{tenant}}}:u:w{job}:log", "-", "+"):
-                fields = dict(zip(entry[1][0::2], entry[1][1::2]))
-                events.append((int(fields[b"at"]), int(fields[b"in"]) + int(fields[b"out"])))
+        # The tenant's event stream: `adm` is the admission time (the reservation's), counts of 0 are absent.
+        for entry in command("XRANGE", f"q:{{{tenant}}}:x", "-", "+"):
+            fields = dict(zip(entry[1][0::2], entry[1][1::2]))
+            if fields.get(b"u", b"").startswith(b"w"):
+                events.append((int(fields[b"adm"]), int(fields.get(b"in", 0)) + int(fields.get(b"out", 0))))
     events.sort()
     worst, start = 0, 0
     window_sum = 0
@@ -193,7 +194,7 @@ def main():
     instances = []
     try:
         for port in http_ports:
-            instances.append(start_quotad(port, redis_port, ADMIN, QUOTAD_EVENT_STREAM_LENGTH=100000))
+            instances.append(start_quotad(port, redis_port, ADMIN))
         admin = Client(http_ports[0], ADMIN)
         clients = [Client(port, ADMIN) for port in http_ports]
         for index, scenario in enumerate(SCENARIOS):
