@@ -37,7 +37,7 @@ public struct ExportStreams: Sendable {
     /// Reads up to `count` entries never delivered to the group.
     ///
     /// - Returns: the events and how many sequence numbers were skipped (events trimmed before export).
-    public func readNew(tenant: String, count: Int) async throws(RedisError) -> (events: [RecordedEvent], dropped: Int) {
+    public func readNew(tenant: String, count: Int) async throws(RedisError) -> (events: [ExportEntry], dropped: Int) {
         let keys = [QuotaKeys(tenant: tenant).events, Self.highWaterKey(tenant)]
         let arguments: [any RedisArgument] = [group, consumer, count]
         let reply: RedisReply
@@ -51,7 +51,7 @@ public struct ExportStreams: Sendable {
         guard let parts = reply.array, parts.count == 2 else {
             throw RedisError(.unexpectedReply, "export read returned \(reply)")
         }
-        return (RecordedEvent.entries(parts[1], tenant: tenant).events, parts[0].int ?? 0)
+        return (ExportEntry.entries(parts[1], tenant: tenant).events, parts[0].int ?? 0)
     }
 
     /// Reads up to `count` of this consumer's own pending entries with an id after `cursor` (entries it
@@ -60,12 +60,12 @@ public struct ExportStreams: Sendable {
     /// - Returns: the events, the ids of pending entries already trimmed from the stream, and the last id
     ///   (nil when there is nothing more).
     public func readPending(tenant: String, after cursor: String, count: Int) async throws(RedisError)
-        -> (events: [RecordedEvent], deleted: [String], lastID: String?)
+        -> (events: [ExportEntry], deleted: [String], lastID: String?)
     {
         let key = QuotaKeys(tenant: tenant).events
         let reply = try await client.send("XREADGROUP", "GROUP", group, consumer, "COUNT", count, "STREAMS", key, cursor)
         guard let streams = reply.array, let first = streams.first?.array, first.count == 2 else { return ([], [], nil) }
-        return RecordedEvent.entries(first[1], tenant: tenant)
+        return ExportEntry.entries(first[1], tenant: tenant)
     }
 
     /// Claims up to `count` entries pending at any consumer for at least `idle` (XAUTOCLAIM from `cursor`).
@@ -73,7 +73,7 @@ public struct ExportStreams: Sendable {
     /// - Returns: the cursor for the next call (`0-0` when the scan is complete), the claimed events, and
     ///   the ids of pending entries that were trimmed from the stream (Redis removes them from the group).
     public func claim(tenant: String, cursor: String, count: Int, idle: Duration) async throws(RedisError)
-        -> (next: String, events: [RecordedEvent], deleted: [String])
+        -> (next: String, events: [ExportEntry], deleted: [String])
     {
         let key = QuotaKeys(tenant: tenant).events
         let idleMilliseconds = Int(idle.components.seconds * 1000 + idle.components.attoseconds / 1_000_000_000_000_000)
@@ -81,7 +81,7 @@ public struct ExportStreams: Sendable {
         guard let parts = reply.array, parts.count >= 2, let next = parts[0].text else {
             throw RedisError(.unexpectedReply, "XAUTOCLAIM returned \(reply)")
         }
-        let claimed = RecordedEvent.entries(parts[1], tenant: tenant)
+        let claimed = ExportEntry.entries(parts[1], tenant: tenant)
         let deleted = parts.count > 2 ? (parts[2].array ?? []).compactMap(\.text) : []
         return (next, claimed.events, claimed.deleted + deleted)
     }
@@ -120,7 +120,7 @@ public struct ExportStreams: Sendable {
             let pending = fields["pending"]?.int ?? 0
             if let lag = fields["lag"]?.int { return pending + lag }
             let newest = try await client.send("XREVRANGE", key, "+", "-", "COUNT", 1)
-            let newestEvents = RecordedEvent.entries(newest, tenant: tenant).events
+            let newestEvents = ExportEntry.entries(newest, tenant: tenant).events
             let mark = try await client.send("GET", Self.highWaterKey(tenant)).int ?? 0
             return pending + max(0, (newestEvents.first?.sequence ?? mark) - mark)
         }

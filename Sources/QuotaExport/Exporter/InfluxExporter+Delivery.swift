@@ -20,7 +20,7 @@ extension InfluxExporter {
     /// - When InfluxDB refuses points as bad (400/422), it stored the others; the halves are written again
     ///   (identical points overwrite themselves) until each refused point is alone: that point is logged with
     ///   its line, counted as rejected and acknowledged, so it never blocks the stream.
-    func deliver(_ events: [RecordedEvent]) async {
+    func deliver(_ events: [ExportEntry]) async {
         var body: [UInt8] = []
         body.reserveCapacity(events.count * 256)
         for event in events { encoder.append(event.point, to: &body) }
@@ -71,7 +71,7 @@ extension InfluxExporter {
     }
 
     /// Acknowledges the entries (XACK per tenant), retrying a failing Redis a few times.
-    func acknowledge(_ events: [RecordedEvent]) async {
+    func acknowledge(_ events: [ExportEntry]) async {
         for (tenant, tenantEvents) in Dictionary(grouping: events, by: \.tenant) {
             let ids = tenantEvents.map(\.streamID)
             var backoff = ExportBackoff(initial: .milliseconds(50), maximum: .seconds(1))

@@ -37,7 +37,7 @@ extension InfluxExporter {
 
     /// Reads up to `count` entries of one tenant: its own pending entries first (after a restart), then
     /// entries claimed from idle consumers, then new entries.
-    func read(tenant: String, count: Int, state: inout ExportRunState) async -> [RecordedEvent] {
+    func read(tenant: String, count: Int, state: inout ExportRunState) async -> [ExportEntry] {
         var tenantState = state.readStates[tenant] ?? TenantReadState()
         defer { state.readStates[tenant] = tenantState }
         do {

@@ -2,7 +2,7 @@ import QuotaStores
 import Logging
 import Foundation
 public import Hummingbird
-package import TokenAccounting
+import TokenAccounting
 package import TokenQuota
 
 /// Quotas of every level: a user's own, a group's, the tenant aggregate and the tenant's per-user default.

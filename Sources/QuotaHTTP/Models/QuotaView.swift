@@ -1,5 +1,5 @@
 package import Foundation
-package import TokenAccounting
+import TokenAccounting
 package import TokenQuota
 
 /// A quota in responses: level, limits (with `cost_usd` as an exact decimal string), rolling-window limits,

@@ -95,12 +95,7 @@ public struct RecordedEvent: Sendable, Hashable {
             model: values["m"] ?? "", pricedAs: text("pa"), provider: text("p"), source: values["s"] ?? "",
             occurredAtMilliseconds: count("at"), recordedAtMilliseconds: count("rt"), admittedAtMilliseconds: text("adm").flatMap { Int($0) },
             latencyMilliseconds: text("lat").flatMap { Int($0) }, isError: values["err"] == "1",
-            usage: TokenUsage(
-                inputTokens: count("in"), cachedInputTokens: count("cin"), cacheWriteTokens: count("cw"), cacheWrite1hTokens: count("cw1"),
-                outputTokens: count("out"), reasoningTokens: count("rsn"), audioInputTokens: count("ain"), audioOutputTokens: count("aout"),
-                webSearchRequests: count("wsr")
-            ),
-            costNanoUSD: count("cost"), dimensions: dimensions
+            usage: UsageField.usage { count($0.rawValue) }, costNanoUSD: count(UsageField.costNanoUSD.rawValue), dimensions: dimensions
         )
     }
 }

@@ -14,8 +14,6 @@ enum QuotaScripts {
     /// The largest value a stored total may reach: 2^53.
     static let totalBound = 9_007_199_254_740_992
 
-    /// The totals the record script returns, in this order.
-    static let totalsFields = ["in", "cin", "cw", "cw1", "out", "rsn", "ain", "aout", "wsr", "req", "err", "cost", "unp", "est", "ovr"]
 
     /// A script file's text with its comment lines emptied: the text travels with every `EVAL` (the first
     /// call of each script on each server) and the files are mostly comments; the lines stay, so Lua's error

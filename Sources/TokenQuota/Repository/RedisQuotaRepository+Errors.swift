@@ -55,7 +55,7 @@ extension RedisQuotaRepository {
     /// The error for a record the script refused before changing anything: `status` -1 means the field would
     /// pass ``QuotaScripts/totalBound``, -2 that its stored value is not an integer.
     func refusedRecord(status: Int, field: String, model: String, event: UsageEvent) -> QuotaError {
-        let name = Self.publicFieldNames[field] ?? "a total"
+        let name = UsageField(rawValue: field)?.apiName ?? "a total"
         let scope = model.isEmpty ? "the cycle total" : "the total of model '\(model)'"
         let metadata: Logger.Metadata = [
             "quota.tenant": "\(event.tenant)", "quota.user": "\(event.user)", "quota.event": "\(event.eventID)",
@@ -71,12 +71,4 @@ extension RedisQuotaRepository {
         logger.error("event refused: a stored total is not an integer", metadata: metadata)
         return QuotaError(.internalError, "the stored \(scope) of \(name) is not an integer; nothing was recorded")
     }
-
-    /// Hash field → the name the API uses for it.
-    static let publicFieldNames: [String: String] = [
-        "in": "input_tokens", "cin": "cached_input_tokens", "cw": "cache_write_tokens", "cw1": "cache_write_1h_tokens",
-        "out": "output_tokens", "rsn": "reasoning_tokens", "ain": "audio_input_tokens", "aout": "audio_output_tokens",
-        "wsr": "web_search_requests", "cost": "cost_nano_usd", "req": "requests", "err": "errors",
-        "unp": "unpriced_requests", "est": "estimated_requests",
-    ]
 }

@@ -143,7 +143,7 @@ extension RedisQuotaRepository: UsageHistoryRepository {
         return normalized
     }
 
-    /// Totals from a packed row (the counts of ``reportRowFields`` separated by spaces); nil or malformed
+    /// Totals from a packed row (the counts of ``UsageField/rowFields`` separated by spaces); nil or malformed
     /// counts are zero.
     static func totals(packedRow value: String?) -> UsageTotals {
         guard let value else { return UsageTotals() }

@@ -70,7 +70,7 @@ extension RedisQuotaRepository {
         var users: [String: [String: Int]] = [:]
         var groups: [String: [String: Int]] = [:]
         var resets: [UsageReset] = []
-        // Rows are `u|<user>` / `g|<group>` fields holding the counts of ``reportRowFields`` separated by
+        // Rows are `u|<user>` / `g|<group>` fields holding the counts of ``UsageField/rowFields`` separated by
         // spaces; rows migrated from schema v1 are `u|<user>|<field>` fields. Both add up.
         let flat = rows.array ?? []
         var index = 0
@@ -112,7 +112,7 @@ extension RedisQuotaRepository {
     // MARK: Internals
 
     /// The counts of a packed report row, in order (see `record.lua`).
-    static let reportRowFields = ["in", "cin", "cw", "cw1", "out", "rsn", "ain", "aout", "wsr", "req", "err", "cost", "unp", "est"]
+    static let reportRowFields = UsageField.rowFields.map(\.rawValue)
 
     func readLevel(
         _ keys: QuotaKeys, level: QuotaLevel, id: String, cycle: BillingCycle, cycleKey: String, windowKey: String, quotaKey: String,

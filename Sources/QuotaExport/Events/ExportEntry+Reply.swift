@@ -1,15 +1,15 @@
 import AsyncRedis
 
-extension RecordedEvent {
+extension ExportEntry {
     /// The entries of one stream in a reply shaped `[[id, [field, value, …]], …]` (XRANGE, the entries of
     /// one XREADGROUP stream, XAUTOCLAIM's claimed entries).
     ///
     /// - Returns: the events, the ids of entries whose fields are nil (deleted from the stream while
     ///   still pending: trimmed before they were exported), and the last id of the reply.
-    static func entries(_ reply: RedisReply, tenant: String) -> (events: [RecordedEvent], deleted: [String], lastID: String?) {
+    static func entries(_ reply: RedisReply, tenant: String) -> (events: [ExportEntry], deleted: [String], lastID: String?) {
         guard let elements = reply.array else { return ([], [], nil) }
         var lastID: String?
-        var events: [RecordedEvent] = []
+        var events: [ExportEntry] = []
         var deleted: [String] = []
         events.reserveCapacity(elements.count)
         for element in elements {
@@ -26,7 +26,7 @@ extension RecordedEvent {
                 if let name = values[index].text, let value = values[index + 1].text { fields[name] = value }
                 index += 2
             }
-            events.append(RecordedEvent(tenant: tenant, streamID: id, fields: fields))
+            events.append(ExportEntry(tenant: tenant, streamID: id, fields: fields))
         }
         return (events, deleted, lastID)
     }

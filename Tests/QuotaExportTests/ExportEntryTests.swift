@@ -5,8 +5,8 @@ import Testing
 struct RecordedEventTests {
     let encoder = LineProtocolEncoder(measurement: "llm_usage")
 
-    func event(_ fields: [String: String], id: String = "1700000000000-0", tenant: String = "acme") -> RecordedEvent {
-        RecordedEvent(tenant: tenant, streamID: id, fields: fields)
+    func event(_ fields: [String: String], id: String = "1700000000000-0", tenant: String = "acme") -> ExportEntry {
+        ExportEntry(tenant: tenant, streamID: id, fields: fields)
     }
 
     @Test("fields: cache writes 5 min + 1 h, absent counts 0, latency when known, error 0/1")

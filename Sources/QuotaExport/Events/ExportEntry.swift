@@ -1,9 +1,12 @@
-/// One entry of a tenant's recorded-events stream `q:{t}:x`, as the record script wrote it.
+import TokenQuota
+
+/// One entry of a tenant's recorded-events stream `q:{t}:x` as the exporter reads it: its fields as written
+/// (see `record_events.lua`; the API reads the same entries as `TokenQuota.RecordedEvent`).
 ///
-/// Fields (all strings): `n` sequence number, `e` event id, `u` user, `g` group, `m` model, `p` provider,
-/// `s` source, `at` occurred at (ms), `rt` recorded at (ms), `lat` latency ms ('' = unknown), `err` 0/1,
+/// Fields (all strings): `n` sequence number, `e` event id, `u` user, `g` group, `m` model, `pa` price entry, `p` provider,
+/// `s` source, `at` occurred at (ms), `adm` admitted at (ms), `rt` recorded at (ms), `lat` latency ms ('' = unknown), `err` 0/1,
 /// the non-zero counts `in cin cw cw1 out rsn ain aout wsr cost`, and `d:<name>` per declared dimension.
-public struct RecordedEvent: Sendable, Hashable {
+public struct ExportEntry: Sendable, Hashable {
     /// The tenant whose stream holds the entry.
     public var tenant: String
     /// The stream entry id (`<ms>-<seq>`), what `XACK` names.
@@ -55,16 +58,17 @@ public struct RecordedEvent: Sendable, Hashable {
             let dimension = String(name.dropFirst(Self.dimensionPrefix.count))
             if tags[dimension] == nil { tags[dimension] = value }
         }
+        func count(_ field: UsageField) -> Int { self.count(field.rawValue) }
         var pointFields: [InfluxPoint.Field] = [
-            .init("input_tokens", count("in")),
-            .init("cached_input_tokens", count("cin")),
-            .init("cache_write_tokens", count("cw") + count("cw1")),
-            .init("output_tokens", count("out")),
-            .init("reasoning_tokens", count("rsn")),
-            .init("cost_nano_usd", count("cost")),
+            .init(UsageField.inputTokens.apiName, count(.inputTokens)),
+            .init(UsageField.cachedInputTokens.apiName, count(.cachedInputTokens)),
+            .init(UsageField.cacheWriteTokens.apiName, count(.cacheWriteTokens) + count(.cacheWrite1hTokens)),
+            .init(UsageField.outputTokens.apiName, count(.outputTokens)),
+            .init(UsageField.reasoningTokens.apiName, count(.reasoningTokens)),
+            .init(UsageField.costNanoUSD.apiName, count(.costNanoUSD)),
         ]
         if let latency = fields["lat"].flatMap({ Int($0) }) { pointFields.append(.init("latency_ms", latency)) }
-        pointFields.append(.init("error", count("err") == 0 ? 0 : 1))
+        pointFields.append(.init("error", count(.errors) == 0 ? 0 : 1))
         let sequence = Int64(self.sequence ?? 0)
         let nanoseconds = occurredAtMilliseconds &* 1_000_000 &+ (sequence % 1_000_000)
         return InfluxPoint(tags: tags, fields: pointFields, timestampNanoseconds: nanoseconds)
