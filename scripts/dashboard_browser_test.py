@@ -23,7 +23,7 @@ from decimal import Decimal
 
 import requests
 from selenium import webdriver
-from selenium.common.exceptions import NoAlertPresentException, TimeoutException
+from selenium.common.exceptions import NoAlertPresentException, TimeoutException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
@@ -143,6 +143,16 @@ class Browser:
 
     def text(self, selector):
         return self.driver.find_element(By.CSS_SELECTOR, selector).text
+
+    def value(self, element_id):
+        """An input's value once the page lets it be read: Chromium's inspector can refuse a node of a document
+        that is still being replaced ("Node with given id does not belong to the document"); retried within WAIT."""
+        def read(driver):
+            try:
+                return (driver.find_element(By.ID, element_id).get_attribute("value"),)
+            except WebDriverException:
+                return None
+        return self.wait(read, f"the value of #{element_id}")[0]
 
     def screenshot(self, name):
         path = os.path.join(self.artifacts, f"{name}-{self.width}.png")
@@ -327,7 +337,7 @@ def run(base, api, browser, seeded, figures):
                          expect=(400,)).json()["error"]["message"]
     check("quota editor: the API's validation message", error.text == api_error, f"{error.text!r} vs {api_error!r}")
     check("XSS: markup posted in a form field renders as text (message and re-displayed value)", XSS_TEXT[:30] in error.text
-          and d.find_element(By.ID, "f-group").get_attribute("value") == bad_group and browser.no_alert()
+          and browser.value("f-group") == bad_group and browser.no_alert()
           and not d.find_elements(By.ID, "xss-probe") and not d.find_elements(By.CSS_SELECTOR, "main script, main img"))
     check("quota editor: an invalid form changes nothing",
           api.json("GET", f"/v1/tenants/acme/users/{target}/quota")["limits"]["tokens"] == 777777)
