@@ -35,28 +35,27 @@ def _work_dir(name):
     return tempfile.mkdtemp(prefix=f"quotad-{name[:40]}-")
 
 
-@pytest.fixture
-def launcher(request, quotad_bin, admin_key):
-    """A Launcher (support.py) of this test: redis-servers and quotads in a private work directory, all stopped at teardown."""
-    directory = _work_dir(request.node.name)
+def _launched(name, quotad_bin, admin_key):
+    """Yields a Launcher over a fresh work directory, then stops everything it started and removes the directory."""
+    directory = _work_dir(name)
     launched = Launcher(directory, quotad_bin, admin_key)
     try:
         yield launched
     finally:
         launched.close()
         shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture
+def launcher(request, quotad_bin, admin_key):
+    """A Launcher (support.py) of this test: redis-servers and quotads in a private work directory, all stopped at teardown."""
+    yield from _launched(request.node.name, quotad_bin, admin_key)
 
 
 @pytest.fixture(scope="module")
 def module_launcher(request, quotad_bin, admin_key):
     """A Launcher shared by the tests of one module (an expensive setup used by many tests), stopped after the last."""
-    directory = _work_dir(request.module.__name__)
-    launched = Launcher(directory, quotad_bin, admin_key)
-    try:
-        yield launched
-    finally:
-        launched.close()
-        shutil.rmtree(directory, ignore_errors=True)
+    yield from _launched(request.module.__name__, quotad_bin, admin_key)
 
 
 @pytest.fixture
