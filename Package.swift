@@ -5,6 +5,7 @@
 //   CHiredis (C shim) → AsyncRedis (client) → TokenAccounting + TokenQuota (domain)
 //   → QuotaStores (keys, settings, sessions) + QuotaAlerts + QuotaExport (services fed by the domain's streams)
 //   → QuotaHTTP (routing, controllers, coding, middleware; no Redis client) → QuotaDashboard (pages, Mustache)
+//     + QuotaGateway (the OpenAI/Anthropic-compatible proxy that reserves, forwards and commits)
 //   → QuotadServer (configuration, Redis connection, lifecycle, composition) → executables
 // scripts/check_layers.py checks every target's imports against this picture.
 import PackageDescription
@@ -27,6 +28,7 @@ let package = Package(
         .library(name: "QuotaStores", targets: ["QuotaStores"]),
         .library(name: "QuotaHTTP", targets: ["QuotaHTTP"]),
         .library(name: "QuotaDashboard", targets: ["QuotaDashboard"]),
+        .library(name: "QuotaGateway", targets: ["QuotaGateway"]),
         .library(name: "QuotadServer", targets: ["QuotadServer"]),
         .executable(name: "quotad", targets: ["quotad"]),
         .executable(name: "quota-bench", targets: ["quota-bench"]),
@@ -204,6 +206,23 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: Gateway (an OpenAI- and Anthropic-compatible proxy over the HTTP API's reservations and intake)
+        .target(
+            name: "QuotaGateway",
+            dependencies: [
+                "TokenAccounting",
+                "TokenQuota",
+                "QuotaStores",
+                "QuotaHTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Server composition
         // Configuration (defaults, YAML, environment), the Redis connection (embedded, URL, Cluster, Sentinel),
         // the schema check, lifecycle services, and the application built from them.
@@ -219,7 +238,9 @@ let package = Package(
                 "QuotaExport",
                 "QuotaHTTP",
                 "QuotaDashboard",
+                "QuotaGateway",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
@@ -304,6 +325,11 @@ let package = Package(
                 "EmbeddedRedis",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "QuotaGatewayTests",
+            dependencies: ["QuotaGateway", "QuotaHTTP", "TokenQuota", "TokenAccounting", .product(name: "Hummingbird", package: "hummingbird")],
             swiftSettings: swiftSettings
         ),
     ]

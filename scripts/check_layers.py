@@ -25,8 +25,9 @@ ALLOWED = {
     "QuotaExport": {"AsyncRedis", "TokenQuota", "TokenAccounting"},
     "QuotaHTTP": {"TokenAccounting", "TokenQuota", "QuotaStores", "QuotaAlerts"},
     "QuotaDashboard": {"TokenAccounting", "TokenQuota", "QuotaStores", "QuotaAlerts", "QuotaHTTP"},
+    "QuotaGateway": {"TokenAccounting", "TokenQuota", "QuotaStores", "QuotaHTTP"},
     "QuotadServer": {"AsyncRedis", "EmbeddedRedis", "TokenAccounting", "TokenQuota", "QuotaStores", "QuotaAlerts",
-                     "QuotaExport", "QuotaHTTP", "QuotaDashboard"},
+                     "QuotaExport", "QuotaHTTP", "QuotaDashboard", "QuotaGateway"},
     "quotad": {"QuotadServer", "QuotaHTTP", "AsyncRedis", "EmbeddedRedis", "TokenQuota", "TokenAccounting"},
     "quota-bench": {"AsyncRedis", "EmbeddedRedis", "TokenQuota", "TokenAccounting"},
 }

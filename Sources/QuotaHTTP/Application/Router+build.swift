@@ -7,9 +7,11 @@ public typealias QuotaApplication = Application<RouterResponder<QuotaRequestCont
 ///
 /// Routes: `/healthz`, `/readyz`, `/metrics`, `/openapi.yaml`, `/v1/settings/metrics`, and the tenant API
 /// under `/v1/tenants/{tenant}/…` (see ``OpenAPIDocument``); then `pages`, each route collection mounted at
-/// its path and run off the event loop — HTML pages, not API operations (the dashboard).
+/// its path and run off the event loop — HTML pages, not API operations (the dashboard); then `proxies`, each
+/// mounted at its path on the event loop (the gateway: it awaits the provider, it builds nothing large).
 public func buildAPIRouter(
-    _ dependencies: QuotaAPIDependencies, pages: [(path: String, routes: RouteCollection<QuotaRequestContext>)] = []
+    _ dependencies: QuotaAPIDependencies, pages: [(path: String, routes: RouteCollection<QuotaRequestContext>)] = [],
+    proxies: [(path: String, routes: RouteCollection<QuotaRequestContext>)] = []
 ) -> Router<QuotaRequestContext> {
     let routeTable = RouteTable()
     let router = Router(context: QuotaRequestContext.self)
@@ -32,6 +34,8 @@ public func buildAPIRouter(
     heavy.addRoutes(EventsController(dependencies: dependencies).endpoints, atPath: "/v1/tenants")
     // HTML pages, not API operations: not in the OpenAPI document.
     for page in pages { heavy.addRoutes(page.routes, atPath: RouterPath(page.path)) }
+    // Provider APIs, not quotad's: not in the OpenAPI document either.
+    for proxy in proxies { router.addRoutes(proxy.routes, atPath: RouterPath(proxy.path)) }
 
     routeTable.load(router.routes.map { RouteTable.Route(method: $0.method, path: $0.path.description) })
     return router

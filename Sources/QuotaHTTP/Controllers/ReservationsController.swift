@@ -1,9 +1,9 @@
 import QuotaStores
-import Foundation
+package import Foundation
 public import Hummingbird
 import Logging
 import TokenAccounting
-import TokenQuota
+package import TokenQuota
 
 /// Reservations: hold quota before a call, commit its usage afterwards, or release it.
 ///
@@ -196,7 +196,7 @@ public struct ReservationsController: Sendable {
     /// reset, whichever frees enough first). `retry_at` is that moment and `resets_at` when the limit's room
     /// comes back (ISO 8601); cost limits also give their amounts in dollars (`*_usd`, exact decimals). A
     /// request larger than the limit itself can never fit: no `Retry-After`, `retry_at` is null.
-    static func quotaExceeded(_ rejection: QuotaRejection, now: Date = Date()) -> APIError {
+    package static func quotaExceeded(_ rejection: QuotaRejection, now: Date = Date()) -> APIError {
         let name = rejection.limit.rawValue
         let isCost = rejection.limit == .cost
         func amount(_ value: Int) -> String { isCost ? "$" + DecimalUSD.string(fromNanoUSD: value) : String(value) }

@@ -1,6 +1,6 @@
-import Foundation
-import HTTPTypes
-import TokenQuota
+package import Foundation
+package import HTTPTypes
+package import TokenQuota
 
 /// IETF `RateLimit-Policy` and `RateLimit` headers (draft-ietf-httpapi-ratelimit-headers, structured-field
 /// form) for the limit with the least room left, a rolling window or a cycle limit:
@@ -9,11 +9,11 @@ import TokenQuota
 /// slides, so all of what it holds now has left it within its length); for a cycle limit (`"user-tokens"`,
 /// `"group-cost"` in nano-USD, …) `w` and `t` are the seconds until the cycle resets. On a `429` the policy
 /// is the refusing limit's, `r` what is left of it and `t` the seconds until the request could fit.
-enum RateLimitHeaders {
+package enum RateLimitHeaders {
     static let policy = HTTPField.Name("RateLimit-Policy")!
     static let limit = HTTPField.Name("RateLimit")!
 
-    static func apply(_ status: RateLimitStatus?, to headers: inout HTTPFields) {
+    package static func apply(_ status: RateLimitStatus?, to headers: inout HTTPFields) {
         guard let status else { return }
         let name = "\"\(status.level.rawValue)-\(status.limit.rawValue)\""
         headers[policy] = "\(name);q=\(status.quota);w=\(status.windowSeconds)"
@@ -22,7 +22,7 @@ enum RateLimitHeaders {
 
     /// The headers of a `429`: the refusing limit, what is left of it, and when the request fits again (or the
     /// limit resets, for a request that can never fit).
-    static func apply(_ rejection: QuotaRejection, now: Date, to headers: inout HTTPFields) {
+    package static func apply(_ rejection: QuotaRejection, now: Date, to headers: inout HTTPFields) {
         let name = "\"\(rejection.level.rawValue)-\(rejection.limit.rawValue)\""
         let untilReset = max(1, Int(rejection.resetsAt.timeIntervalSince(now).rounded(.up)))
         let window = rejection.limit.windowSeconds ?? untilReset

@@ -1,5 +1,5 @@
 import TokenQuota
-import TokenAccounting
+package import TokenAccounting
 
 /// The body of `POST …/reservations`.
 ///
@@ -67,17 +67,18 @@ struct ReservationBody: StrictJSONBody, Sendable {
 /// The parts of a provider request body (OpenAI chat completions or responses, Anthropic messages) a
 /// reservation reads; its other members (tools, temperature, …) are the provider's and not checked, but
 /// `tools` and `instructions` are text the model reads and are counted.
-struct ProviderRequestBody: Decodable, Sendable {
-    var model: String?
+package struct ProviderRequestBody: Decodable, Sendable {
+    package var model: String?
     var messages: [ChatMessage]?
     var system: ChatSystemPrompt?
-    /// The Responses API's input: a string or a list of items.
+    /// The Responses API's input (a string or a list of items), and the Embeddings API's (a string or a
+    /// list of strings).
     var input: ResponsesInput?
     var instructions: String?
     var tools: ToolsText?
-    var maxTokens: Int?
-    var maxCompletionTokens: Int?
-    var maxOutputTokens: Int?
+    package var maxTokens: Int?
+    package var maxCompletionTokens: Int?
+    package var maxOutputTokens: Int?
 
     enum CodingKeys: String, CodingKey {
         case model, messages, system, input, instructions, tools
@@ -88,7 +89,7 @@ struct ProviderRequestBody: Decodable, Sendable {
 
     /// Every message the model reads: instructions and system first, then the messages or input items, then
     /// the tool definitions (as text).
-    var allMessages: [ChatMessage] {
+    package var allMessages: [ChatMessage] {
         var all: [ChatMessage] = []
         if let instructions { all.append(ChatMessage(role: "system", content: instructions)) }
         if let system { all.append(system.message) }
@@ -101,10 +102,10 @@ struct ProviderRequestBody: Decodable, Sendable {
 
 /// The Responses API's `input`: a string (one user message) or a list of items, each read as a message
 /// (items without a role, such as function call outputs, count as their JSON text).
-struct ResponsesInput: Decodable, Sendable {
+package struct ResponsesInput: Decodable, Sendable {
     var messages: [ChatMessage]
 
-    init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if let text = try? container.decode(String.self) {
             messages = [ChatMessage(role: "user", content: text)]
@@ -128,10 +129,10 @@ struct ResponsesInput: Decodable, Sendable {
 }
 
 /// A request's `tools`, counted as their JSON text.
-struct ToolsText: Decodable, Sendable {
+package struct ToolsText: Decodable, Sendable {
     var text: String
 
-    init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         text = try ProviderJSONText(from: decoder).text
     }
 }

@@ -39,8 +39,8 @@ public struct UsageRequest: Sendable, Decodable {
         case outputText = "output_text"
     }
 
-    /// An empty body (every member absent), filled in by ``UsageRequestFastDecoder``.
-    init() {
+    /// An empty body (every member absent), filled in by ``UsageRequestFastDecoder`` and the gateway.
+    package init() {
         usageIsEstimate = false
     }
 

@@ -15,10 +15,13 @@ public enum KeyScope: String, Sendable, Hashable, CaseIterable, Codable {
     case quotaRead = "quota:read"
     /// Change quotas (every level).
     case quotaWrite = "quota:write"
+    /// Call providers through the gateway (`/gateway/…`): the gateway reserves, records and releases for the
+    /// key's tenant itself, so this scope implies what those need on the gateway's routes only.
+    case gateway = "gateway"
 
     /// The scopes of a key created without any, and of keys created before scopes existed: everything but
-    /// `quota:write`.
-    public static let defaults: Set<KeyScope> = Set(allCases).subtracting([.quotaWrite])
+    /// `quota:write` and `gateway` (a key reaches the providers only when it was made to).
+    public static let defaults: Set<KeyScope> = Set(allCases).subtracting([.quotaWrite, .gateway])
 
     /// Parses scope names; an unknown name is an ``TokenQuota/QuotaError/Code/invalidArgument`` naming it.
     public static func parse(_ names: [String]) throws(QuotaError) -> Set<KeyScope> {

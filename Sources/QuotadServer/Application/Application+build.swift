@@ -7,6 +7,7 @@ public import Hummingbird
 public import Logging
 import QuotaAlerts
 import QuotaExport
+import QuotaGateway
 public import QuotaHTTP
 import QuotaStores
 import ServiceLifecycle
@@ -28,6 +29,7 @@ public func buildApplication(
     logger: Logger = Logger(label: "quotad"),
     makeRepository: (@Sendable (RedisClient, RepositorySettings) -> any QuotaRepository)? = nil
 ) async throws -> QuotaApplication {
+    let gatewaySettings = try configuration.gatewaySettings()
     let (dependencies, redis, embedded) = try await buildDependencies(configuration: configuration, logger: logger, makeRepository: makeRepository)
     // Serve only data of the key schema this quotad reads (schema v1 data needs `quotad migrate` first).
     do {
@@ -39,7 +41,16 @@ public func buildApplication(
         await embedded?.stop()
         throw error
     }
-    var services: [any Service] = [
+    var gateway: GatewayController?
+    var services: [any Service] = []
+    if let settings = gatewaySettings {
+        let client = GatewayHTTPClient.make(settings: settings)
+        // First, so it shuts down last: after the HTTP server has drained the calls that use it.
+        services.append(GatewayHTTPClient(client: client, logger: logger))
+        gateway = GatewayController(dependencies: dependencies, settings: settings, client: client)
+        logger.info("gateway enabled", metadata: ["gateway": "\(configuration.gatewaySummary)"])
+    }
+    services += [
         RedisLifecycleService(client: redis, embedded: embedded, logger: logger),
         SettingsPoller(store: dependencies.settings, interval: .milliseconds(configuration.settingsPollMilliseconds), logger: logger),
         WebhookDeliveryService(client: redis, settings: dependencies.webhooks, logger: logger),
@@ -49,7 +60,7 @@ public func buildApplication(
         services.append(InfluxExporter(client: redis, configuration: export, logger: logger))
     }
     return Application(
-        router: buildRouter(dependencies),
+        router: buildRouter(dependencies, gateway: gateway),
         server: .quotad(
             readTimeout: .milliseconds(Int64(configuration.httpReadTimeoutMilliseconds)),
             idleTimeout: .milliseconds(Int64(configuration.httpIdleTimeoutMilliseconds)), logger: logger

@@ -147,6 +147,29 @@ public struct QuotadConfiguration: Sendable {
     /// loopback and private networks (off: only public addresses, against SSRF).
     public var webhookAllowPrivateTargets = false
 
+    /// `gateway.enabled` / `QUOTAD_GATEWAY_ENABLED`: serve the OpenAI- and Anthropic-compatible gateway.
+    public var gatewayEnabled = false
+    /// `gateway.prefix` / `QUOTAD_GATEWAY_PREFIX`: where the gateway's routes are mounted.
+    public var gatewayPrefix = "/gateway"
+    /// `gateway.providers.openai.base_url` / `QUOTAD_GATEWAY_OPENAI_BASE_URL`: OpenAI's API, as its SDK's `base_url`.
+    public var gatewayOpenAIBaseURL = "https://api.openai.com/v1"
+    /// `gateway.providers.openai.api_key` / `QUOTAD_GATEWAY_OPENAI_API_KEY`: the key sent to OpenAI.
+    public var gatewayOpenAIAPIKey: String?
+    /// `gateway.providers.openai.api_key_file` / `QUOTAD_GATEWAY_OPENAI_API_KEY_FILE`: a file holding it.
+    public var gatewayOpenAIAPIKeyFile: String?
+    /// `gateway.providers.anthropic.base_url` / `QUOTAD_GATEWAY_ANTHROPIC_BASE_URL`: Anthropic's API, as its SDK's `base_url`.
+    public var gatewayAnthropicBaseURL = "https://api.anthropic.com"
+    /// `gateway.providers.anthropic.api_key` / `QUOTAD_GATEWAY_ANTHROPIC_API_KEY`: the key sent to Anthropic.
+    public var gatewayAnthropicAPIKey: String?
+    /// `gateway.providers.anthropic.api_key_file` / `QUOTAD_GATEWAY_ANTHROPIC_API_KEY_FILE`: a file holding it.
+    public var gatewayAnthropicAPIKeyFile: String?
+    /// `gateway.upstream_timeout_ms` / `QUOTAD_GATEWAY_UPSTREAM_TIMEOUT_MS` (100…3600000): the longest an
+    /// upstream call may take, its stream included.
+    public var gatewayUpstreamTimeoutMilliseconds = 600_000
+    /// `gateway.stream_extension_tokens` / `QUOTAD_GATEWAY_STREAM_EXTENSION_TOKENS` (1…1000000): the step by
+    /// which a stream's hold grows.
+    public var gatewayStreamExtensionTokens = 256
+
     /// The defaults.
     public init() {}
 }
