@@ -48,6 +48,8 @@ public struct RedisConfiguration: Sendable, Hashable {
     public var sentinelUsername: String?
     /// Sentinel mode: the password the sentinels are authenticated with, if any.
     public var sentinelPassword: String?
+    /// TLS for every connection (`rediss://`), or nil for plain TCP. Not for Unix sockets.
+    public var tls: RedisTLSConfiguration?
     /// The ACL user name for AUTH (Redis 6+), if any.
     public var username: String?
     /// The password for AUTH, if any.
@@ -90,7 +92,7 @@ public struct RedisConfiguration: Sendable, Hashable {
 
     /// Creates a cluster configuration from seed nodes, each `host:port`, `[ipv6]:port` or a
     /// `redis://[user:password@]host:port` URL (credentials are taken from the first URL that has them unless
-    /// given here). Cluster nodes have database 0 only.
+    /// given here). Cluster nodes have database 0 only. A `rediss://` seed turns on TLS for every node.
     ///
     /// For a comma-separated list (`QUOTAD_REDIS_NODES`), pass `list.split(separator: ",").map(String.init)`.
     /// - Throws: ``RedisError`` with code ``RedisError/Code/invalidURL`` when there is no seed or one is malformed.
@@ -105,6 +107,7 @@ public struct RedisConfiguration: Sendable, Hashable {
         var seeds: [ClusterNodeAddress] = []
         var username = username
         var password = password
+        var wantsTLS = false
         for raw in clusterSeeds {
             let text = raw.trimmingCharacters(in: .whitespaces)
             if text.isEmpty { continue }
@@ -116,6 +119,7 @@ public struct RedisConfiguration: Sendable, Hashable {
                 guard parsed.database == 0 else {
                     throw RedisError(.invalidURL, "cluster seed '\(text)' selects database \(parsed.database); a cluster has database 0 only")
                 }
+                if parsed.tls != nil { wantsTLS = true }
                 if password == nil, let seedPassword = parsed.password {
                     password = seedPassword
                     username = username ?? parsed.username
@@ -134,20 +138,21 @@ public struct RedisConfiguration: Sendable, Hashable {
             connectTimeout: connectTimeout, commandTimeout: commandTimeout
         )
         self.mode = .cluster(seeds: seeds)
+        if wantsTLS { self.tls = RedisTLSConfiguration() }
     }
 
-    /// Parses `redis://[user:password@]host[:port][/db]` or `unix:///path/to/socket[?db=N]`.
+    /// Parses `redis://[user:password@]host[:port][/db]`, `rediss://…` (the same over TLS, verified against
+    /// the system trust store until ``tls`` is changed) or `unix:///path/to/socket[?db=N]`.
     ///
-    /// Percent-encoded user names and passwords are decoded. `rediss://` is refused with
-    /// ``RedisError/Code/unsupportedScheme``: the client does not speak TLS.
+    /// Percent-encoded user names and passwords are decoded.
     /// - Throws: ``RedisError`` with code ``RedisError/Code/invalidURL`` or ``RedisError/Code/unsupportedScheme``.
     public init(url: String) throws(RedisError) {
         guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased() else {
-            throw RedisError(.invalidURL, "not a URL: expected redis://[user:password@]host:port[/db] or unix:///path")
+            throw RedisError(.invalidURL, "not a URL: expected redis[s]://[user:password@]host:port[/db] or unix:///path")
         }
         var database = 0
         switch scheme {
-        case "redis":
+        case "redis", "rediss":
             guard let host = components.host, !host.isEmpty else {
                 throw RedisError(.invalidURL, "redis URL has no host")
             }
@@ -162,6 +167,7 @@ public struct RedisConfiguration: Sendable, Hashable {
             }
             let bareHost = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
             self.init(endpoint: .tcp(host: bareHost, port: port))
+            if scheme == "rediss" { self.tls = RedisTLSConfiguration() }
         case "unix":
             let path = components.path
             guard !path.isEmpty else { throw RedisError(.invalidURL, "unix URL has no socket path") }
@@ -172,13 +178,8 @@ public struct RedisConfiguration: Sendable, Hashable {
                 database = value
             }
             self.init(endpoint: .unix(path: path))
-        case "rediss":
-            throw RedisError(
-                .unsupportedScheme,
-                "rediss:// (TLS) is not supported: the Redis client does not speak TLS; use a TLS tunnel (stunnel, spiped) and redis://"
-            )
         default:
-            throw RedisError(.unsupportedScheme, "unsupported scheme '\(scheme)': use redis:// or unix://")
+            throw RedisError(.unsupportedScheme, "unsupported scheme '\(scheme)': use redis://, rediss:// (TLS) or unix://")
         }
         self.database = database
         let user = components.percentEncodedUser.flatMap { $0.removingPercentEncoding }

@@ -8,15 +8,18 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
         enum Base: String, Sendable {
             case invalidURL, unsupportedScheme, connectionFailed, notConnected, timeout, connectionLost
             case serverError, protocolError, unexpectedReply, clientShutdown, authenticationFailed
-            case crossSlot, notReplicated
+            case crossSlot, notReplicated, tlsFailed
         }
         let base: Base
         /// The URL could not be parsed.
         public static let invalidURL = Code(base: .invalidURL)
-        /// The URL's scheme is not supported (for example `rediss://`: the client does not speak TLS).
+        /// The URL's scheme is not supported (only `redis://`, `rediss://` and `unix://` are).
         public static let unsupportedScheme = Code(base: .unsupportedScheme)
         /// Connecting (TCP or Unix socket) failed.
         public static let connectionFailed = Code(base: .connectionFailed)
+        /// TLS (`rediss://`) failed: its files cannot be loaded, or the handshake failed (a certificate that
+        /// does not verify, a name it does not cover, a server that does not speak TLS); the message says which.
+        public static let tlsFailed = Code(base: .tlsFailed)
         /// AUTH or SELECT was refused on connect.
         public static let authenticationFailed = Code(base: .authenticationFailed)
         /// No connection was up: the command was not sent (safe to retry).

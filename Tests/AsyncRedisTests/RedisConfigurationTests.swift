@@ -24,10 +24,23 @@ import Testing
         #expect(configuration.database == 2)
     }
 
-    @Test func refusesTLSAndGarbage() {
-        #expect { try RedisConfiguration(url: "rediss://host:6380") } throws: { error in
-            (error as? RedisError)?.code == .unsupportedScheme && "\(error)".contains("TLS")
-        }
+    @Test func parsesTLSURL() throws {
+        let configuration = try RedisConfiguration(url: "rediss://quotad:p%40ss@cache.example.com:6380/2")
+        #expect(configuration.endpoint == .tcp(host: "cache.example.com", port: 6380))
+        #expect(configuration.tls == RedisTLSConfiguration())
+        #expect(configuration.tls?.insecureSkipVerify == false)
+        #expect(configuration.username == "quotad")
+        #expect(configuration.password == "p@ss")
+        #expect(configuration.database == 2)
+        #expect(try RedisConfiguration(url: "redis://host").tls == nil)
+    }
+
+    @Test func aTLSSeedTurnsOnTLSForTheCluster() throws {
+        #expect(try RedisConfiguration(clusterSeeds: ["rediss://a:7000", "b:7001"]).tls != nil)
+        #expect(try RedisConfiguration(clusterSeeds: ["a:7000", "b:7001"]).tls == nil)
+    }
+
+    @Test func refusesOtherSchemesAndGarbage() {
         #expect { try RedisConfiguration(url: "http://host") } throws: { ($0 as? RedisError)?.code == .unsupportedScheme }
         #expect { try RedisConfiguration(url: "redis://host:6379/notanumber") } throws: { ($0 as? RedisError)?.code == .invalidURL }
         #expect { try RedisConfiguration(url: "redis://") } throws: { ($0 as? RedisError)?.code == .invalidURL }

@@ -106,6 +106,7 @@ extension RedisConnection {
     /// Parses every complete reply in `bytes` and resumes their callers, in order.
     func received(_ bytes: ByteBuffer, on channel: any Channel) {
         guard channel === self.channel, let reader else { return }
+        channelAnswered = true
         reader.feed(bytes)
         var completedAt: UInt64 = 0
         while true {
@@ -143,7 +144,10 @@ extension RedisConnection {
     /// replaced at once.
     func channelClosed(_ channel: any Channel, error: (any Error)?) {
         guard channel === self.channel else { return }
-        let detail = error.map { describe($0) } ?? "the server closed the connection"
+        var detail = error.map { describe($0) } ?? "the server closed the connection"
+        if !channelAnswered, configuration.tls == nil, case .tcp = configuration.endpoint {
+            detail += " before its first reply (is this a TLS port? use rediss://)"
+        }
         if handshaking || inflightCount > 0 {
             connectionBroke(RedisError(.connectionLost, "connection lost: \(detail)", outcomeUnknown: true))
         } else {

@@ -2,6 +2,7 @@ import CoreMetrics
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import Synchronization
 
 #if canImport(Glibc)
@@ -18,18 +19,58 @@ extension RedisConnection {
         reconnectTimer = nil
         attempt &+= 1
         let thisAttempt = attempt
+        let tls: NIOSSLContext?
+        if configuration.tls != nil, case .tcp = configuration.endpoint {
+            do {
+                tls = try loadedTLSContext()
+            } catch {
+                connectFailed(error)
+                return
+            }
+        } else {
+            tls = nil
+        }
+        let timeout = TimeAmount.nanoseconds(Int64(clamping: configuration.connectTimeout.nanoseconds))
         var bootstrap = ClientBootstrap(group: eventLoop)
-            .connectTimeout(.nanoseconds(Int64(clamping: configuration.connectTimeout.nanoseconds)))
+            .connectTimeout(timeout)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(RedisChannelHandler(connection: self))
+                    let pipeline = channel.pipeline.syncOperations
+                    if let tls, case .tcp(let host, _) = self.configuration.endpoint {
+                        let watcher = TLSHandshakeHandler(eventLoop: channel.eventLoop, serverName: host, timeout: timeout)
+                        // SNI carries names only: an IP address is checked against the certificate's IP entries.
+                        let sni = isIPAddress(host) ? nil : host
+                        let handler: NIOSSLClientHandler
+                        if self.configuration.tls?.insecureSkipVerify == true {
+                            handler = try NIOSSLClientHandler(context: tls, serverHostname: sni)
+                        } else {
+                            // The (deprecated) per-certificate callback keeps BoringSSL's own verification and only
+                            // observes it, to say why a certificate failed; its replacement would replace it.
+                            handler = try NIOSSLClientHandler(context: tls, serverHostname: sni, verificationCallback: watcher.verify)
+                        }
+                        try pipeline.addHandler(handler)
+                        try pipeline.addHandler(watcher)
+                    }
+                    try pipeline.addHandler(RedisChannelHandler(connection: self))
                 }
             }
-        let opened: EventLoopFuture<any Channel>
+        var opened: EventLoopFuture<any Channel>
         switch configuration.endpoint {
         case .tcp(let host, let port):
             bootstrap = bootstrap.channelOption(.socketOption(.so_keepalive), value: 1)
             opened = bootstrap.connect(host: host, port: port)
+            if tls != nil {
+                // Usable only once the handshake is done; its failure is the attempt's failure.
+                opened = opened.flatMap { channel in
+                    channel.pipeline.handler(type: TLSHandshakeHandler.self)
+                        .flatMap { $0.completed.futureResult }
+                        .map { channel }
+                        .flatMapError { error in
+                            channel.close(promise: nil)
+                            return channel.eventLoop.makeFailedFuture(error)
+                        }
+                }
+            }
         case .unix(let path):
             opened = bootstrap.connect(unixDomainSocketPath: path)
         }
@@ -41,6 +82,8 @@ extension RedisConnection {
             switch result {
             case .success(let channel):
                 self.opened(channel)
+            case .failure(let error as RedisError) where error.code == .tlsFailed:
+                self.connectFailed(RedisError(.tlsFailed, "cannot connect to \(self.configuration.endpoint) over TLS: \(error.message)"))
             case .failure(let error):
                 self.connectFailed(RedisError(.connectionFailed, "cannot connect to \(self.configuration.endpoint): \(describe(error))"))
             }
@@ -51,6 +94,7 @@ extension RedisConnection {
     private func opened(_ channel: any Channel) {
         self.channel = channel
         reader = RESPReader()
+        channelAnswered = false
         var handshake: [(command: RedisCommand, what: String)] = []
         if let password = configuration.password {
             var auth = RedisCommand("AUTH")
@@ -192,7 +236,27 @@ func describe(_ error: any Error) -> String {
         return "connection timed out"
     case let error as RedisError:
         return error.message
+    case let error where isTLSError(error):
+        return tlsFailureMessage(error, serverName: "the server")
     default:
         return "\(error)"
     }
+}
+
+extension RedisConnection {
+    /// The TLS context, built once from ``RedisConfiguration/tls`` (its files are read at the first connect).
+    func loadedTLSContext() throws(RedisError) -> NIOSSLContext {
+        if let tlsContext { return tlsContext }
+        guard let tls = configuration.tls else { throw RedisError(.tlsFailed, "no TLS configuration") }
+        let context = try tls.makeContext()
+        tlsContext = context
+        return context
+    }
+}
+
+/// Whether `host` is an IPv4 or IPv6 literal (no SNI for those).
+func isIPAddress(_ host: String) -> Bool {
+    var v4 = in_addr()
+    var v6 = in6_addr()
+    return inet_pton(AF_INET, host, &v4) == 1 || inet_pton(AF_INET6, host, &v6) == 1
 }

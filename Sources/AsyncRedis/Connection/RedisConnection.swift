@@ -1,6 +1,7 @@
 import CoreMetrics
 import Logging
 import NIOCore
+import NIOSSL
 import Synchronization
 
 /// One pipelined connection, a SwiftNIO channel on one event loop, its replies parsed by hiredis' reader.
@@ -53,6 +54,11 @@ final class RedisConnection {
     var channel: (any Channel)?
     /// Parses the channel's replies; a new one per channel.
     var reader: RESPReader?
+    /// Whether the current channel has delivered any byte (a plain connection closed before its first byte
+    /// may have reached a TLS port: the message says so).
+    var channelAnswered = false
+    /// The TLS context of ``RedisConfiguration/tls``, built at the first connect (nil for plain TCP).
+    var tlsContext: NIOSSLContext?
     /// AUTH and SELECT of the channel are still unanswered: the connection is not usable yet.
     var handshaking = false
     /// Counts connection attempts, so the completion of a stale one is ignored.

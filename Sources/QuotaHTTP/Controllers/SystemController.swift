@@ -23,10 +23,10 @@ public struct SystemController: Sendable {
         JSONResponse.make(fragment: .object(["status": .string("ok")]))
     }
 
-    /// 200 when Redis answers PING within the readiness timeout, else `503 redis_unavailable`.
+    /// 200 when Redis answers PING within the readiness timeout, else `503 redis_unavailable` naming the cause.
     @Sendable func ready(_ request: Request, context: QuotaRequestContext) async throws -> Response {
         let timeout = dependencies.readinessTimeout
-        guard await dependencies.stores.health.answers(within: timeout) else { throw APIError.redisUnavailable("Redis did not answer PING within \(timeout)") }
+        if let problem = await dependencies.stores.health.problem(within: timeout) { throw APIError.redisUnavailable(problem) }
         return JSONResponse.make(fragment: .object(["status": .string("ready")]))
     }
 

@@ -84,7 +84,7 @@ extension QuotadConfiguration {
         return "http=\(httpHost):\(httpPort) redis=\(redisSummary) min_replicas_ack=\(redisMinimumReplicaAcknowledgements) pool=\(redisPoolSize) timeout=\(redisTimeoutMilliseconds)ms "
             + "read_timeout=\(httpReadTimeoutMilliseconds)ms idle_timeout=\(httpIdleTimeoutMilliseconds)ms event_loops=\(eventLoops == 0 ? "auto" : String(eventLoops)) "
             + "admin_keys=\(adminKeys.count) pricing=\(pricingFile ?? "bundled") unpriced_models=\(unpricedModels.rawValue) "
-            + "fail_open=\(reservationsFailOpen) gateway=\(gatewaySummary)"
+            + "fail_open=\(reservationsFailOpen) redis_tls=\(redisTLSSummary) gateway=\(gatewaySummary)"
     }
 
     static func redactURL(_ url: String) -> String {

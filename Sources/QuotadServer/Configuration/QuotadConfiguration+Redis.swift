@@ -94,6 +94,8 @@ extension QuotadConfiguration {
                 )
             }
         }
+        try validateRedisSecrets()
+        try validateRedisTLS()
     }
 
     /// Where Redis is, for the log: the redacted URL, the embedded server, the cluster seeds or the sentinels.

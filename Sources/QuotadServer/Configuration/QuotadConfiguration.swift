@@ -32,6 +32,26 @@ public struct QuotadConfiguration: Sendable {
     /// `redis.sentinel_password` / `QUOTAD_REDIS_SENTINEL_PASSWORD`: sentinel mode: the sentinels' password
     /// (their `requirepass`).
     public var redisSentinelPassword: String?
+    /// `redis.password_file` / `QUOTAD_REDIS_PASSWORD_FILE`: a file holding the data nodes' password (a mounted
+    /// secret), read at start with its trailing newline trimmed; in standalone mode it is the password of
+    /// `redis.url`'s user. Not together with `redis.password` or a password in `redis.url`.
+    public var redisPasswordFile: String?
+    /// `redis.sentinel_password_file` / `QUOTAD_REDIS_SENTINEL_PASSWORD_FILE`: sentinel mode: a file holding
+    /// the sentinels' password. Not together with `redis.sentinel_password`.
+    public var redisSentinelPasswordFile: String?
+    /// `redis.tls.enabled` / `QUOTAD_REDIS_TLS_ENABLED`: TLS to every Redis connection; also on when `redis.url`
+    /// or a `redis.nodes` entry is `rediss://` (the way to ask for it in sentinel mode, or with bare node addresses).
+    public var redisTLSEnabled = false
+    /// `redis.tls.ca_file` / `QUOTAD_REDIS_TLS_CA_FILE`: PEM certificate authorities to verify the server
+    /// against, instead of the system trust store.
+    public var redisTLSCAFile: String?
+    /// `redis.tls.cert_file` / `QUOTAD_REDIS_TLS_CERT_FILE`: PEM client certificate for mutual TLS.
+    public var redisTLSCertificateFile: String?
+    /// `redis.tls.key_file` / `QUOTAD_REDIS_TLS_KEY_FILE`: PEM private key of the client certificate.
+    public var redisTLSKeyFile: String?
+    /// `redis.tls.insecure_skip_verify` / `QUOTAD_REDIS_TLS_INSECURE_SKIP_VERIFY`: skip the server certificate
+    /// and name checks (development only; warned about at every start).
+    public var redisTLSInsecureSkipVerify = false
     /// `redis.min_replicas_ack` / `QUOTAD_REDIS_MIN_REPLICAS_ACK` (0…16): replicas that must acknowledge a
     /// write (`WAIT`) before quotad answers it; fewer within the timeout → 503 `outcome_unknown`. 0: no `WAIT`.
     public var redisMinimumReplicaAcknowledgements = 0

@@ -9,7 +9,11 @@ public import Logging
 /// The client is created with the configured pool size and timeouts and connects in the background.
 ///
 /// - Returns: the client, and the embedded server when one was started.
-/// - Throws: ``ConfigurationError`` when an address is invalid or the embedded server cannot start.
+/// TLS (``QuotadConfiguration/redisTLSConfiguration``) applies to every connection; its files are loaded here,
+/// so a missing or malformed one stops the start. Password files are read here too.
+///
+/// - Throws: ``ConfigurationError`` when an address is invalid, a TLS or password file cannot be read, or the
+///   embedded server cannot start.
 public func connectRedis(
     configuration: QuotadConfiguration, logger: Logger
 ) async throws -> (client: RedisClient, embedded: EmbeddedRedis?) {
@@ -32,21 +36,33 @@ public func connectRedis(
             await embedded?.stop()
             throw ConfigurationError("redis.url (QUOTAD_REDIS_URL): \(error.message)", key: "redis.url")
         }
+        if configuration.redisPasswordFile != nil {
+            do {
+                redisConfiguration.password = try configuration.resolvedRedisPassword()
+                redisConfiguration.username = configuration.redisURLUsername
+            } catch {
+                await embedded?.stop()
+                throw error
+            }
+        }
     case .cluster:
+        let password = try configuration.resolvedRedisPassword()
         do {
             redisConfiguration = try RedisConfiguration(
-                clusterSeeds: configuration.redisNodes, username: configuration.redisUsername, password: configuration.redisPassword
+                clusterSeeds: configuration.redisNodes, username: configuration.redisUsername, password: password
             )
         } catch {
             throw ConfigurationError("redis.nodes (QUOTAD_REDIS_NODES): \(error.message)", key: "redis.nodes")
         }
         logger.info("redis cluster mode", metadata: ["redis.seeds": "\(configuration.redisNodes.count)"])
     case .sentinel:
+        let password = try configuration.resolvedRedisPassword()
+        let sentinelPassword = try configuration.resolvedRedisSentinelPassword()
         do {
             redisConfiguration = try RedisConfiguration(
                 sentinels: configuration.redisSentinels, masterName: configuration.redisSentinelMaster ?? "",
-                username: configuration.redisUsername, password: configuration.redisPassword,
-                sentinelUsername: configuration.redisSentinelUsername, sentinelPassword: configuration.redisSentinelPassword
+                username: configuration.redisUsername, password: password,
+                sentinelUsername: configuration.redisSentinelUsername, sentinelPassword: sentinelPassword
             )
         } catch {
             throw ConfigurationError("redis.sentinels (QUOTAD_REDIS_SENTINELS): \(error.message)", key: "redis.sentinels")
@@ -54,6 +70,20 @@ public func connectRedis(
         logger.info("redis sentinel mode", metadata: [
             "redis.sentinels": "\(configuration.redisSentinels.count)", "redis.master": "\(configuration.redisSentinelMaster ?? "")",
         ])
+    }
+    if let tls = configuration.redisTLSConfiguration {
+        do {
+            try tls.validate()
+        } catch {
+            await embedded?.stop()
+            throw ConfigurationError("redis.tls: \(error.message)", key: "redis.tls.ca_file")
+        }
+        redisConfiguration.tls = tls
+        if tls.insecureSkipVerify {
+            logger.warning(
+                "redis.tls.insecure_skip_verify is on: the Redis server's certificate and name are NOT checked; anyone on the path can read and change quotad's data (development only)"
+            )
+        }
     }
     redisConfiguration.poolSize = configuration.redisPoolSize
     redisConfiguration.commandTimeout = .milliseconds(configuration.redisTimeoutMilliseconds)

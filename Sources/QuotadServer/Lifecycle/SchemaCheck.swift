@@ -19,7 +19,7 @@ public func checkRedisSchema(client: RedisClient, logger: Logger, timeout: Durat
         try await client.waitUntilConnected(timeout: timeout)
     } catch {
         throw ConfigurationError(
-            "cannot check the Redis key schema: no connection to \(client.configuration.endpoint) within \(timeout)",
+            "cannot check the Redis key schema: " + ((error as? RedisError)?.message ?? "no connection to \(client.configuration.endpoint) within \(timeout)"),
             key: settingKey(client)
         )
     }
