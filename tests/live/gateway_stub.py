@@ -21,7 +21,7 @@ Behaviour is chosen per request by the header `x-stub-mode` (the gateway forward
     hang      never answers (until the stub is closed), for timeouts
     long      a stream of `x-stub-chunks` (default 2000) one-token content deltas whose final usage counts
               exactly those tokens, for mid-stream enforcement
-`x-stub-tag: <text>` marks a request so that a test finds it among the others (`Stub.find(tag)`).
+Modes combine with commas (`long,slow`). `x-stub-tag: <text>` marks a request so that a test finds it among the others (`Stub.find(tag)`).
 
 Self-check (the real openai and anthropic SDKs straight against the stub, no quotad):
 
@@ -46,8 +46,8 @@ EMBEDDINGS_USAGE = {"prompt_tokens": 8, "total_tokens": 8}
 EMBEDDINGS_EXPECTED = {"input_tokens": 8, "output_tokens": 0, "cached_input_tokens": 0, "cache_write_tokens": 0,
                        "reasoning_tokens": 0}
 
-# The content of every delta of a `long` stream: one token by any count.
-LONG_TOKEN = "a"
+# The content of every delta of a `long` stream: one token by a tokenizer and by a 4-bytes-per-token estimate.
+LONG_TOKEN = " the"
 LONG_PROMPT_TOKENS = 9
 
 
@@ -87,6 +87,11 @@ class Exchange:
     @property
     def mode(self):
         return self.headers.get("x-stub-mode", "")
+
+    @property
+    def modes(self):
+        """The comma-separated modes of `x-stub-mode` (`long,slow`: a long stream, slowly)."""
+        return {m.strip() for m in self.mode.split(",") if m.strip()}
 
     def json(self):
         return json.loads(self.body) if self.body else None
@@ -192,17 +197,17 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             request = json.loads(exchange.body or b"{}")
         except ValueError:
             request = {}
-        mode = exchange.mode
-        if mode == "hang":
+        modes = exchange.modes
+        if "hang" in modes:
             exchange.outcome = "hang"
             self.stub.closing.wait(300)
             self.close_connection = True
             return
-        if mode == "error500":
+        if "error500" in modes:
             body = (anthropic_error("api_error", "Internal server error") if anthropic else
                     openai_error("The server had an error while processing your request. Sorry about that!", "server_error", None))
             return self._json(exchange, 500, body)
-        if mode == "error400":
+        if "error400" in modes:
             body = (anthropic_error("invalid_request_error", "max_tokens: Field required") if anthropic else
                     openai_error("Invalid value for 'messages': expected an array.", "invalid_request_error", "invalid_value", "messages"))
             return self._json(exchange, 400, body)
@@ -223,7 +228,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                             "content": [{"type": "output_text", "text": "The answer.", "annotations": []}]}],
                 "parallel_tool_calls": True, "tool_choice": "auto", "tools": [], "usage": usage})
         if request.get("stream") is True:
-            if mode == "long":
+            if "long" in modes:
                 events = long_events(anthropic, int(exchange.headers.get("x-stub-chunks") or 2000), request)
             else:
                 events = anthropic_events(fixtures) if anthropic else openai_events(fixtures, request)
@@ -248,11 +253,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         exchange.outcome = "complete"
 
     def _stream(self, exchange, events):
-        mode = exchange.mode
-        delay = int(exchange.headers.get("x-stub-delay-ms") or 50) / 1000 if mode == "slow" else 0
+        modes = exchange.modes
+        delay = int(exchange.headers.get("x-stub-delay-ms") or 50) / 1000 if "slow" in modes else 0
         self._head(exchange, 200, [("Content-Type", "text/event-stream; charset=utf-8"), ("Transfer-Encoding", "chunked"),
                                    ("Cache-Control", "no-cache"), ("x-request-id", f"req_stub_{exchange.number}")])
-        stop_at = len(events) // 2 if mode == "cut" else None
+        stop_at = len(events) // 2 if "cut" in modes else None
         for index, event in enumerate(events):
             if stop_at is not None and index == stop_at:
                 exchange.outcome = "cut"
