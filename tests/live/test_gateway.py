@@ -33,8 +33,10 @@ def env(module_launcher):
 
 
 def only(stub, t):
+    """The one request tagged `t` the stub saw, once the stub has finished answering it (bounded: 30 s)."""
     found = stub.find(t)
     assert len(found) == 1, f"the stub saw exactly one request tagged {t}: {found}"
+    found[0].done.wait(30)
     return found[0]
 
 
@@ -205,7 +207,8 @@ def test_over_the_limit_rate_limit_error_and_no_upstream_call(env):
     error = raised.value
     body = error.body if isinstance(error.body, dict) else {}
     assert error.status_code == 429 and error.code == "quota_exceeded" and body.get("type") == "rate_limit_error", f"OpenAI shape: {error.body}"
-    assert "user" in error.message and "1000" in error.message.replace(",", ""), f"the message names the level and the limit: {error.message}"
+    message = body.get("message") or ""
+    assert "user" in message and "1000" in message.replace(",", ""), f"the message names the level and the limit: {message}"
     for header in ("retry-after", "ratelimit", "ratelimit-policy"):
         assert error.response.headers.get(header), f"429 header {header}: {dict(error.response.headers)}"
     full = error.response.json()
@@ -224,11 +227,14 @@ def test_missing_user_is_a_400_saying_where_to_put_it(env):
     t1, t2 = tag(), tag()
     with pytest.raises(openai.BadRequestError) as raised:
         env.openai().chat.completions.create(model="gpt-4o", messages=HI, max_tokens=10, extra_headers={"x-stub-tag": t1})
-    assert "x-quotad-user" in raised.value.message.lower() and "user" in raised.value.message, f"OpenAI: {raised.value.message}"
+    message = (raised.value.body or {}).get("message") or ""
+    rest = message.lower().replace("x-quotad-user", "")
+    assert raised.value.status_code == 400 and "x-quotad-user" in message.lower() and "user" in rest, \
+        f"OpenAI: the message names the header and the body's user field: {raised.value.body}"
     with pytest.raises(anthropic.BadRequestError) as raised:
         env.anthropic().messages.create(model="claude-sonnet-4-5", max_tokens=10, messages=HI, extra_headers={"x-stub-tag": t2})
-    message = str(raised.value)
-    assert "x-quotad-user" in message.lower() and "metadata.user_id" in message, f"Anthropic: {message}"
+    message = ((raised.value.body or {}).get("error") or {}).get("message") or ""
+    assert raised.value.status_code == 400 and "x-quotad-user" in message.lower() and "metadata.user_id" in message, f"Anthropic: {raised.value.body}"
     assert env.stub.find(t1) == [] and env.stub.find(t2) == []
 
 
