@@ -212,7 +212,8 @@ def test_over_the_limit_rate_limit_error_and_no_upstream_call(env):
     for header in ("retry-after", "ratelimit", "ratelimit-policy"):
         assert error.response.headers.get(header), f"429 header {header}: {dict(error.response.headers)}"
     full = error.response.json()
-    limit = full.get("quotad", {}).get("limit", full.get("quotad"))
+    quotad_part = full.get("quotad") or {}
+    limit = quotad_part if "level" in quotad_part else quotad_part.get("limit")   # the limit object, or {"limit": it}
     assert isinstance(limit, dict) and limit.get("level") == "user", f"the quota API's limit object under 'quotad': {full}"
     with pytest.raises(anthropic.RateLimitError) as raised:
         env.anthropic().messages.create(model="claude-sonnet-4-5", max_tokens=100, messages=HI, metadata={"user_id": u},
