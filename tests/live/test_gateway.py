@@ -5,6 +5,11 @@ binary's `/gateway` routes, whose upstream is the loopback stub of gateway_stub.
 
 One quotad (gateway on, upstream timeout 2 s) and one stub are shared by the module; every test uses users of
 its own. Waits are bounded waits on conditions (support.wait_until), never sleeps.
+
+Readings of the contract where it is silent (what an SDK user expects): an upstream stream cut mid-way reaches
+the caller as a cut (the SDK raises, it does not see a clean end), and the reservation is settled either way;
+the OpenAI 429's `quotad` member is the quota API's limit object (or `{"limit": object}`); an admin key works
+with `X-Quotad-Tenant`; a key without scope `gateway` is a 403 `PermissionDeniedError`, an unknown one a 401.
 """
 import json, threading, time
 
