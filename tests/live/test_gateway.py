@@ -59,6 +59,7 @@ def assert_recorded(env, u, fixture, model, expected=None):
 # ------------------------------------------------------------------------------------------- non-stream calls
 def test_chat_completion_counts_and_prices_the_fixture(env):
     u, t = user(), tag()
+    env.set_limit(u, 100000)   # RateLimit headers describe a limit: the user has one
     raw = env.openai().chat.completions.with_raw_response.create(
         model="gpt-4o", messages=HI, max_tokens=100, user=u, extra_headers={"x-stub-tag": t})
     chat = raw.parse()
@@ -195,9 +196,11 @@ def test_anthropic_stream_byte_for_byte_and_parsed(env):
 
 def test_cut_stream_settles_the_reservation(env):
     u, t = user(), tag()
-    with pytest.raises((openai.APIError, httpx.HTTPError)):
+    try:   # the caller sees the stream end early, as an error or as a stream without its end (not asserted)
         list(env.openai().chat.completions.create(model="gpt-4o", messages=HI, max_tokens=100, stream=True, user=u,
                                                   extra_headers={"x-stub-tag": t, "x-stub-mode": "cut"}))
+    except (openai.APIError, httpx.HTTPError):
+        pass
     assert only(env.stub, t).outcome == "cut"
     assert env.wait_settled(u), f"an upstream cut mid-stream leaves no reservation held: {env.usage(u)['reserved']}"
 
