@@ -25,12 +25,17 @@ step() {
 python_tools() {
   if command -v schemathesis >/dev/null 2>&1 && command -v openapi-spec-validator >/dev/null 2>&1 \
     && command -v openapi-python-client >/dev/null 2>&1 && python3 -c "import yaml, selenium, requests" 2>/dev/null \
-    && python3 -c "import pytest, sys; sys.exit(pytest.__version__ != '9.0.3')" 2>/dev/null; then
+    && python3 -c "import pytest, sys; sys.exit(pytest.__version__ != '9.0.3')" 2>/dev/null \
+    && python3 -c "import openai, anthropic, sys; sys.exit((openai.__version__, anthropic.__version__) != ('3.63.0', '2.17.0'))" 2>/dev/null; then
     return 0
   fi
   python3 -m pip install --quiet --disable-pip-version-check \
     "schemathesis==4.32.5" "openapi-spec-validator==0.9.0" "openapi-python-client==0.29.1" "pyyaml==6.0.3" \
     "selenium==4.27.1" "requests==2.34.2" "pytest==9.0.3"
+  # the gateway's live tests (tests/live/test_gateway*.py) drive the real SDKs; their dependencies pinned by the
+  # Python SDK's constraints (a call of its own: those pin PyYAML differently from the line above)
+  python3 -m pip install --quiet --disable-pip-version-check -c clients/python/constraints.txt \
+    "openai==3.63.0" "anthropic==2.17.0"
 }
 
 # A live-service script (Python or shell) against the release binary.
@@ -43,7 +48,7 @@ live() {
 }
 
 step "system packages (redis-server, redis-tools, libhiredis-dev, pkg-config, curl, faketime, influxdb, chromium, promtool)" scripts/install-deps.sh faketime influxdb chromium chromium-driver fonts-dejavu-core prometheus
-step "Python tools (schemathesis, openapi-spec-validator, openapi-python-client, pyyaml, selenium, requests, pytest)" python_tools
+step "Python tools (schemathesis, openapi-spec-validator, openapi-python-client, pyyaml, selenium, requests, pytest, openai, anthropic)" python_tools
 # Each target imports only the layers below it (QuotaHTTP: no Redis client, no configuration).
 step "layers: every target imports only what Package.swift's picture allows" python3 scripts/check_layers.py
 step "OpenAPI document is valid OpenAPI 3.1 (openapi-spec-validator)" openapi-spec-validator Sources/QuotaHTTP/OpenAPI/openapi.yaml
@@ -58,7 +63,8 @@ echo "    release binary: $release_bin" >&2
 # recovery); three instances under faketime (6 minutes ahead and behind, one 40 days ahead) against one Redis
 # (overspend 0, leaks 0, usage in Redis's current cycle); 50,000 events with 25% retried (exactly once) and
 # 1,000 racing reservations over 64 connections (hard cap); every route with missing/garbage/revoked/foreign
-# keys (Redis unchanged), HTTP fuzz of provider bodies, no key in logs.
+# keys (Redis unchanged), HTTP fuzz of provider bodies, no key in logs; gateway mode with the real openai and
+# anthropic SDKs against a loopback upstream stub (test_gateway*.py).
 step "live-service tests (pytest tests/live)" env QUOTAD_BIN="$release_bin" \
   python3 -m pytest tests/live -p no:cacheprovider --junitxml=.build/live-tests.xml -q
 # two instances, 1,000 racing reservations per level (tenant, group, user) and limit kind (cycle, every window):
