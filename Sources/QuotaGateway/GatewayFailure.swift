@@ -14,6 +14,8 @@ struct GatewayFailure: Error, Sendable {
     var message: String
     var param: String?
     var headers: HTTPFields
+    /// quotad's own details (the refusing limit of a 429), as the body's `quotad` member.
+    var details: [String: JSONFragment] = [:]
 
     init(_ status: HTTPResponse.Status, code: String, _ message: String, param: String? = nil, headers: HTTPFields = [:]) {
         self.status = status
@@ -26,6 +28,7 @@ struct GatewayFailure: Error, Sendable {
     /// The same error as the quota API would answer it.
     init(_ error: APIError) {
         self.init(error.status, code: error.code, error.message, headers: error.headers)
+        details = error.topLevel
         // The quota API's Bearer challenge names quotad's realm; the SDKs need no challenge.
         headers[.wwwAuthenticate] = nil
     }
@@ -43,13 +46,20 @@ struct GatewayFailure: Error, Sendable {
     }
 
     func response(_ dialect: GatewayDialect) -> Response {
-        let body: [String: Any] =
+        var body: [String: Any] =
             switch dialect {
             case .openai:
                 ["error": ["message": message, "type": type, "param": param as Any? ?? NSNull(), "code": code]]
             case .anthropic:
                 ["type": "error", "error": ["type": type, "message": message]]
             }
+        if !details.isEmpty {
+            var quotad: [String: Any] = ["code": code]
+            for (key, value) in details {
+                quotad[key] = try? JSONSerialization.jsonObject(with: Data(value.serialized), options: [.fragmentsAllowed])
+            }
+            body["quotad"] = quotad
+        }
         let bytes = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
         var fields = headers
         fields[.contentType] = "application/json"

@@ -51,7 +51,7 @@ struct ConfigurationTests {
         let topLevel = yamlError("logging:\n  level: info\npricng:\n  file: x.yaml\n")
         #expect(topLevel?.key == "pricng")
         #expect(topLevel?.line == 3 && topLevel?.column == 1)
-        #expect(topLevel?.message.contains("known top-level keys: http, redis, auth, pricing, reservations, usage, events, export, webhooks, settings, logging") == true)
+        #expect(topLevel?.message.contains("known top-level keys: http, redis, auth, pricing, reservations, usage, events, export, webhooks, settings, gateway, logging") == true)
     }
 
     @Test func yamlSyntaxErrorGivesLineAndColumn() {
@@ -205,7 +205,8 @@ struct ConfigurationTests {
             let row = text.split(separator: "\n").first { $0.hasPrefix("# | \(key.path) ") || $0.hasPrefix("# | \(key.path)|") }
             #expect(row?.contains(key.environmentVariable) == true, "\(key.path) is missing from the table in config/quotad.yaml")
             let leaf = key.path.split(separator: ".").last.map(String.init) ?? key.path
-            #expect(text.contains("\n  \(leaf):") || text.contains("\n    \(leaf):"), "\(key.path) is not set in config/quotad.yaml")
+            let depth = String(repeating: "  ", count: key.path.split(separator: ".").count - 1)
+            #expect(text.contains("\n\(depth)\(leaf):"), "\(key.path) is not set in config/quotad.yaml")
         }
         let loaded = try QuotadConfiguration.load(path: path, environment: [:])
         let defaults = QuotadConfiguration()

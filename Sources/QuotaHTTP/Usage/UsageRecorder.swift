@@ -153,6 +153,9 @@ public struct UsageRecorder: Sendable {
             throw APIError.badRequest("give either 'response' or \"usage\": \"estimate\", not both")
         case (.some(let response), nil):
             counts = .response(response.bytes)
+        case (nil, .some(let given)) where request.usageIsEstimate:
+            // Counts a caller estimated itself (the gateway's, for a stream cut before its usage arrived).
+            counts = .estimated(given)
         case (nil, .some(let given)):
             counts = .counts(given)
         case (.some, .some):
