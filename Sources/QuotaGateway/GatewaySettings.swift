@@ -23,22 +23,19 @@ public struct GatewaySettings: Sendable {
     public var anthropic: Upstream
     /// The longest an upstream call may take, stream included; also the longest wait between two chunks.
     public var upstreamTimeout: Duration
-    /// The output tokens by which a stream's hold grows each time its output passes what it holds.
-    public var streamExtensionTokens: Int
     /// The largest upstream answer that is read whole (non-streaming answers); larger ones are a 502.
     public var maximumAnswerBytes: Int
 
-    /// Creates settings (the providers' public endpoints, 10-minute calls, 256-token extension steps).
+    /// Creates settings (the providers' public endpoints, 10-minute calls, answers up to 64 MiB).
     public init(
         prefix: String = "/gateway", openai: Upstream = Upstream(baseURL: "https://api.openai.com/v1"),
         anthropic: Upstream = Upstream(baseURL: "https://api.anthropic.com"), upstreamTimeout: Duration = .seconds(600),
-        streamExtensionTokens: Int = 256, maximumAnswerBytes: Int = 64 * 1_048_576
+        maximumAnswerBytes: Int = 64 * 1_048_576
     ) {
         self.prefix = prefix
         self.openai = openai
         self.anthropic = anthropic
         self.upstreamTimeout = upstreamTimeout
-        self.streamExtensionTokens = streamExtensionTokens
         self.maximumAnswerBytes = maximumAnswerBytes
     }
 

@@ -126,8 +126,6 @@ extension ConfigurationKey {
                   kind: .optionalText(\.gatewayAnthropicAPIKeyFile)),
             .init(path: "gateway.upstream_timeout_ms", environmentVariable: "QUOTAD_GATEWAY_UPSTREAM_TIMEOUT_MS",
                   kind: .integer(\.gatewayUpstreamTimeoutMilliseconds, 100...3_600_000)),
-            .init(path: "gateway.stream_extension_tokens", environmentVariable: "QUOTAD_GATEWAY_STREAM_EXTENSION_TOKENS",
-                  kind: .integer(\.gatewayStreamExtensionTokens, 1...1_000_000)),
             .init(path: "logging.level", environmentVariable: "QUOTAD_LOG_LEVEL",
                   kind: .choice(Logger.Level.allCases.map(\.rawValue)) { configuration, word in
                       if let level = Logger.Level(rawValue: word) { configuration.logLevel = level }

@@ -30,7 +30,7 @@ extension QuotadConfiguration {
         )
         return GatewaySettings(
             prefix: gatewayPrefix, openai: openai, anthropic: anthropic,
-            upstreamTimeout: .milliseconds(gatewayUpstreamTimeoutMilliseconds), streamExtensionTokens: gatewayStreamExtensionTokens
+            upstreamTimeout: .milliseconds(gatewayUpstreamTimeoutMilliseconds)
         )
     }
 

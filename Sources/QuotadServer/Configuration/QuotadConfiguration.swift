@@ -186,9 +186,6 @@ public struct QuotadConfiguration: Sendable {
     /// `gateway.upstream_timeout_ms` / `QUOTAD_GATEWAY_UPSTREAM_TIMEOUT_MS` (100…3600000): the longest an
     /// upstream call may take, its stream included.
     public var gatewayUpstreamTimeoutMilliseconds = 600_000
-    /// `gateway.stream_extension_tokens` / `QUOTAD_GATEWAY_STREAM_EXTENSION_TOKENS` (1…1000000): the step by
-    /// which a stream's hold grows.
-    public var gatewayStreamExtensionTokens = 256
 
     /// The defaults.
     public init() {}
