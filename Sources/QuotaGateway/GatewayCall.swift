@@ -81,7 +81,7 @@ struct GatewayCall: Sendable {
         upstreamBody = bytes
         if injectedUsage {
             // A `"stream_options": null` decodes as absent but must not be given twice.
-            let named = envelope.streamOptions != nil || Self.contains(bytes, Array(#""stream_options""#.utf8))
+            let named = envelope.streamOptions != nil || bytes.contains(bytesOf: #""stream_options""#)
             upstreamBody = try Self.addingIncludeUsage(bytes, hasStreamOptions: named)
         }
     }
@@ -105,16 +105,6 @@ struct GatewayCall: Sendable {
             throw GatewayFailure(.badRequest, code: "invalid_request", "the request body cannot be re-encoded")
         }
         return Array(data)
-    }
-
-    static func contains(_ bytes: [UInt8], _ needle: [UInt8]) -> Bool {
-        guard let first = needle.first, bytes.count >= needle.count else { return false }
-        var index = 0
-        while index <= bytes.count - needle.count {
-            if bytes[index] == first, Array(bytes[index..<(index + needle.count)]) == needle { return true }
-            index += 1
-        }
-        return false
     }
 
     private static func isWhitespace(_ byte: UInt8) -> Bool {

@@ -144,7 +144,7 @@ extension GatewayController {
                         metadata: ["quota.reservation_id": "\(hold.reservation.id)", "error": "\(error.message)"]
                     )
                     var fallback = body(.estimated(outputTokens: hold.plan.outputTokens))
-                    fallback.model = hold.model
+                    fallback.model = hold.plan.model
                     do {
                         _ = try await recorder.record(fallback, tenant: hold.tenant, reservationID: hold.reservation.id, logger: hold.logger)
                     } catch {
@@ -178,7 +178,7 @@ extension GatewayController {
     /// Runs an upstream request within the upstream timeout; failures as `502` / `504` in the provider's format.
     func execute(_ request: HTTPClientRequest) async throws -> HTTPClientResponse {
         do {
-            return try await client.execute(request, deadline: .now() + Self.timeAmount(settings.upstreamTimeout))
+            return try await client.execute(request, deadline: .now() + settings.upstreamTimeAmount)
         } catch {
             throw Self.upstreamFailure(error)
         }
@@ -203,11 +203,6 @@ extension GatewayController {
             return GatewayFailure(.gatewayTimeout, code: "upstream_timeout", "the provider did not answer in time")
         }
         return GatewayFailure(.badGateway, code: "upstream_unreachable", "the provider cannot be reached: \(String(describing: error).prefix(200))")
-    }
-
-    static func timeAmount(_ duration: Duration) -> TimeAmount {
-        let (seconds, attoseconds) = duration.components
-        return .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 
     /// The caller's end-to-end headers, less its credential and quotad's own, with the provider's credential.

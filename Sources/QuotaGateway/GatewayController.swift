@@ -130,7 +130,7 @@ public struct GatewayController: Sendable {
             reservation = held
         }
         let held = GatewayHold(
-            tenant: tenant, user: user, model: call.model, provider: provider, reservation: reservation, plan: plan,
+            tenant: tenant, user: user, provider: provider, reservation: reservation, plan: plan,
             started: ContinuousClock.now, logger: context.logger
         )
         return try await forward(route, call, request: request, hold: held)
@@ -178,7 +178,6 @@ public struct GatewayController: Sendable {
 struct GatewayHold: Sendable {
     var tenant: String
     var user: String
-    var model: String
     var provider: Provider
     var reservation: Reservation
     var plan: ReservationPlan

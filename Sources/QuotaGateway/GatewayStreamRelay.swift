@@ -76,20 +76,20 @@ struct GatewayStreamRelay: Sendable {
     /// Reads one event; false when it is the usage chunk the caller does not get.
     private mutating func keep(_ event: ArraySlice<UInt8>) -> Bool {
         let hasUsage = inspect(event)
-        if dropsUsageChunk, hasUsage, Self.find(#""choices":[]"#, in: event) || Self.find(#""choices": []"#, in: event) { return false }
+        if dropsUsageChunk, hasUsage, event.contains(bytesOf: #""choices":[]"#) || event.contains(bytesOf: #""choices": []"#) { return false }
         return true
     }
 
     /// Notes the event's usage and output; true when it carries a usage object.
     private mutating func inspect(_ event: ArraySlice<UInt8>) -> Bool {
-        if Self.find("[DONE]", in: event) || Self.find("message_stop", in: event) || Self.find("response.completed", in: event) {
+        if event.contains(bytesOf: "[DONE]") || event.contains(bytesOf: "message_stop") || event.contains(bytesOf: "response.completed") {
             sawEnd = true
         }
         let hasUsage = Self.hasUsageObject(event)
         if hasUsage {
             if firstUsage == nil { firstUsage = Array(event) } else { lastUsage = Array(event) }
         }
-        if Self.find(#""delta""#, in: event) { outputTokensEstimate += estimatedOutput(event) }
+        if event.contains(bytesOf: #""delta""#) { outputTokensEstimate += estimatedOutput(event) }
         return hasUsage
     }
 
@@ -121,25 +121,12 @@ struct GatewayStreamRelay: Sendable {
     /// Whether `"usage"` is followed (after `:` and whitespace) by an object, not `null`.
     static func hasUsageObject(_ event: ArraySlice<UInt8>) -> Bool {
         let key = Array(#""usage""#.utf8)
-        var index = event.startIndex
-        while index + key.count <= event.endIndex {
-            if event[index] == key[0], event[index..<(index + key.count)].elementsEqual(key) {
-                var next = index + key.count
-                while next < event.endIndex, event[next] == 0x20 || event[next] == 0x3A || event[next] == 0x09 { next += 1 }
-                if next < event.endIndex, event[next] == UInt8(ascii: "{") { return true }
-            }
-            index += 1
-        }
-        return false
-    }
-
-    static func find(_ needle: String, in event: ArraySlice<UInt8>) -> Bool {
-        let bytes = Array(needle.utf8)
-        guard event.count >= bytes.count else { return false }
-        var index = event.startIndex
-        while index + bytes.count <= event.endIndex {
-            if event[index] == bytes[0], event[index..<(index + bytes.count)].elementsEqual(bytes) { return true }
-            index += 1
+        var from = event.startIndex
+        while let found = event.firstIndex(ofBytes: key, from: from) {
+            var next = found + key.count
+            while next < event.endIndex, event[next] == 0x20 || event[next] == 0x3A || event[next] == 0x09 { next += 1 }
+            if next < event.endIndex, event[next] == UInt8(ascii: "{") { return true }
+            from = found + 1
         }
         return false
     }

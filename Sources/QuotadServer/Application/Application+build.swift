@@ -44,7 +44,7 @@ public func buildApplication(
     var gateway: GatewayController?
     var services: [any Service] = []
     if let settings = gatewaySettings {
-        let client = GatewayHTTPClient.make(settings: settings)
+        let client = settings.makeHTTPClient()
         // First, so it shuts down last: after the HTTP server has drained the calls that use it.
         services.append(GatewayHTTPClient(client: client, logger: logger))
         gateway = GatewayController(dependencies: dependencies, settings: settings, client: client)
