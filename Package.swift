@@ -348,7 +348,7 @@ if Context.environment["QUOTAD_FUZZ"] == "1" {
         .executableTarget(
             name: "QuotadFuzz",
             dependencies: [
-                "QuotaHTTP", "TokenQuota", "TokenAccounting", "AsyncRedis",
+                "QuotaHTTP", "QuotaGateway", "TokenQuota", "TokenAccounting", "AsyncRedis",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Fuzz/QuotadFuzz",

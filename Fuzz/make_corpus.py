@@ -111,6 +111,26 @@ def resp_replies():
     yield b"\x04$0\r\n\r\n*0\r\n"
 
 
+def gateway_inputs():
+    # The first byte chooses (see GatewayBytes): even, a request body of a route; odd, a stream split in two.
+    requests = [
+        (0, {"model": "gpt-4o", "user": "ann+test@example.com", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 100}),
+        (0, {"model": "gpt-4o", "stream": True, "messages": [{"role": "user", "content": "hi"}]}),
+        (0, {"model": "gpt-4o", "stream": True, "stream_options": {"include_usage": False}, "messages": []}),
+        (0, {"model": "gpt-4o", "stream": True, "stream_options": None, "messages": []}),
+        (2, {"model": "gpt-4o", "instructions": "x", "input": [{"role": "user", "content": "hi"}], "max_output_tokens": 7}),
+        (4, {"model": "text-embedding-3-small", "input": ["a", "b"], "user": "dan"}),
+        (6, {"model": "claude-sonnet-4-5", "max_tokens": 50, "metadata": {"user_id": "carol"}, "system": "be brief",
+             "messages": [{"role": "user", "content": "hi"}]}),
+    ]
+    for selector, body in requests:
+        yield bytes([selector]) + json.dumps(body).encode()
+    for index, (_, body) in enumerate(provider_bodies()):
+        if body.startswith("data:") or body.startswith("event:"):
+            yield bytes([1 + 2 * ((7 + 10 * index) % 127)]) + body.encode()
+            yield bytes([3]) + body.replace("\n", "\r\n").encode()
+
+
 def write(target, items):
     folder = root / "Corpus" / target
     shutil.rmtree(folder, ignore_errors=True)
@@ -126,3 +146,4 @@ write("strict", strict_bodies())
 write("provider", (body for _, body in provider_bodies()))
 write("cursor", cursors())
 write("resp", resp_replies())
+write("gateway", gateway_inputs())

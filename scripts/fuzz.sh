@@ -5,7 +5,7 @@
 # .build-fuzz, then runs each target for FUZZ_SECONDS (default 30) on a copy of its committed corpus
 # Fuzz/Corpus/<target>/ (the clone stays clean; what libFuzzer grows stays in the copy). Any crash, trap,
 # disagreement of the differential targets, leak or per-input timeout fails the run, and the crashing input's
-# path is printed. Fuzz/Regressions/<target>/ holds the inputs of past findings, replayed on every run. Usage: scripts/fuzz.sh [target...]   (targets: usage reservation strict provider cursor resp)
+# path is printed. Fuzz/Regressions/<target>/ holds the inputs of past findings, replayed on every run. Usage: scripts/fuzz.sh [target...]   (targets: usage reservation strict provider cursor resp gateway)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,7 +14,7 @@ rss_mb="${FUZZ_RSS_LIMIT_MB:-2048}"
 input_timeout="${FUZZ_INPUT_TIMEOUT:-10}"
 work="${FUZZ_WORK_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/quotad-fuzz.XXXXXX")}"
 targets=("$@")
-((${#targets[@]})) || targets=(usage reservation strict provider cursor resp)
+((${#targets[@]})) || targets=(usage reservation strict provider cursor resp gateway)
 
 started=$SECONDS
 QUOTAD_FUZZ=1 swift build -c release --scratch-path .build-fuzz --product QuotadFuzz \

@@ -96,5 +96,5 @@ step "HTTP fuzz test" live scripts/http_fuzz_test.py
 step "Python SDK (mypy --strict, pytest)" env QUOTAD_BIN="$release_bin" scripts/python_sdk_test.sh
 # libFuzzer + AddressSanitizer on the parsers of outside bytes (FUZZ_SECONDS each, on a copy of Fuzz/Corpus,
 # replaying Fuzz/Regressions).
-step "coverage-guided fuzzing (libFuzzer, scripts/fuzz.sh)" scripts/fuzz.sh usage reservation strict provider cursor resp
+step "coverage-guided fuzzing (libFuzzer, scripts/fuzz.sh)" scripts/fuzz.sh usage reservation strict provider cursor resp gateway
 step "Swift tests (swift test)" swift test --skip-build "$@"

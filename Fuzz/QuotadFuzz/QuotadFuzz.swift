@@ -8,6 +8,7 @@
 import Foundation
 import NIOCore
 @testable import AsyncRedis
+@testable import QuotaGateway
 @testable import QuotaHTTP
 @testable import TokenAccounting
 @testable import TokenQuota
@@ -26,6 +27,9 @@ enum FuzzTarget: String, CaseIterable {
     case cursor
     /// ``RESPReader``: what Redis sends, fed in two pieces.
     case resp
+    /// The gateway: ``GatewayCall`` (a provider request body, for each route) and ``GatewayStreamRelay``
+    /// (a provider's SSE stream, fed in two pieces: every byte must reach the caller when nothing is dropped).
+    case gateway
 
     static let selected: FuzzTarget = {
         let name = ProcessInfo.processInfo.environment["QUOTAD_FUZZ_TARGET"] ?? ""
@@ -65,6 +69,7 @@ public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     case .provider: ProviderBodies.parse(bytes)
     case .cursor: _ = EventCursor(String(decoding: bytes, as: UTF8.self))
     case .resp: RESPBytes.read(bytes)
+    case .gateway: GatewayBytes.read(bytes)
     }
     return 0
 }
@@ -164,6 +169,34 @@ enum RESPBytes {
             guard let reply = try? reader.next() else { return }
             _ = reply.int
             _ = reply.text
+        }
+    }
+}
+
+/// The gateway's reads of outside bytes. The first byte chooses: even, a request body of route
+/// (byte / 2) % 4; odd, a stream split at (byte / 2) % its length into two feeds.
+enum GatewayBytes {
+    static func read(_ bytes: UnsafeRawBufferPointer) {
+        guard let selector = bytes.first else { return }
+        let rest = Array(bytes.dropFirst())
+        if selector % 2 == 0 {
+            let routes: [GatewayRoute] = [.chatCompletions, .responses, .embeddings, .messages]
+            guard let call = try? GatewayCall(bytes: rest, route: routes[Int(selector / 2) % routes.count]) else { return }
+            // What goes upstream is still one JSON object.
+            guard (try? JSONSerialization.jsonObject(with: Data(call.upstreamBody))) is [String: Any] else {
+                fatalError("the gateway would send upstream a body that is not a JSON object: \(call.upstreamBody)")
+            }
+            return
+        }
+        for drop in [false, true] {
+            var relay = GatewayStreamRelay(dropsUsageChunk: drop, provider: selector % 4 == 1 ? .openai : .anthropic, estimator: TokenEstimator())
+            let split = rest.isEmpty ? 0 : Int(selector / 2) % rest.count
+            var sent = relay.feed(rest[..<split])
+            sent += relay.feed(rest[split...])
+            sent += relay.finish()
+            if !drop, sent != rest { fatalError("the relay changed a stream it had nothing to drop from") }
+            if drop, sent.count > rest.count { fatalError("the relay sent more than it received") }
+            if let events = relay.usageEvents { _ = try? UsageParser.parse(events, provider: .openai) }
         }
     }
 }

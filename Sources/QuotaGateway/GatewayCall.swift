@@ -50,6 +50,12 @@ struct GatewayCall: Sendable {
             guard bytes.first(where: { !Self.isWhitespace($0) }) == UInt8(ascii: "{") else {
                 throw GatewayFailure(.badRequest, code: "invalid_request", "the request body must be a JSON object")
             }
+            // `JSONDecoder` reads some bytes that are not JSON text (invalid UTF-8, raw control characters in
+            // strings, numbers with leading zeros: found by the gateway fuzz target); the providers refuse them,
+            // so the gateway does, before holding anything, with the strict parser.
+            guard (try? JSONSerialization.jsonObject(with: data)) != nil else {
+                throw GatewayFailure(.badRequest, code: "invalid_request", "invalid request body: not JSON text (RFC 8259)")
+            }
             envelope = try JSONDecoder().decode(Envelope.self, from: data)
             request = try JSONDecoder().decode(ProviderRequestBody.self, from: data)
         } catch let failure as GatewayFailure {

@@ -77,6 +77,20 @@ struct GatewayMappingTests {
                 return failure.status == .badRequest && failure.message.contains(needle)
             }
         }
+        // Found by the gateway fuzz target (Fuzz/Regressions/gateway/): a byte that is not UTF-8 or a raw control
+        // character in a string, or a number with a leading zero, passed JSONDecoder and would have gone upstream.
+        let invalidBodies = [0xFB, 0x00, 0x0A].map { Array(#"{"model":"gpt-4o","user":"d"#.utf8) + [$0] + Array(#"an"}"#.utf8) }
+            + [Array(#"{"model":"gpt-4o","x":00}"#.utf8)]
+        for invalid in invalidBodies {
+            #expect {
+                _ = try GatewayCall(bytes: invalid, route: .chatCompletions)
+            } throws: { error in
+                guard let failure = error as? GatewayFailure else { return false }
+                return failure.status == .badRequest && failure.message.contains("not JSON text")
+            }
+        }
+        // Escaped, and whitespace between members, are JSON.
+        #expect(throws: Never.self) { _ = try call("{\n\t\"model\": \"gpt-4o\", \"user\": \"a\\n\\\"b\"}") }
     }
 
     @Test func errorsAreInEachProvidersFormat() throws {
