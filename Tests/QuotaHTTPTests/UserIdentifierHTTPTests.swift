@@ -122,6 +122,36 @@ import Testing
         }
     }
 
+    @Test func aBatchIdempotencyKeyNamesEachItemWithoutAnID() async throws {
+        try await withQuotaApp { app, _ in
+            try await app.test(.router) { client in
+                let key = try await createKey(client, tenant: "acme").key
+                let batch = #"{"events":[{"user":"ann","model":"gpt-4o","usage":{"input_tokens":10}},{"user":"ann","event_id":"own-1","model":"gpt-4o","usage":{"input_tokens":20}},{"user":"bob","model":"gpt-4o","usage":{"input_tokens":30}}]}"#
+                var headers = auth(key)
+                headers[HTTPField.Name("Idempotency-Key")!] = "batch-9"
+                // the retried batch counts once: every item is a duplicate the second time
+                for expected in [true, false] {
+                    try await client.execute(uri: "/v1/tenants/acme/usage/batch", method: .post, headers: headers, body: json(batch)) { response in
+                        #expect(response.status == .ok, "\(String(buffer: response.body))")
+                        let results = object(response)["results"] as? [[String: Any]] ?? []
+                        #expect(results.map { $0["event_id"] as? String } == ["batch-9:0", "own-1", "batch-9:2"], "\(results)")
+                        #expect(results.map { $0["recorded"] as? Bool } == [expected, expected, expected], "\(results)")
+                    }
+                }
+                try await client.execute(uri: "/v1/tenants/acme/users/ann/usage", method: .get, headers: auth(key)) { response in
+                    #expect((object(response)["totals"] as? [String: Any])?["input_tokens"] as? Int == 30)
+                }
+                // a key that would not leave room for ':<index>' is refused for the whole batch, naming the header
+                headers[HTTPField.Name("Idempotency-Key")!] = String(repeating: "k", count: 196)
+                try await client.execute(uri: "/v1/tenants/acme/usage/batch", method: .post, headers: headers, body: json(batch)) { response in
+                    #expect(response.status == .badRequest)
+                    let message = (object(response)["error"] as? [String: Any])?["message"] as? String ?? ""
+                    #expect(message.contains("Idempotency-Key"), "\(message)")
+                }
+            }
+        }
+    }
+
     @Test func providerPrefixedModelNamesAreOneModel() async throws {
         try await withQuotaApp { app, _ in
             try await app.test(.router) { client in

@@ -148,4 +148,20 @@ import TokenAccounting
             )
         }
     }
+
+    /// LiteLLM's normalised (OpenAI-shaped) response for a Claude call keeps Anthropic's cache fields beside
+    /// `prompt_tokens`/`completion_tokens`; read as Anthropic's it would count 0 input and 0 output.
+    @Test func anOpenAIShapedBodyNamedAnthropicIsRefusedNotUnderCounted() {
+        let body = #"{"id": "chatcmpl-1", "object": "chat.completion", "model": "claude-sonnet-4-5", "choices": [], "usage": {"prompt_tokens": 1200, "completion_tokens": 80, "total_tokens": 1280, "cache_creation_input_tokens": 1000, "cache_read_input_tokens": 0}}"#
+        do {
+            _ = try UsageParser.parse(body, provider: .anthropic)
+            Issue.record("an OpenAI-shaped body was read as Anthropic's")
+        } catch {
+            #expect(error.code == .providerMismatch)
+            #expect(error.message.contains("usage.prompt_tokens") && error.message.contains("provider \"openai\""), "\(error.message)")
+        }
+        // Anthropic's own fields beside OpenAI's (a merged body) are read as Anthropic's
+        let both = #"{"type": "message", "usage": {"input_tokens": 5, "output_tokens": 2, "prompt_tokens": 5}}"#
+        #expect((try? UsageParser.parse(both, provider: .anthropic).usage.outputTokens) == 2)
+    }
 }

@@ -11,6 +11,8 @@ public struct UsageController: Sendable {
 
     /// The most events in one batch.
     public static let maximumBatchEvents = 1000
+    /// The longest batch `Idempotency-Key`: with `:<index>` appended it is still an event id.
+    static let maximumBatchKeyLength = Identifier.maximumEventIDLength - 5
     /// How many batch items are recorded concurrently.
     static let batchConcurrency = 8
 
@@ -60,6 +62,23 @@ public struct UsageController: Sendable {
         var items = body.events.map(\.request)
         for (index, violation) in itemViolations where index < items.count {
             items[index] = .failure(.badRequest("events[\(index)]: \(violation.message)"))
+        }
+        // With `Idempotency-Key: K`, an item that names no event id is `K:<its index>`: a retried batch
+        // counts each of them once, as a retried single event does.
+        if let key = request.headers[.idempotencyKey] {
+            guard key.utf8.count <= Self.maximumBatchKeyLength else {
+                throw APIError.badRequest("a batch's Idempotency-Key must be at most \(Self.maximumBatchKeyLength) characters (':<item index>' is appended)")
+            }
+            do {
+                try Identifier.validateEventID(key, field: "Idempotency-Key")
+            } catch {
+                throw APIError(error)
+            }
+            for index in items.indices {
+                guard case .success(var item) = items[index], item.eventID == nil else { continue }
+                item.eventID = "\(key):\(index)"
+                items[index] = .success(item)
+            }
         }
         // Items repeating an earlier item's event id run after the first wave, so that within a batch the
         // first occurrence is the one recorded and later ones are reported as duplicates.

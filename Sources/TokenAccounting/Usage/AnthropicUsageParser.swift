@@ -50,6 +50,8 @@ enum AnthropicUsageParser {
             throw UsageParseError(.noUsage, "the Anthropic Messages response has no usage")
         }
         let usage = UsageBlock(fields: fields, path: "usage")
+        try usage.refuseForeignShape(
+            ["prompt_tokens", "completion_tokens"], of: .openAIChat, own: ["input_tokens", "output_tokens"], format: .anthropicMessages)
         try usage.requireAny(
             of: ["input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens"],
             format: .anthropicMessages

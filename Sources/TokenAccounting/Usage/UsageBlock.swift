@@ -31,6 +31,21 @@ struct UsageBlock: Sendable {
         }
     }
 
+    /// Refuses a block that carries another format's counts (`foreign`, of `foreignFormat`) and none of this
+    /// format's (`own`): read as `format` it would count them as 0. A LiteLLM-normalised (OpenAI-shaped)
+    /// response sent with `provider: anthropic` is the common case.
+    func refuseForeignShape(_ foreign: [String], of foreignFormat: UsageFormat, own: [String], format: UsageFormat) throws(UsageParseError) {
+        let present = foreign.filter { fields[$0].map { !$0.isNull } ?? false }
+        guard !present.isEmpty, !own.contains(where: { fields[$0].map { !$0.isNull } ?? false }) else { return }
+        throw UsageParseError(
+            .providerMismatch,
+            "the usage has \(present.map { "\(path).\($0)" }.joined(separator: ", ")) (\(foreignFormat.displayName) fields) and none of "
+                + "\(own.map { "\(path).\($0)" }.joined(separator: ", ")), so it is not a \(format.displayName) response: name the provider "
+                + "whose format the body is in (an OpenAI-shaped body, such as LiteLLM's normalised response, is provider \"openai\"), "
+                + "or send the provider's own response"
+        )
+    }
+
     /// The count named `key` (0 when missing or `null`).
     func count(_ key: String) throws(UsageParseError) -> Int {
         try Self.count(fields[key], path: "\(path).\(key)")

@@ -30,6 +30,9 @@ public struct UsageParseError: Error, Sendable, Hashable, CustomStringConvertibl
         public static let invalidCount = Code(rawValue: "invalid_count")
         /// The provider could not be detected from the body, or the given provider is not supported.
         public static let unknownProvider = Code(rawValue: "unknown_provider")
+        /// The body is in another provider's format than the one named (an OpenAI-shaped usage sent as
+        /// Anthropic's): read as the named one it would under-count.
+        public static let providerMismatch = Code(rawValue: "provider_mismatch")
         /// The counts are individually valid but contradict each other once mapped to the canonical classes
         /// (for example more reasoning tokens than output tokens).
         public static let inconsistentCounts = Code(rawValue: "inconsistent_counts")
