@@ -32,7 +32,9 @@ else
 fi
 
 echo "==> installing the SDK and its pinned test tools" >&2
-"$PY" -m pip install --quiet --disable-pip-version-check -c "$CONSTRAINTS" "./$SDK" pytest mypy openai anthropic langchain-core litellm
+"$PY" -m pip install --quiet --disable-pip-version-check -c "$CONSTRAINTS" "./$SDK" pytest mypy openai anthropic langchain-core litellm \
+  fastapi uvicorn uvloop backoff orjson apscheduler pyjwt python-multipart cryptography pyyaml rq fastapi-sso pynacl \
+  websockets semver expression mcp soundfile           # the LiteLLM proxy's server (tests/test_litellm_proxy.py)
 
 echo "==> mypy --strict $SDK/src/quotad" >&2
 "$PY" -m mypy --config-file "$SDK/pyproject.toml" --strict --cache-dir=/dev/null "$SDK/src/quotad"

@@ -9,7 +9,6 @@ import copy
 import json
 import logging
 import os
-import time
 import uuid
 from decimal import Decimal
 from typing import Any, Iterator
@@ -137,7 +136,7 @@ def test_logger_records_the_openai_and_anthropic_bodies(openai_stub: Stub, anthr
     default = requests_of(client, "default-user", 1)
     assert counts(default) == expected(fixture_by_id[CACHED])
     assert default.totals.cache_write_1h_tokens == 100 and default.totals.cost_usd == TRUE_COST
-    time.sleep(0.3)
+    wait_until(lambda: handler.answered == 2, 10, "quotad answering both of the logger's records")
     assert client.get_user_usage("default-user").totals.requests == 1 and handler.failures == 0
 
 
@@ -372,7 +371,7 @@ def test_the_wrapper_and_the_logger_on_one_call_count_it_once(anthropic_stub: St
     handler = QuotadLogger(client)
     litellm.callbacks = [handler]
     completion(quotad=client, user="uma", **anthropic_call(anthropic_stub))
-    time.sleep(0.5)                                     # the logger's thread has run by now
+    wait_until(lambda: handler.answered == 1, 10, "quotad answering the logger's record (a duplicate)")
     uma = client.get_user_usage("uma")
     assert uma.totals.requests == 1 and uma.totals.input_tokens == 4096 and uma.reserved.tokens == 0
-    assert handler.failures == 0
+    assert handler.failures == 0 and handler.unrecorded == 0

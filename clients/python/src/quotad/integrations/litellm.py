@@ -37,6 +37,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
 import uuid
 from typing import Any, AsyncIterator, Iterator, Mapping
 
@@ -183,6 +184,8 @@ class QuotadLogger(CustomLogger):
         self.fail_open, self.enforce_fail_open = fail_open, enforce_fail_open
         self.failures = 0          # quotad unreachable or refusing: each one logged at warning
         self.unrecorded = 0        # calls with no user or no usage: logged, nothing recorded
+        self.answered = 0          # sends quotad answered (recorded, duplicate or already settled)
+        self._lock = threading.Lock()
 
     # what each callback sends ------------------------------------------------------------------------
 
@@ -235,6 +238,12 @@ class QuotadLogger(CustomLogger):
             pass                   # a release whose reservation is already gone (expired, settled)
         except QuotadError as error:
             self._failed(action, error)
+            return
+        self._answered()
+
+    def _answered(self) -> None:
+        with self._lock:           # sync callbacks run on LiteLLM's threads
+            self.answered += 1
 
     async def _send(self, plan: tuple[str, dict[str, Any]]) -> None:
         if self.async_client is None:
@@ -253,6 +262,8 @@ class QuotadLogger(CustomLogger):
             pass
         except QuotadError as error:
             self._failed(action, error)
+            return
+        self._answered()
 
     def _sync(self, kwargs: Any, response_obj: Any, failed: bool) -> None:
         plan = self._plan(_mapping(kwargs), response_obj, failed)
@@ -417,6 +428,10 @@ class QuotadEnforcer:
     def _prepare(self, kwargs: dict[str, Any], user: str | None) -> tuple[dict[str, Any], str]:
         args = _reserve_args(kwargs, user)
         call_id = kwargs.setdefault("litellm_call_id", str(uuid.uuid4()))
+        # a QuotadLogger on the same call charges the same user (its record is then a duplicate)
+        metadata = kwargs.get("metadata")
+        kwargs["metadata"] = {**(metadata if isinstance(metadata, Mapping) else {})}
+        kwargs["metadata"].setdefault("quotad_user", args["user"])
         if kwargs.get("stream"):
             options = kwargs.get("stream_options")
             kwargs["stream_options"] = {**(options if isinstance(options, Mapping) else {}), "include_usage": True}
