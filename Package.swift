@@ -101,7 +101,7 @@ let package = Package(
                 .embedInCode("Lua/common.lua"), .embedInCode("Lua/levels.lua"), .embedInCode("Lua/record.lua"),
                 .embedInCode("Lua/record_rows.lua"), .embedInCode("Lua/record_bounds.lua"), .embedInCode("Lua/record_thresholds.lua"),
                 .embedInCode("Lua/record_events.lua"),
-                .embedInCode("Lua/reserve.lua"), .embedInCode("Lua/release.lua"), .embedInCode("Lua/read.lua"),
+                .embedInCode("Lua/reserve.lua"), .embedInCode("Lua/extend.lua"), .embedInCode("Lua/release.lua"), .embedInCode("Lua/read.lua"),
                 .embedInCode("Lua/replace_quota.lua"),
                 .embedInCode("Lua/quota_epoch.lua"), .embedInCode("Lua/context.lua"),
                 .embedInCode("Lua/replace_set.lua"), .embedInCode("Lua/reset_usage.lua"),

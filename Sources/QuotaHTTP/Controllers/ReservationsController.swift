@@ -21,11 +21,12 @@ public struct ReservationsController: Sendable {
     public init(dependencies: QuotaAPIDependencies) { self.dependencies = dependencies }
 
     /// `POST /{tenant}/reservations`, `POST /{tenant}/reservations/{id}/commit`,
-    /// `DELETE /{tenant}/reservations/{id}` (mounted at `/v1/tenants`).
+    /// `POST /{tenant}/reservations/{id}/extend`, `DELETE /{tenant}/reservations/{id}` (mounted at `/v1/tenants`).
     public var endpoints: RouteCollection<QuotaRequestContext> {
         let routes = RouteCollection(context: QuotaRequestContext.self)
         routes.post("{tenant}/reservations", use: reserve)
         routes.post("{tenant}/reservations/{id}/commit", use: commit)
+        routes.post("{tenant}/reservations/{id}/extend", use: extend)
         routes.delete("{tenant}/reservations/{id}", use: release)
         return routes
     }

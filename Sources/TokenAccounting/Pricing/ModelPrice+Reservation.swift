@@ -52,4 +52,21 @@ extension ModelPrice {
         let nanoUSD = (total + 999_999) / 1_000_000
         return nanoUSD > Int128(Int.max) ? Int.max : Int(nanoUSD)
     }
+
+    /// The most `outputTokens` more output tokens could add to a held call's cost, in nano-USD, rounded up:
+    /// what extending a reservation holds. The call's input is not known here, so the rates are those of the
+    /// dearest tier (the long-context tier when there is one), each token at the highest output-side rate
+    /// as in ``reservationCost(inputTokens:maxOutputTokens:)``.
+    ///
+    /// - Throws: ``UsageValidationError`` naming `add_output_tokens` when the count is negative or above
+    ///   ``TokenUsage/maximumCount``.
+    public func extensionCost(outputTokens: Int) throws(UsageValidationError) -> Int {
+        guard (0...TokenUsage.maximumCount).contains(outputTokens) else {
+            throw UsageValidationError(message: "add_output_tokens must be 0...\(TokenUsage.maximumCount) (got \(outputTokens))")
+        }
+        let tiers = [rates(forInputTokens: 0), rates(forInputTokens: TokenUsage.maximumCount)]
+        let outputRate = tiers.map { max(0, $0.output, $0.reasoning, $0.audioOutput ?? $0.output) }.max() ?? 0
+        let nanoUSD = (Int128(outputTokens) * Int128(outputRate) + 999_999) / 1_000_000
+        return nanoUSD > Int128(Int.max) ? Int.max : Int(nanoUSD)
+    }
 }

@@ -110,6 +110,29 @@ public enum ReserveOutcome: Sendable, Hashable {
     case rejected(QuotaRejection)
 }
 
+/// What ``QuotaRepository/extend(_:)`` adds to a held reservation.
+public struct ReservationExtension: Sendable, Hashable {
+    /// The tenant.
+    public var tenant: String
+    /// The granted reservation id (`res:<user>:<id>`).
+    public var reservationID: String
+    /// Tokens added to the hold (0: only the expiry moves).
+    public var tokens: Int
+    /// Nano-USD added to the hold.
+    public var costNanoUSD: Int
+    /// The new expiry, in seconds from now; nil keeps it.
+    public var ttlSeconds: Int?
+
+    /// Creates an extension.
+    public init(tenant: String, reservationID: String, tokens: Int = 0, costNanoUSD: Int = 0, ttlSeconds: Int? = nil) {
+        self.tenant = tenant
+        self.reservationID = reservationID
+        self.tokens = tokens
+        self.costNanoUSD = costNanoUSD
+        self.ttlSeconds = ttlSeconds
+    }
+}
+
 /// The call a reservation was made for: what a commit that names no model records.
 public struct ReservedCall: Sendable, Hashable {
     /// The model named at reserve.

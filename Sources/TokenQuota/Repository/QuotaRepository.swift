@@ -14,6 +14,10 @@ public protocol QuotaRepository: Sendable {
     /// clock (expiry, cycle), so instances with skewed clocks agree.
     func reserve(_ request: ReservationRequest, now: Date) async throws(QuotaError) -> ReserveOutcome
 
+    /// Adds tokens and cost to a held reservation, at every level it is held at at once (or refuses, naming
+    /// the limit, and changes nothing), and/or gives it a new expiry `ttlSeconds` from now (Redis's clock).
+    func extend(_ request: ReservationExtension) async throws(QuotaError) -> ReserveOutcome
+
     /// Drops a reservation. Returns false if it did not exist (already committed, released or expired).
     func release(tenant: String, user: String, reservationID: String) async throws(QuotaError) -> Bool
 

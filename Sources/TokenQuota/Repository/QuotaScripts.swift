@@ -35,6 +35,8 @@ enum QuotaScripts {
     )
     /// reserve(estimate) at every level (see `reserve.lua`).
     static let reserve = RedisScript(common + levels + source(PackageResources.reserve_lua))
+    /// extend(reservation) at every level it is held at (see `extend.lua`).
+    static let extend = RedisScript(common + levels + source(PackageResources.extend_lua))
     /// release(reservation) (see `release.lua`).
     static let release = RedisScript(common + source(PackageResources.release_lua))
     /// One level's state (see `read.lua`).

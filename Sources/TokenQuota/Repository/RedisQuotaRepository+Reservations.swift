@@ -69,24 +69,8 @@ extension RedisQuotaRepository {
                 rateLimit: parts[3].text.flatMap(RateLimitStatus.init(scriptValue:))
             ))
         case 0:
-            guard parts.count == 9, let levelName = parts[1].text, let level = QuotaLevel(rawValue: levelName),
-                  let name = parts[2].text, let kind = LimitKind(rawValue: name), let limit = parts[3].int, let used = parts[4].int,
-                  let reserved = parts[5].int, let requested = parts[6].int, let redisNow = parts[8].int
-            else { break }
-            clock.observe(redisMilliseconds: redisNow)
-            let cycle: BillingCycle =
-                switch level {
-                case .user: cycles.user
-                case .group: cycles.group ?? cycles.tenant
-                case .tenant: cycles.tenant
-                }
-            let retryMs = parts[7].int
-            let retryAfter = retryMs.map { max(1, Int((Double($0 - redisNow) / 1000).rounded(.up))) }
-            let resetsAt = kind.windowSeconds == nil ? cycle.end : retryMs.map { Date(timeIntervalSince1970: Double($0) / 1000) } ?? cycle.end
-            return .rejected(QuotaRejection(
-                level: level, limit: kind, limitValue: limit, used: used, reserved: reserved, requested: requested,
-                retryAfterSeconds: retryAfter, resetsAt: resetsAt, cycleID: cycle.id
-            ))
+            guard let rejection = rejection(parts, cycles: cycles) else { break }
+            return .rejected(rejection)
         default:
             break
         }
@@ -175,5 +159,28 @@ extension RedisQuotaRepository {
         let parts = text.split(separator: "|", maxSplits: 2, omittingEmptySubsequences: false)
         guard parts.count == 3, !parts[2].isEmpty else { return nil }
         return ReservedCall(model: String(parts[2]), provider: parts[1].isEmpty ? nil : Provider(rawValue: String(parts[1])))
+    }
+
+    /// The refusal `{0, level, limit, limit value, used, reserved, requested, retry ms or '', Redis time ms}`
+    /// of reserve.lua and extend.lua, or nil when the reply is not of that shape.
+    func rejection(_ parts: [RedisReply], cycles: (user: BillingCycle, group: BillingCycle?, tenant: BillingCycle)) -> QuotaRejection? {
+        guard parts.count == 9, let levelName = parts[1].text, let level = QuotaLevel(rawValue: levelName),
+              let name = parts[2].text, let kind = LimitKind(rawValue: name), let limit = parts[3].int, let used = parts[4].int,
+              let reserved = parts[5].int, let requested = parts[6].int, let redisNow = parts[8].int
+        else { return nil }
+        clock.observe(redisMilliseconds: redisNow)
+        let cycle: BillingCycle =
+            switch level {
+            case .user: cycles.user
+            case .group: cycles.group ?? cycles.tenant
+            case .tenant: cycles.tenant
+            }
+        let retryMs = parts[7].int
+        let retryAfter = retryMs.map { max(1, Int((Double($0 - redisNow) / 1000).rounded(.up))) }
+        let resetsAt = kind.windowSeconds == nil ? cycle.end : retryMs.map { Date(timeIntervalSince1970: Double($0) / 1000) } ?? cycle.end
+        return QuotaRejection(
+            level: level, limit: kind, limitValue: limit, used: used, reserved: reserved, requested: requested,
+            retryAfterSeconds: retryAfter, resetsAt: resetsAt, cycleID: cycle.id
+        )
     }
 }
