@@ -52,7 +52,7 @@ struct EngineBench: AsyncParsableCommand {
         defer { target.close() }
         let client = try await target.connect(poolSize: poolSize)
         let pattern = "q:{\(tenant)}:*"
-        guard try await client.send("EVAL", "return #redis.call('KEYS', ARGV[1])", "0", pattern).int == 0 else {
+        guard try await !client.hasKeys(matching: pattern) else {
             throw ValidationError("tenant '\(tenant)' already has keys (\(pattern)); pick another --tenant")
         }
         let runner = LoadRunner(concurrency: concurrency, requests: requests, pipeline: pipeline, maxSeconds: maxSeconds)

@@ -26,4 +26,19 @@ extension RedisClient {
         } while cursor != "0"
         return unlinked
     }
+
+    /// Whether any key matches `pattern`, by `SCAN` pages (never `KEYS`, which blocks the server and which a
+    /// production ACL refuses); stops at the first page that finds one.
+    func hasKeys(matching pattern: String) async throws -> Bool {
+        var cursor = "0"
+        repeat {
+            let reply = try await send("SCAN", cursor, "MATCH", pattern, "COUNT", 1000)
+            guard let page = reply.array, page.count == 2, let next = page[0].text, let keys = page[1].array else {
+                throw RedisError(.unexpectedReply, "unexpected reply to SCAN: \(reply)")
+            }
+            if !keys.isEmpty { return true }
+            cursor = next
+        } while cursor != "0"
+        return false
+    }
 }

@@ -120,7 +120,7 @@ extension ClusterRouter {
                 }
                 return topology.shards.isEmpty ? .failure(RedisError(.unexpectedReply, "no slot is assigned")) : .success(topology)
             }
-            guard let topology = ClusterTopology(shardsReply: shards, fallbackHost: address.host) else {
+            guard let topology = ClusterTopology(shardsReply: shards, fallbackHost: address.host, tls: configuration.tls != nil) else {
                 return .failure(RedisError(.unexpectedReply, "CLUSTER SHARDS reply not understood"))
             }
             return topology.shards.isEmpty ? .failure(RedisError(.unexpectedReply, "no slot is assigned")) : .success(topology)

@@ -40,7 +40,11 @@ extension ClusterTopology {
     /// A shard's primary is its node with role `master`; a primary's address is its `endpoint` (what
     /// `cluster-preferred-endpoint-type` chooses), or its `ip` when the endpoint is unknown (`?` or empty),
     /// or `fallbackHost` (the node that answered) when neither is known. Shards without slots are left out.
-    init?(shardsReply reply: RedisReply, fallbackHost: String) {
+    ///
+    /// Its port is the node's `tls-port` when `tls` (the client connects over TLS: a `tls-cluster yes` node
+    /// lists its TLS port under that name, and its plain port, if it has one, as `port`), else — and when a
+    /// node lists no `tls-port` — its `port`.
+    init?(shardsReply reply: RedisReply, fallbackHost: String, tls: Bool = false) {
         guard let shardReplies = reply.array else { return nil }
         var shards: [Shard] = []
         for shardReply in shardReplies {
@@ -58,7 +62,7 @@ extension ClusterTopology {
             var primary: ClusterNodeAddress?
             var replicas: [ClusterNodeAddress] = []
             for nodeReply in nodeReplies {
-                guard let node = Self.fields(nodeReply), let port = node["port"]?.int else { continue }
+                guard let node = Self.fields(nodeReply), let port = (tls ? node["tls-port"]?.int : nil) ?? node["port"]?.int else { continue }
                 var host = node["endpoint"]?.text ?? ""
                 if host.isEmpty || host == "?" { host = node["ip"]?.text ?? "" }
                 if host.isEmpty || host == "?" { host = fallbackHost }

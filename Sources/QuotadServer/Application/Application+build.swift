@@ -31,11 +31,14 @@ public func buildApplication(
 ) async throws -> QuotaApplication {
     let gatewaySettings = try configuration.gatewaySettings()
     let (dependencies, redis, embedded) = try await buildDependencies(configuration: configuration, logger: logger, makeRepository: makeRepository)
-    // Serve only data of the key schema this quotad reads (schema v1 data needs `quotad migrate` first).
+    // Serve only data of the key schema this quotad reads (schema v1 data needs `quotad migrate` first), with a
+    // Redis user that may run its scripts.
     do {
         try await checkRedisSchema(
             client: redis, logger: logger, timeout: .milliseconds(configuration.redisConnectTimeoutMilliseconds)
         )
+        // A Redis user that may not run quotad's scripts is named now, not at the first request.
+        try await checkRedisPermissions(client: redis)
     } catch {
         await redis.shutdown()
         await embedded?.stop()

@@ -37,7 +37,7 @@ public func checkRedisSchema(client: RedisClient, logger: Logger, timeout: Durat
 }
 
 /// The setting that names where the client connects: `redis.url`, `redis.nodes` or `redis.sentinels`.
-private func settingKey(_ client: RedisClient) -> String {
+func settingKey(_ client: RedisClient) -> String {
     switch client.configuration.mode {
     case .standalone: "redis.url"
     case .cluster: "redis.nodes"
