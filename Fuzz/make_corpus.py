@@ -5,6 +5,7 @@ Provider bodies come from ../shared/fixtures/provider_payloads.json (real provid
 rebuilt as the provider sends them); the HTTP bodies and RESP replies are written by hand from the tests.
 """
 import hashlib
+import itertools
 import json
 import pathlib
 import shutil
@@ -143,7 +144,11 @@ def write(target, items):
 write("usage", usage_bodies())
 write("reservation", reservation_bodies())
 write("strict", strict_bodies())
-write("provider", (body for _, body in provider_bodies()))
+# LiteLLM's normalised (OpenAI-shaped) body for a Claude call: OpenAI's counts beside Anthropic's cache fields
+LITELLM_NORMALISED = ('{"id":"chatcmpl-1","object":"chat.completion","model":"claude-sonnet-4-5","choices":[],'
+                      '"usage":{"prompt_tokens":1200,"completion_tokens":80,"total_tokens":1280,'
+                      '"cache_creation_input_tokens":1000,"cache_read_input_tokens":0}}')
+write("provider", itertools.chain((body for _, body in provider_bodies()), [LITELLM_NORMALISED]))
 write("cursor", cursors())
 write("resp", resp_replies())
 write("gateway", gateway_inputs())
